@@ -1,0 +1,42 @@
+//! The engine's one error type: each variant says what went wrong and what the user can do.
+
+use serde::Serialize;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("“{value}” can't be used as a {what}: {reason}")]
+    InvalidName {
+        what: &'static str,
+        value: String,
+        reason: &'static str,
+    },
+
+    #[error("The file path “{path}” was rejected: {reason}")]
+    InvalidPath { path: String, reason: String },
+}
+
+impl Error {
+    /// A stable code the UI and `--json` output switch on; the message is for people.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::InvalidName { .. } => "invalid_name",
+            Error::InvalidPath { .. } => "invalid_path",
+        }
+    }
+
+    /// `{ code, message }`, the shape every command error takes on its way to the UI.
+    pub fn to_report(&self) -> ErrorReport {
+        ErrorReport {
+            code: self.code().to_string(),
+            message: self.to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ErrorReport {
+    pub code: String,
+    pub message: String,
+}

@@ -1,0 +1,73 @@
+//! The run manifest at `.bucketforge/manifest.json`: what a run planned and what really landed.
+
+use serde::{Deserialize, Serialize};
+
+use crate::plan::Plan;
+use crate::store::ProjectPath;
+
+/// Bumped whenever a reader could misread a newer manifest.
+pub const MANIFEST_SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProjectStatus {
+    Generating,
+    Complete,
+    Failed,
+    Cancelled,
+}
+
+/// One file that is in the bucket, exactly as uploaded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManifestFile {
+    pub path: ProjectPath,
+    pub bytes: u64,
+    /// Lower-case hex SHA-256 of the uploaded bytes.
+    pub sha256: String,
+    pub content_type: String,
+    /// LLM requests it took: 1 for a first-time success, more after repairs or continuations.
+    pub attempts: u32,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TokenUsage {
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+    /// True when some provider did not report usage and the numbers are estimates.
+    #[serde(default)]
+    pub estimated: bool,
+    /// Estimated cost in US dollars, when the model's prices are known.
+    #[serde(default)]
+    pub cost_usd: Option<f64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Timings {
+    /// RFC 3339 UTC.
+    pub started_at: String,
+    #[serde(default)]
+    pub finished_at: Option<String>,
+    #[serde(default)]
+    pub elapsed_ms: u64,
+}
+
+/// Everything a reader needs to trust a project without listing the bucket.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub schema_version: u32,
+    pub status: ProjectStatus,
+    pub name: String,
+    pub idea: String,
+    pub plan: Plan,
+    pub provider: String,
+    pub model: String,
+    /// Only files that are really in the bucket, with their hashes.
+    pub files: Vec<ManifestFile>,
+    pub usage: TokenUsage,
+    pub timings: Timings,
+    /// Starts at 1 and grows by one with every write of this manifest.
+    pub revision: u64,
+    /// What went wrong, in words for the user, when the status is `failed`.
+    #[serde(default)]
+    pub error: Option<String>,
+}
