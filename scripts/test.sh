@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Runs every test: lints, Rust unit and integration tests, UI tests, the installers, and the real
+# window end to end. Installs whatever is missing first, so it works on a fresh machine.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+timings=()
+timed() {
+  local name=$1 start=$SECONDS
+  shift
+  step "$name"
+  "$@"
+  timings+=("$(printf '%-28s %4ss' "$name" $((SECONDS - start)))")
+}
+
+install_test_tools() {
+  require_toolchains
+  install_system_packages run test
+  install_npm_packages
+  command -v tauri-driver >/dev/null || cargo install tauri-driver --locked --version 2.1.0
+}
+
+rust_lints() {
+  cargo fmt --all --check
+  cargo clippy --workspace --all-targets --locked -- -D warnings
+}
+
+rust_tests() {
+  cargo test --workspace --locked
+}
+
+ui_tests() {
+  npm run typecheck --workspace ui
+  npm test --workspace ui
+}
+
+end_to_end() {
+  # dbus-run-session ends WebKit's D-Bus and accessibility helpers together with the app.
+  xvfb-run -a dbus-run-session -- node --test --test-concurrency=1 e2e/
+}
+
+timed "Install test tools" install_test_tools
+timed "Rust format and lints" rust_lints
+timed "Rust tests" rust_tests
+timed "UI typecheck and tests" ui_tests
+timed "Build installers" bash scripts/bundle.sh
+timed "End to end (real window)" end_to_end
+timed "Install the .deb" bash scripts/test-install.sh
+
+step "All tests passed"
+printf '  %s\n' "${timings[@]}"
+printf '  %-28s %4ss\n' "Total" "$SECONDS"
