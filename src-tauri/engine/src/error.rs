@@ -15,6 +15,15 @@ pub enum Error {
 
     #[error("The file path “{path}” was rejected: {reason}")]
     InvalidPath { path: String, reason: String },
+
+    #[error("No system keyring is available: unlock or install GNOME Keyring / KWallet")]
+    KeyringUnavailable,
+
+    #[error("The system keyring could not handle “{name}”: {detail}")]
+    Keyring { name: String, detail: String },
+
+    #[error("“{name}” was left empty: paste the key itself")]
+    EmptySecret { name: String },
 }
 
 impl Error {
@@ -23,6 +32,9 @@ impl Error {
         match self {
             Error::InvalidName { .. } => "invalid_name",
             Error::InvalidPath { .. } => "invalid_path",
+            Error::KeyringUnavailable => "keyring_unavailable",
+            Error::Keyring { .. } => "keyring",
+            Error::EmptySecret { .. } => "empty_secret",
         }
     }
 

@@ -2,7 +2,9 @@
 
 pub mod error;
 pub mod plan;
+pub mod secrets;
 pub mod store;
+pub mod validate;
 
 pub use error::{Error, ErrorReport, Result};
 
