@@ -40,3 +40,247 @@ pub struct Plan {
     pub contract: String,
     pub files: Vec<PlannedFile>,
 }
+
+/// The most files one plan may ask for.
+pub const MAX_PLANNED_FILES: usize = 60;
+
+impl Stack {
+    /// Files every plan of this stack must contain; each entry lists acceptable alternatives.
+    pub fn required_files(self) -> &'static [&'static [&'static str]] {
+        match self {
+            Stack::FastapiReact => &[
+                &["backend/main.py"],
+                &["backend/requirements.txt"],
+                &["frontend/index.html"],
+                &["frontend/package.json"],
+                &["frontend/src/main.jsx", "frontend/src/main.tsx"],
+                &["frontend/src/App.jsx", "frontend/src/App.tsx"],
+            ],
+            Stack::React => &[
+                &["index.html"],
+                &["package.json"],
+                &["src/main.jsx", "src/main.tsx"],
+                &["src/App.jsx", "src/App.tsx"],
+            ],
+        }
+    }
+
+    /// Where the web frontend lives inside the project ("" for the project root).
+    pub fn frontend_root(self) -> &'static str {
+        match self {
+            Stack::FastapiReact => "frontend/",
+            Stack::React => "",
+        }
+    }
+}
+
+impl std::str::FromStr for Stack {
+    type Err = crate::Error;
+
+    fn from_str(s: &str) -> crate::Result<Self> {
+        match s {
+            "fastapi-react" => Ok(Stack::FastapiReact),
+            "react" => Ok(Stack::React),
+            other => Err(crate::Error::InvalidName {
+                what: "stack",
+                value: other.to_string(),
+                reason: "choose “fastapi-react” or “react”",
+            }),
+        }
+    }
+}
+
+/// Reads a plan from an LLM answer: bare JSON, or JSON inside a code fence with chatter around.
+/// `Err` lists every reason the plan can't be used, ready for a repair prompt.
+pub fn parse_plan(answer: &str, stack: Stack) -> Result<Plan, Vec<String>> {
+    let json = json_object_in(answer).ok_or_else(|| {
+        vec![
+            "the answer contains no JSON object; reply with the plan as one JSON object"
+                .to_string(),
+        ]
+    })?;
+    let plan: Plan = serde_json::from_str(json)
+        .map_err(|e| vec![format!("the JSON does not match the plan format: {e}")])?;
+    let problems = plan.problems(stack);
+    if problems.is_empty() {
+        Ok(plan)
+    } else {
+        Err(problems)
+    }
+}
+
+/// The JSON object in an answer: a fenced block's content if there is one, else the text from
+/// the first `{` to the last `}`.
+fn json_object_in(answer: &str) -> Option<&str> {
+    let text = crate::generate::answer::fenced_block(answer).unwrap_or(answer);
+    let start = text.find('{')?;
+    let end = text.rfind('}')?;
+    (start < end).then(|| &text[start..=end])
+}
+
+impl Plan {
+    /// Everything wrong with this plan for `stack`; empty when it can be generated.
+    pub fn problems(&self, stack: Stack) -> Vec<String> {
+        let mut problems = Vec::new();
+        if self.stack != stack {
+            problems.push(format!(
+                "“stack” is “{}” but this project is “{}”",
+                self.stack.as_str(),
+                stack.as_str()
+            ));
+        }
+        for (field, value) in [
+            ("name", &self.name),
+            ("summary", &self.summary),
+            ("contract", &self.contract),
+        ] {
+            if value.trim().is_empty() {
+                problems.push(format!("“{field}” is empty"));
+            }
+        }
+        if self.files.is_empty() {
+            problems.push("“files” is empty".into());
+        }
+        if self.files.len() > MAX_PLANNED_FILES {
+            problems.push(format!(
+                "it plans {} files; plan at most {MAX_PLANNED_FILES}",
+                self.files.len()
+            ));
+        }
+        let mut seen = std::collections::HashSet::new();
+        for file in &self.files {
+            if let Err(e) = crate::store::ProjectPath::new(&file.path) {
+                problems.push(e.to_string());
+            }
+            // Case-insensitive: exported projects land on macOS and Windows file systems too.
+            if !seen.insert(file.path.to_lowercase()) {
+                problems.push(format!("“{}” is planned twice", file.path));
+            }
+            if file.purpose.trim().is_empty() {
+                problems.push(format!("“{}” has no purpose", file.path));
+            }
+        }
+        for alternatives in stack.required_files() {
+            if !self
+                .files
+                .iter()
+                .any(|f| alternatives.contains(&f.path.as_str()))
+            {
+                problems.push(format!(
+                    "the required file {} is missing",
+                    alternatives
+                        .iter()
+                        .map(|p| format!("“{p}”"))
+                        .collect::<Vec<_>>()
+                        .join(" or ")
+                ));
+            }
+        }
+        problems
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan_json(paths: &[&str]) -> String {
+        let files: Vec<_> = paths
+            .iter()
+            .map(|p| serde_json::json!({ "path": p, "purpose": format!("the {p} file") }))
+            .collect();
+        serde_json::json!({
+            "name": "Todo List",
+            "summary": "Track tasks.",
+            "stack": "fastapi-react",
+            "contract": "GET /api/todos -> [{id, title, done}]",
+            "files": files,
+        })
+        .to_string()
+    }
+
+    const FULL: &[&str] = &[
+        "backend/main.py",
+        "backend/requirements.txt",
+        "frontend/index.html",
+        "frontend/package.json",
+        "frontend/src/main.jsx",
+        "frontend/src/App.jsx",
+        "README.md",
+    ];
+
+    #[test]
+    fn reads_a_plan_from_a_fenced_answer_with_chatter() {
+        let answer = format!(
+            "Sure! Here is the plan:\n```json\n{}\n```\nLet me know.",
+            plan_json(FULL)
+        );
+        let plan = parse_plan(&answer, Stack::FastapiReact).unwrap();
+        assert_eq!(plan.name, "Todo List");
+        assert_eq!(plan.files.len(), 7);
+        assert_eq!(
+            parse_plan(&plan_json(FULL), Stack::FastapiReact).unwrap(),
+            plan
+        );
+    }
+
+    #[test]
+    fn lists_every_problem_of_a_bad_plan() {
+        let mut paths = FULL.to_vec();
+        paths.retain(|p| *p != "backend/main.py");
+        paths.push("../x.py");
+        paths.push("README.md");
+        let problems = parse_plan(&plan_json(&paths), Stack::FastapiReact).unwrap_err();
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains("../x.py") && p.contains("..")),
+            "{problems:?}"
+        );
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains("“README.md” is planned twice")),
+            "{problems:?}"
+        );
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains("“backend/main.py” is missing")),
+            "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn accepts_tsx_in_place_of_jsx() {
+        let paths: Vec<_> = FULL.iter().map(|p| p.replace(".jsx", ".tsx")).collect();
+        let paths: Vec<&str> = paths.iter().map(String::as_str).collect();
+        assert!(parse_plan(&plan_json(&paths), Stack::FastapiReact).is_ok());
+    }
+
+    #[test]
+    fn refuses_too_many_files_and_non_json() {
+        let many: Vec<String> = (0..61).map(|i| format!("backend/m{i}.py")).collect();
+        let mut paths: Vec<&str> = FULL.to_vec();
+        paths.extend(many.iter().map(String::as_str));
+        let problems = parse_plan(&plan_json(&paths), Stack::FastapiReact).unwrap_err();
+        assert!(
+            problems.iter().any(|p| p.contains("at most 60")),
+            "{problems:?}"
+        );
+        assert!(parse_plan("I can't do that.", Stack::React).unwrap_err()[0].contains("no JSON"));
+    }
+
+    #[test]
+    fn a_plan_for_the_wrong_stack_is_a_problem() {
+        let problems = parse_plan(&plan_json(FULL), Stack::React).unwrap_err();
+        assert!(
+            problems.iter().any(|p| p.contains("“stack”")),
+            "{problems:?}"
+        );
+        assert!(
+            problems.iter().any(|p| p.contains("“index.html”")),
+            "{problems:?}"
+        );
+    }
+}

@@ -1,0 +1,4 @@
+//! Plan → files in parallel → validate → repair → upload → manifest.
+
+pub mod answer;
+pub mod prompts;
