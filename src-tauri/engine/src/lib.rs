@@ -3,6 +3,7 @@
 pub mod error;
 pub mod generate;
 pub mod plan;
+pub mod preview;
 pub mod secrets;
 pub mod store;
 pub mod validate;

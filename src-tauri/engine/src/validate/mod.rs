@@ -4,7 +4,7 @@ mod data;
 mod html;
 mod manifests;
 mod python;
-mod script;
+pub(crate) mod script;
 mod stylesheet;
 
 use std::fmt;

@@ -8,16 +8,21 @@ use oxc::span::SourceType;
 
 use super::Problem;
 
-pub(super) fn check(path: &str, source: &str) -> Result<(), Problem> {
-    // Plain .js files in React projects often hold JSX too (Vite accepts it), so JS gets JSX on.
+/// How oxc reads a file, by its name. Plain .js files in React projects often hold JSX too
+/// (Vite accepts it), so JavaScript gets JSX on.
+pub(crate) fn source_type_for(path: &str) -> SourceType {
     let source_type = SourceType::from_path(path)
         .unwrap_or_default()
         .with_module(!path.ends_with(".cjs"));
-    let source_type = if source_type.is_javascript() {
+    if source_type.is_javascript() {
         source_type.with_jsx(true)
     } else {
         source_type
-    };
+    }
+}
+
+pub(super) fn check(path: &str, source: &str) -> Result<(), Problem> {
+    let source_type = source_type_for(path);
     let allocator = Allocator::default();
     let parsed = Parser::new(&allocator, source, source_type).parse();
     if let Some(first) = parsed.diagnostics.errors().next() {
@@ -32,7 +37,7 @@ pub(super) fn check(path: &str, source: &str) -> Result<(), Problem> {
     Ok(())
 }
 
-fn problem(diagnostic: &OxcDiagnostic, source: &str) -> Problem {
+pub(crate) fn problem(diagnostic: &OxcDiagnostic, source: &str) -> Problem {
     let mut message = diagnostic.message.to_string();
     if let Some(help) = &diagnostic.help {
         message.push_str(&format!(" ({help})"));
