@@ -47,7 +47,9 @@ impl Error {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// `{ code, message }`: how every error reaches the UI and `--json` output.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct ErrorReport {
     pub code: String,
     pub message: String,

@@ -1,0 +1,80 @@
+import { describe, expect, it } from "vitest";
+import type { GenerationEvent } from "./bindings/GenerationEvent";
+import { applyEvent, formatBytes, formatCost, formatElapsed, initialRun, isRunning, progress } from "./generation";
+
+function run(events: GenerationEvent[]) {
+  return events.reduce(applyEvent, initialRun("todo"));
+}
+
+const planned: GenerationEvent = {
+  type: "planned",
+  name: "Todo",
+  summary: "Tasks",
+  files: ["backend/main.py", "frontend/src/App.jsx", "README.md"],
+};
+
+describe("a run's progress", () => {
+  it("lists every planned file as queued, in plan order", () => {
+    const s = run([{ type: "planning", slug: "todo" }, planned]);
+    expect(s.phase).toBe("writing");
+    expect(s.files.map((f) => [f.path, f.status])).toEqual([
+      ["backend/main.py", "queued"],
+      ["frontend/src/App.jsx", "queued"],
+      ["README.md", "queued"],
+    ]);
+    expect(progress(s)).toBe(0);
+    expect(isRunning(s)).toBe(true);
+  });
+
+  it("follows a file through writing, repairing and upload", () => {
+    let s = run([planned, { type: "file_started", path: "backend/main.py" }]);
+    s = applyEvent(s, { type: "file_progress", path: "backend/main.py", bytes: 512, tokens: 130 });
+    expect(s.files[0]).toMatchObject({ status: "writing", bytes: 512, tokens: 130 });
+    s = applyEvent(s, { type: "file_repairing", path: "backend/main.py", reason: "line 4: invalid syntax", attempt: 1 });
+    expect(s.files[0]).toMatchObject({ status: "repairing", note: "line 4: invalid syntax" });
+    s = applyEvent(s, { type: "file_uploaded", path: "backend/main.py", key: "k", bytes: 600, ms: 42 });
+    expect(s.files[0]).toMatchObject({ status: "uploaded", bytes: 600, ms: 42, note: null });
+    expect(progress(s)).toBeCloseTo(1 / 3);
+    // The other files are untouched.
+    expect(s.files[1].status).toBe("queued");
+  });
+
+  it("keeps the running totals of tokens and cost", () => {
+    const s = run([
+      planned,
+      { type: "usage", prompt_tokens: 1000, completion_tokens: 250, cost_usd: 0.0123, estimated: false },
+    ]);
+    expect([s.promptTokens, s.completionTokens, s.costUsd]).toEqual([1000, 250, 0.0123]);
+  });
+
+  it("ends finished, failed with what landed, or cancelled", () => {
+    const finished = run([planned, { type: "finished", slug: "todo", files: 3, tokens: 9, cost_usd: null, elapsed_ms: 5000 }]);
+    expect(finished.phase).toBe("finished");
+    expect(progress(finished)).toBe(1);
+    expect(isRunning(finished)).toBe(false);
+
+    const error = { code: "llm_rejected_key", message: "The API key for OpenAI was rejected." };
+    const failed = run([planned, { type: "failed", slug: "todo", error, landed: ["README.md"] }]);
+    expect(failed).toMatchObject({ phase: "failed", error, landed: ["README.md"] });
+
+    const cancelled = run([planned, { type: "cancelled", slug: "todo", landed: [] }]);
+    expect(cancelled.phase).toBe("cancelled");
+  });
+
+  it("records a failed file's error", () => {
+    const s = run([planned, { type: "file_failed", path: "README.md", error: "the model stopped answering" }]);
+    expect(s.files[2]).toMatchObject({ status: "failed", note: "the model stopped answering" });
+  });
+});
+
+describe("formatting", () => {
+  it("formats sizes, costs and durations for people", () => {
+    expect(formatBytes(900)).toBe("900 B");
+    expect(formatBytes(2048)).toBe("2.0 KB");
+    expect(formatCost(null, false)).toBe("cost unknown for this model");
+    expect(formatCost(0.004, false)).toBe("< $0.01");
+    expect(formatCost(1.234, true)).toBe("about $1.23");
+    expect(formatElapsed(59_000)).toBe("59s");
+    expect(formatElapsed(125_000)).toBe("2m 05s");
+  });
+});
