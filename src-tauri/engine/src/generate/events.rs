@@ -11,9 +11,11 @@ use crate::ErrorReport;
 #[ts(export)]
 pub enum GenerationEvent {
     /// The run started; the plan is being written.
-    Planning { slug: String },
-    /// The plan is ready: these files will be written.
+    Planning {},
+    /// The plan is ready and the project's name is claimed in the bucket: these files will
+    /// be written.
     Planned {
+        slug: String,
         name: String,
         summary: String,
         files: Vec<String>,
@@ -42,6 +44,12 @@ pub enum GenerationEvent {
         bytes: u64,
         #[ts(type = "number")]
         ms: u64,
+    },
+    /// A file from an earlier run is in the bucket with the right hash and is kept as it is.
+    FileKept {
+        path: String,
+        #[ts(type = "number")]
+        bytes: u64,
     },
     /// A file could not be produced; the run fails.
     FileFailed { path: String, error: String },
