@@ -1,6 +1,7 @@
 //! BucketForge's engine: everything the app and the CLI do, with no UI dependency.
 
 pub mod error;
+pub mod llm;
 pub mod plan;
 pub mod store;
 
