@@ -58,8 +58,8 @@ pub enum Error {
         detail: String,
     },
 
-    #[error("{provider} stopped sending data for {idle_secs} seconds, twice. Try again later or pick another provider.")]
-    LlmStalled { provider: String, idle_secs: u64 },
+    #[error("{provider} stopped sending data for {idle}, twice. Try again later or pick another provider.")]
+    LlmStalled { provider: String, idle: String },
 
     #[error("The answer from {provider} was cut off after {received_chars} characters ({reason}). The partial answer was not used; generating it again usually works.")]
     LlmStreamInterrupted {

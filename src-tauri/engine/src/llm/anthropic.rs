@@ -60,8 +60,8 @@ impl Decoder for AnthropicDecoder {
                 excerpt(&event.data)
             ))
         };
-        let value: Value = serde_json::from_str(&event.data)
-            .map_err(|e| malformed(&format!("{e}")))?;
+        let value: Value =
+            serde_json::from_str(&event.data).map_err(|e| malformed(&format!("{e}")))?;
         // The JSON `type` is authoritative; the SSE event name only fills in when it is missing.
         let kind = value
             .get("type")
@@ -120,10 +120,14 @@ impl Decoder for AnthropicDecoder {
 /// Anthropic counts cached prompt tokens apart from `input_tokens`; all of them were sent.
 fn usage_event(usage: &Value) -> WireEvent {
     let count = |key: &str| usage.get(key).and_then(Value::as_u64);
-    let prompt = ["input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens"]
-        .iter()
-        .filter_map(|key| count(key))
-        .reduce(|a, b| a + b);
+    let prompt = [
+        "input_tokens",
+        "cache_creation_input_tokens",
+        "cache_read_input_tokens",
+    ]
+    .iter()
+    .filter_map(|key| count(key))
+    .reduce(|a, b| a + b);
     WireEvent::Usage {
         prompt,
         completion: count("output_tokens"),
@@ -248,6 +252,9 @@ mod tests {
     fn stop_reasons_map_to_stop_length_or_other() {
         assert_eq!(finish_reason("end_turn"), FinishReason::Stop);
         assert_eq!(finish_reason("max_tokens"), FinishReason::Length);
-        assert_eq!(finish_reason("refusal"), FinishReason::Other("refusal".into()));
+        assert_eq!(
+            finish_reason("refusal"),
+            FinishReason::Other("refusal".into())
+        );
     }
 }

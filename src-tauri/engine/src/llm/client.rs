@@ -109,11 +109,10 @@ impl HttpChatProvider {
         }
 
         let mut exchange = Exchange {
-            events: sse_events(response, self.timeouts.idle),
+            events: Some(sse_events(response, self.timeouts.idle)),
             decoder: self.decoder(),
             tally: Tally::new(req),
             pending: VecDeque::new(),
-            done: false,
             cancel: cancel.clone(),
             provider: self.connection.name.clone(),
             model: req.model.clone(),
@@ -179,7 +178,7 @@ impl HttpChatProvider {
         Failure::Retry {
             cause: RetryCause::Stalled,
             retry_after: None,
-            detail: format!("no data for {} seconds", self.timeouts.idle.as_secs()),
+            detail: format!("no data for {}", spoken(self.timeouts.idle)),
         }
     }
 
@@ -199,7 +198,7 @@ impl HttpChatProvider {
             },
             RetryCause::Stalled => Error::LlmStalled {
                 provider,
-                idle_secs: self.timeouts.idle.as_secs(),
+                idle: spoken(self.timeouts.idle),
             },
             RetryCause::Malformed => Error::LlmBadResponse { provider, detail },
         }
@@ -212,7 +211,11 @@ impl ChatProvider for HttpChatProvider {
         &self.connection.name
     }
 
-    async fn stream_chat(&self, req: &ChatRequest, cancel: CancellationToken) -> Result<ChatStream> {
+    async fn stream_chat(
+        &self,
+        req: &ChatRequest,
+        cancel: CancellationToken,
+    ) -> Result<ChatStream> {
         let body = self.body(req);
         let mut stalls = 0;
         let mut attempt = 1;
@@ -339,11 +342,12 @@ fn sse_events(response: reqwest::Response, idle: Duration) -> SseEvents {
 
 /// One streaming response being read.
 struct Exchange {
-    events: SseEvents,
+    /// `None` once the answer ended or failed: dropping it closes the HTTP request at once,
+    /// not whenever the caller drops the stream.
+    events: Option<SseEvents>,
     decoder: Box<dyn Decoder>,
     tally: Tally,
     pending: VecDeque<StreamEvent>,
-    done: bool,
     cancel: CancellationToken,
     provider: String,
     model: String,
@@ -357,16 +361,14 @@ impl Exchange {
             if let Some(event) = self.pending.pop_front() {
                 return Some(Ok(event));
             }
-            if self.done {
-                return None;
-            }
+            let events = self.events.as_mut()?;
             let item = tokio::select! {
                 biased;
                 _ = self.cancel.cancelled() => {
-                    self.done = true;
+                    self.events = None;
                     return Some(Err(Failure::Fatal(Error::Cancelled)));
                 }
-                item = self.events.next() => item,
+                item = events.next() => item,
             };
             let failure = match item {
                 None if self.tally.saw_finish() => {
@@ -382,7 +384,7 @@ impl Exchange {
                 Some(Err(EventStreamError::Transport(Transport::Idle))) => Failure::Retry {
                     cause: RetryCause::Stalled,
                     retry_after: None,
-                    detail: format!("no data for {} seconds", self.idle.as_secs()),
+                    detail: format!("no data for {}", spoken(self.idle)),
                 },
                 Some(Err(EventStreamError::Transport(Transport::Http(e)))) => Failure::Retry {
                     cause: RetryCause::Connection,
@@ -426,7 +428,7 @@ impl Exchange {
                             RemoteCause::Overloaded => RetryCause::Overloaded,
                             RemoteCause::Server => RetryCause::ServerError { status: 500 },
                             RemoteCause::Refused => {
-                                self.done = true;
+                                self.events = None;
                                 return Some(Err(Failure::Fatal(refusal_error(
                                     &self.provider,
                                     &self.model,
@@ -444,13 +446,13 @@ impl Exchange {
                     }
                 },
             };
-            self.done = true;
+            self.events = None;
             return Some(Err(failure));
         }
     }
 
     fn finish(&mut self) {
-        self.done = true;
+        self.events = None;
         self.pending.extend(self.tally.closing_events());
     }
 
@@ -470,6 +472,15 @@ impl Exchange {
 
     fn scrub(&self, text: &str) -> String {
         scrub_key(self.scrub_secret.as_ref(), text)
+    }
+}
+
+/// "30 seconds", "1 second", "250 ms".
+fn spoken(duration: Duration) -> String {
+    match duration.as_secs() {
+        0 => format!("{} ms", duration.as_millis()),
+        1 => "1 second".to_string(),
+        secs => format!("{secs} seconds"),
     }
 }
 
@@ -500,7 +511,12 @@ pub(crate) fn transport_detail(error: &reqwest::Error) -> String {
 
 /// `retry-after-ms` (OpenAI), then `retry-after` as seconds or an HTTP date.
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+    };
     if let Some(ms) = header("retry-after-ms").and_then(|v| v.parse::<f64>().ok()) {
         if ms.is_finite() && ms >= 0.0 {
             return Some(Duration::from_secs_f64(ms / 1000.0));
@@ -548,6 +564,13 @@ mod tests {
     }
 
     #[test]
+    fn durations_are_spoken_in_the_largest_whole_unit() {
+        assert_eq!(spoken(Duration::from_secs(30)), "30 seconds");
+        assert_eq!(spoken(Duration::from_secs(1)), "1 second");
+        assert_eq!(spoken(Duration::from_millis(250)), "250 ms");
+    }
+
+    #[test]
     fn rejected_keys_are_reported_in_plain_words_without_server_detail() {
         let remote = RemoteError::from_body(
             r#"{"error":{"message":"Incorrect API key provided: sk-abc***xyz.","type":"invalid_request_error","code":"invalid_api_key"}}"#,
@@ -555,14 +578,23 @@ mod tests {
         let err = refusal_error("OpenAI", "gpt-4o", 401, &remote, "u");
         assert_eq!(err.code(), "llm_key_rejected");
         let message = err.to_string();
-        assert!(message.contains("The API key for OpenAI was rejected"), "{message}");
+        assert!(
+            message.contains("The API key for OpenAI was rejected"),
+            "{message}"
+        );
         assert!(!message.contains("sk-abc"), "{message}");
     }
 
     #[test]
     fn a_404_without_a_model_in_the_body_points_at_the_address() {
         let remote = RemoteError::from_body("404 page not found");
-        let err = refusal_error("gpu-box", "m", 404, &remote, "http://gpu-box/chat/completions");
+        let err = refusal_error(
+            "gpu-box",
+            "m",
+            404,
+            &remote,
+            "http://gpu-box/chat/completions",
+        );
         assert_eq!(err.code(), "llm_request_rejected");
         assert!(err.to_string().contains("http://gpu-box/chat/completions"));
     }

@@ -163,7 +163,8 @@ pub trait ChatProvider: Send + Sync {
     /// then are retried inside and surface here as `Err`. After that, a broken stream yields
     /// `Error::LlmStreamInterrupted`. Cancelling `cancel` drops the HTTP request at once and
     /// yields `Error::Cancelled`.
-    async fn stream_chat(&self, req: &ChatRequest, cancel: CancellationToken) -> Result<ChatStream>;
+    async fn stream_chat(&self, req: &ChatRequest, cancel: CancellationToken)
+        -> Result<ChatStream>;
 
     /// Notices of retries (rate limits above all), for callers that adapt their concurrency.
     /// Only notices sent after subscribing arrive; a provider that never retries returns `None`.

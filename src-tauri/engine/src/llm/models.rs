@@ -157,7 +157,9 @@ mod tests {
             "display_name":"Claude Sonnet 4.5","created_at":"2025-09-29T00:00:00Z"}],
             "has_more":false,"first_id":"claude-sonnet-4-5-20250929","last_id":"claude-sonnet-4-5-20250929"});
         assert_eq!(
-            parse_model_list(&anthropic).unwrap()[0].display_name.as_deref(),
+            parse_model_list(&anthropic).unwrap()[0]
+                .display_name
+                .as_deref(),
             Some("Claude Sonnet 4.5")
         );
 

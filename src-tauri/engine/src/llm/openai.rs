@@ -167,7 +167,9 @@ mod tests {
 
     #[tokio::test]
     async fn a_captured_stream_decodes_to_text_finish_usage_and_end() {
-        let events = decode_chunks(&mut OpenAiDecoder, &[CAPTURED]).await.unwrap();
+        let events = decode_chunks(&mut OpenAiDecoder, &[CAPTURED])
+            .await
+            .unwrap();
         assert_eq!(events, expected());
     }
 

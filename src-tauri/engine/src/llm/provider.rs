@@ -363,8 +363,7 @@ impl ProviderConfig {
         }
         let mut base = url.as_str().trim_end_matches('/').to_string();
         // Anthropic's paths already start with /v1; a base copied from its docs may too.
-        if self.kind.preset().protocol == WireProtocol::AnthropicMessages && base.ends_with("/v1")
-        {
+        if self.kind.preset().protocol == WireProtocol::AnthropicMessages && base.ends_with("/v1") {
             base.truncate(base.len() - 3);
         }
         Ok(base)
@@ -610,7 +609,10 @@ mod tests {
         for attempt in 1..=3 {
             let full = Duration::from_secs(1 << (attempt - 1));
             let delay = policy.delay_before_retry(attempt, None);
-            assert!(delay >= full / 2 && delay <= full, "attempt {attempt}: {delay:?}");
+            assert!(
+                delay >= full / 2 && delay <= full,
+                "attempt {attempt}: {delay:?}"
+            );
         }
         assert!(policy.delay_before_retry(12, None) <= policy.max_delay);
         assert_eq!(

@@ -225,8 +225,7 @@ impl Tally {
             },
             (prompt, completion) => Usage {
                 prompt_tokens: prompt.unwrap_or_else(|| estimate_tokens(self.prompt_chars)),
-                completion_tokens: completion
-                    .unwrap_or_else(|| estimate_tokens(self.text_chars)),
+                completion_tokens: completion.unwrap_or_else(|| estimate_tokens(self.text_chars)),
                 estimated: true,
             },
         };
@@ -239,6 +238,30 @@ impl Tally {
 /// About four characters a token for English text and code, the usual rule of thumb.
 pub(crate) fn estimate_tokens(chars: usize) -> u64 {
     (chars as u64).div_ceil(4)
+}
+
+/// Runs raw SSE bytes, split into the given chunks, through the real SSE parser and a decoder.
+#[cfg(test)]
+pub(crate) async fn decode_chunks(
+    decoder: &mut dyn Decoder,
+    chunks: &[&str],
+) -> Result<Vec<WireEvent>, WireError> {
+    use eventsource_stream::Eventsource;
+    use futures_util::StreamExt;
+
+    let bytes = futures_util::stream::iter(
+        chunks
+            .iter()
+            .map(|c| Ok::<_, std::convert::Infallible>(c.as_bytes().to_vec()))
+            .collect::<Vec<_>>(),
+    );
+    let mut events = bytes.eventsource();
+    let mut out = Vec::new();
+    while let Some(event) = events.next().await {
+        let event = event.map_err(|e| WireError::Malformed(e.to_string()))?;
+        out.extend(decoder.decode(&event)?);
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -316,8 +339,9 @@ mod tests {
         assert!(anthropic.is_unknown_model(404));
         assert_eq!(anthropic.kind.as_deref(), Some("not_found_error"));
 
-        let ollama =
-            RemoteError::from_body(r#"{"error":"model \"llama9\" not found, try pulling it first"}"#);
+        let ollama = RemoteError::from_body(
+            r#"{"error":"model \"llama9\" not found, try pulling it first"}"#,
+        );
         assert!(ollama.is_unknown_model(404));
 
         let html = RemoteError::from_body("<html>\n<h1>502 Bad Gateway</h1></html>");
@@ -346,28 +370,4 @@ mod tests {
         let not_found = RemoteError::from_body("404 page not found");
         assert!(!not_found.is_unknown_model(404));
     }
-}
-
-/// Runs raw SSE bytes, split into the given chunks, through the real SSE parser and a decoder.
-#[cfg(test)]
-pub(crate) async fn decode_chunks(
-    decoder: &mut dyn Decoder,
-    chunks: &[&str],
-) -> Result<Vec<WireEvent>, WireError> {
-    use eventsource_stream::Eventsource;
-    use futures_util::StreamExt;
-
-    let bytes = futures_util::stream::iter(
-        chunks
-            .iter()
-            .map(|c| Ok::<_, std::convert::Infallible>(c.as_bytes().to_vec()))
-            .collect::<Vec<_>>(),
-    );
-    let mut events = bytes.eventsource();
-    let mut out = Vec::new();
-    while let Some(event) = events.next().await {
-        let event = event.map_err(|e| WireError::Malformed(e.to_string()))?;
-        out.extend(decoder.decode(&event)?);
-    }
-    Ok(out)
 }
