@@ -601,3 +601,20 @@ async fn a_second_request_on_the_same_provider_works_after_a_failed_one() {
         assert!(stream.next().await.is_some());
     }
 }
+
+#[tokio::test]
+async fn a_web_page_where_the_api_should_be_is_reported_at_once_not_retried() {
+    let origin =
+        support::serve_fixed_answer("text/html; charset=utf-8", "<html>Sign in</html>").await;
+    let config =
+        bucketforge_engine::llm::ProviderConfig::new(bucketforge_engine::llm::ProviderKind::Custom)
+            .with_base_url(format!("{origin}/v1"));
+    let provider = build_provider(&config).unwrap();
+    let mut notices = provider.subscribe_retries().unwrap();
+
+    let err = ask(provider.as_ref(), &request("plan")).await.unwrap_err();
+
+    assert_eq!(err.code(), "llm_bad_response", "{err}");
+    assert!(err.to_string().contains("text/html"), "{err}");
+    assert!(notices.try_recv().is_err(), "no retries");
+}

@@ -136,29 +136,10 @@ async fn ollama_detection_gives_up_within_its_time_limit_when_the_port_never_ans
 
 #[tokio::test]
 async fn an_openai_compatible_server_on_the_port_is_not_taken_for_ollama() {
-    let impostor = openai_compatible_impostor().await;
+    let impostor =
+        support::serve_fixed_answer("application/json", r#"{"object":"list","data":[]}"#).await;
 
     let found = detect_ollama_at(&impostor, Duration::from_millis(300)).await;
 
     assert_eq!(found, None);
-}
-
-/// A server that answers `/api/tags` with something other than Ollama's shape.
-async fn openai_compatible_impostor() -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let origin = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        while let Ok((mut socket, _)) = listener.accept().await {
-            let mut buf = [0u8; 1024];
-            let _ = socket.read(&mut buf).await;
-            let body = r#"{"object":"list","data":[]}"#;
-            let reply = format!(
-                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                body.len()
-            );
-            let _ = socket.write_all(reply.as_bytes()).await;
-        }
-    });
-    origin
 }

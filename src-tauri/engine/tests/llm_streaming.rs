@@ -5,7 +5,9 @@ mod support;
 
 use std::time::Duration;
 
-use bucketforge_engine::llm::{FinishReason, StreamEvent, Usage};
+use bucketforge_engine::llm::{
+    build_provider, FinishReason, ProviderConfig, ProviderKind, StreamEvent, Usage,
+};
 use bucketforge_engine::Error;
 use bucketforge_scripted_llm::{Protocol, Reply, Script, ScriptedLlm};
 use futures_util::StreamExt;
@@ -211,6 +213,23 @@ async fn json_mode_is_requested_in_each_protocols_own_way() {
             Protocol::Anthropic => assert!(sent.system.contains("JSON object"), "{}", sent.system),
         }
     }
+}
+
+#[tokio::test]
+async fn lm_studio_is_asked_for_json_in_words_because_it_refuses_json_object() {
+    let server = ScriptedLlm::start(Script::new()).await.unwrap();
+    let config =
+        ProviderConfig::new(ProviderKind::LmStudio).with_base_url(server.openai_base_url());
+    let provider = build_provider(&config).unwrap();
+    let mut req = request("plan");
+    req.json_mode = true;
+
+    ask(provider.as_ref(), &req).await.unwrap();
+
+    let sent = &server.requests()[0];
+    assert!(sent.body.get("response_format").is_none());
+    assert!(sent.system.contains("JSON object"), "{}", sent.system);
+    assert_eq!(sent.header("authorization"), None, "no key, no header");
 }
 
 #[tokio::test]

@@ -3,24 +3,15 @@
 use serde_json::{json, Map, Value};
 
 use super::openai::excerpt;
-use super::wire::{Decoder, RemoteCause, RemoteError, WireError, WireEvent};
+use super::wire::{system_prompt, Decoder, RemoteCause, RemoteError, WireError, WireEvent};
 use super::{ChatRequest, FinishReason};
 
 /// The API version every request names; the event shapes below are those of this version.
 pub(crate) const API_VERSION: &str = "2023-06-01";
 
-/// Anthropic has no JSON switch, so JSON mode is asked for in words.
-const JSON_INSTRUCTION: &str =
-    "Answer with one JSON object and nothing else: no prose before or after it.";
-
 pub(crate) fn request_body(req: &ChatRequest) -> Value {
-    let mut system = req.system.clone();
-    if req.json_mode {
-        if !system.is_empty() {
-            system.push_str("\n\n");
-        }
-        system.push_str(JSON_INSTRUCTION);
-    }
+    // Anthropic has no JSON switch.
+    let system = system_prompt(req, req.json_mode);
     let messages: Vec<Value> = req
         .messages
         .iter()

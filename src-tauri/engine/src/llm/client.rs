@@ -14,16 +14,15 @@ use tokio_util::sync::CancellationToken;
 
 use super::anthropic::{self, AnthropicDecoder};
 use super::openai::{self, OpenAiDecoder};
-use super::provider::{scrub_key, Connection, RetryPolicy, Timeouts, WireProtocol};
+use super::provider::{scrub_key, Connection, ProviderPreset, RetryPolicy, Timeouts, WireProtocol};
 use super::wire::{Decoder, Observed, RemoteCause, RemoteError, Tally, WireError};
 use super::{ChatProvider, ChatRequest, ChatStream, RetryCause, RetryNotice, StreamEvent};
 use crate::{Error, Result};
 
 pub(crate) struct HttpChatProvider {
     connection: Connection,
-    protocol: WireProtocol,
+    preset: &'static ProviderPreset,
     chat_url: String,
-    max_tokens_field: &'static str,
     retry: RetryPolicy,
     timeouts: Timeouts,
     notices: broadcast::Sender<RetryNotice>,
@@ -43,20 +42,18 @@ enum Failure {
 impl HttpChatProvider {
     pub(crate) fn new(
         connection: Connection,
-        protocol: WireProtocol,
-        max_tokens_field: &'static str,
+        preset: &'static ProviderPreset,
         retry: RetryPolicy,
         timeouts: Timeouts,
     ) -> HttpChatProvider {
-        let chat_url = match protocol {
+        let chat_url = match preset.protocol {
             WireProtocol::OpenAiChat => format!("{}/chat/completions", connection.base_url),
             WireProtocol::AnthropicMessages => format!("{}/v1/messages", connection.base_url),
         };
         HttpChatProvider {
             connection,
-            protocol,
+            preset,
             chat_url,
-            max_tokens_field,
             retry,
             timeouts,
             notices: broadcast::channel(64).0,
@@ -64,14 +61,16 @@ impl HttpChatProvider {
     }
 
     fn body(&self, req: &ChatRequest) -> Value {
-        match self.protocol {
-            WireProtocol::OpenAiChat => openai::request_body(req, self.max_tokens_field),
+        match self.preset.protocol {
+            WireProtocol::OpenAiChat => {
+                openai::request_body(req, self.preset.max_tokens_field, self.preset.json_mode)
+            }
             WireProtocol::AnthropicMessages => anthropic::request_body(req),
         }
     }
 
     fn decoder(&self) -> Box<dyn Decoder> {
-        match self.protocol {
+        match self.preset.protocol {
             WireProtocol::OpenAiChat => Box::new(OpenAiDecoder),
             WireProtocol::AnthropicMessages => Box::new(AnthropicDecoder),
         }
@@ -106,6 +105,23 @@ impl HttpChatProvider {
         };
         if !response.status().is_success() {
             return Err(self.refusal(response, &req.model, cancel).await);
+        }
+        let content_type = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        // A web page or a whole JSON answer means the address or the server is wrong; retrying
+        // would only hide that.
+        if content_type.starts_with("text/html") || content_type.starts_with("application/json") {
+            return Err(Failure::Fatal(Error::LlmBadResponse {
+                provider: self.connection.name.clone(),
+                detail: format!(
+                    "{} answered with {content_type} instead of an event stream",
+                    self.chat_url
+                ),
+            }));
         }
 
         let mut exchange = Exchange {

@@ -24,8 +24,8 @@ use crate::Result;
 pub use cost::{estimate_cost, estimate_cost_for, model_price, ModelPrice};
 pub use models::{detect_ollama, detect_ollama_at, list_models, DetectedOllama, ModelInfo};
 pub use provider::{
-    build_provider, AuthScheme, ProviderConfig, ProviderKind, ProviderPreset, RetryPolicy,
-    Timeouts, WireProtocol, OLLAMA_DEFAULT_ORIGIN,
+    build_provider, AuthScheme, JsonMode, ProviderConfig, ProviderKind, ProviderPreset,
+    RetryPolicy, Timeouts, WireProtocol, OLLAMA_DEFAULT_ORIGIN,
 };
 
 /// Who said a message in the conversation; the system prompt travels separately.
@@ -161,8 +161,9 @@ pub trait ChatProvider: Send + Sync {
     ///
     /// Resolves once the first token (or a complete empty answer) has arrived: failures before
     /// then are retried inside and surface here as `Err`. After that, a broken stream yields
-    /// `Error::LlmStreamInterrupted`. Cancelling `cancel` drops the HTTP request at once and
-    /// yields `Error::Cancelled`.
+    /// `Error::LlmStreamInterrupted` and ends. Cancelling `cancel` while this call or a read
+    /// of the stream is pending closes the HTTP request at once and yields `Error::Cancelled`;
+    /// dropping the stream closes it too.
     async fn stream_chat(&self, req: &ChatRequest, cancel: CancellationToken)
         -> Result<ChatStream>;
 

@@ -3,17 +3,21 @@
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use super::wire::{Decoder, RemoteCause, RemoteError, WireError, WireEvent};
+use super::provider::JsonMode;
+use super::wire::{system_prompt, Decoder, RemoteCause, RemoteError, WireError, WireEvent};
 use super::{ChatRequest, FinishReason};
 
-/// The request body for a streamed chat completion.
-///
-/// `max_tokens_field` is `max_completion_tokens` for OpenAI itself, whose reasoning models
-/// refuse `max_tokens`; other servers mostly know only `max_tokens`.
-pub(crate) fn request_body(req: &ChatRequest, max_tokens_field: &str) -> Value {
+/// The request body for a streamed chat completion, in the preset's spelling.
+pub(crate) fn request_body(
+    req: &ChatRequest,
+    max_tokens_field: &str,
+    json_mode: JsonMode,
+) -> Value {
+    let ask_in_words = req.json_mode && json_mode == JsonMode::Instruction;
+    let system = system_prompt(req, ask_in_words);
     let mut messages = Vec::with_capacity(req.messages.len() + 1);
-    if !req.system.is_empty() {
-        messages.push(json!({ "role": "system", "content": req.system }));
+    if !system.is_empty() {
+        messages.push(json!({ "role": "system", "content": system }));
     }
     messages.extend(
         req.messages
@@ -29,7 +33,7 @@ pub(crate) fn request_body(req: &ChatRequest, max_tokens_field: &str) -> Value {
     if let Some(temperature) = req.temperature {
         body.insert("temperature".into(), json!(temperature));
     }
-    if req.json_mode {
+    if req.json_mode && json_mode == JsonMode::ResponseFormat {
         body.insert("response_format".into(), json!({ "type": "json_object" }));
     }
     Value::Object(body)
@@ -230,7 +234,7 @@ mod tests {
             temperature: Some(0.25),
             json_mode: true,
         };
-        let body = request_body(&req, "max_completion_tokens");
+        let body = request_body(&req, "max_completion_tokens", JsonMode::ResponseFormat);
         assert_eq!(body["stream"], json!(true));
         assert_eq!(body["stream_options"]["include_usage"], json!(true));
         assert_eq!(body["max_completion_tokens"], json!(512));
@@ -239,6 +243,25 @@ mod tests {
         assert_eq!(body["response_format"]["type"], json!("json_object"));
         assert_eq!(body["messages"][0]["role"], json!("system"));
         assert_eq!(body["messages"][1]["content"], json!("TASK: plan"));
+    }
+
+    #[test]
+    fn a_server_without_json_object_support_is_asked_for_json_in_words() {
+        let req = ChatRequest {
+            system: String::new(),
+            messages: vec![ChatMessage::user("TASK: plan")],
+            model: "local".into(),
+            max_tokens: 10,
+            temperature: None,
+            json_mode: true,
+        };
+        let body = request_body(&req, "max_tokens", JsonMode::Instruction);
+        assert!(body.get("response_format").is_none());
+        assert_eq!(body["messages"][0]["role"], json!("system"));
+        assert!(body["messages"][0]["content"]
+            .as_str()
+            .unwrap()
+            .contains("JSON object"));
     }
 
     #[test]

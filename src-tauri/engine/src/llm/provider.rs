@@ -53,6 +53,16 @@ pub enum AuthScheme {
     XApiKey,
 }
 
+/// How a provider is asked for an answer that is only JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum JsonMode {
+    /// `response_format: {"type": "json_object"}`.
+    ResponseFormat,
+    /// An instruction in the system prompt, for servers that refuse `json_object`.
+    Instruction,
+}
+
 /// What BucketForge knows about a provider before the user types anything.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ProviderPreset {
@@ -69,6 +79,10 @@ pub struct ProviderPreset {
     pub known_models: &'static [&'static str],
     /// Runs on the user's machine: free, and may need minutes to load a model.
     pub local: bool,
+    /// OpenAI's reasoning models refuse `max_tokens` and want `max_completion_tokens`;
+    /// most other servers know only `max_tokens`.
+    pub max_tokens_field: &'static str,
+    pub json_mode: JsonMode,
 }
 
 const PRESETS: [ProviderPreset; 7] = [
@@ -90,6 +104,8 @@ const PRESETS: [ProviderPreset; 7] = [
             "o4-mini",
         ],
         local: false,
+        max_tokens_field: "max_completion_tokens",
+        json_mode: JsonMode::ResponseFormat,
     },
     ProviderPreset {
         kind: ProviderKind::Anthropic,
@@ -107,6 +123,8 @@ const PRESETS: [ProviderPreset; 7] = [
             "claude-3-5-haiku-latest",
         ],
         local: false,
+        max_tokens_field: "max_tokens",
+        json_mode: JsonMode::Instruction,
     },
     ProviderPreset {
         kind: ProviderKind::Gemini,
@@ -118,6 +136,8 @@ const PRESETS: [ProviderPreset; 7] = [
         env_var: Some("GEMINI_API_KEY"),
         known_models: &["gemini-2.5-pro", "gemini-2.5-flash", "gemini-2.0-flash"],
         local: false,
+        max_tokens_field: "max_tokens",
+        json_mode: JsonMode::ResponseFormat,
     },
     ProviderPreset {
         kind: ProviderKind::OpenRouter,
@@ -134,6 +154,8 @@ const PRESETS: [ProviderPreset; 7] = [
             "deepseek/deepseek-chat",
         ],
         local: false,
+        max_tokens_field: "max_tokens",
+        json_mode: JsonMode::ResponseFormat,
     },
     ProviderPreset {
         kind: ProviderKind::Ollama,
@@ -145,6 +167,8 @@ const PRESETS: [ProviderPreset; 7] = [
         env_var: None,
         known_models: &["qwen2.5-coder", "llama3.1", "deepseek-coder-v2"],
         local: true,
+        max_tokens_field: "max_tokens",
+        json_mode: JsonMode::ResponseFormat,
     },
     ProviderPreset {
         kind: ProviderKind::LmStudio,
@@ -156,6 +180,9 @@ const PRESETS: [ProviderPreset; 7] = [
         env_var: None,
         known_models: &[],
         local: true,
+        max_tokens_field: "max_tokens",
+        // LM Studio accepts only `json_schema` response formats.
+        json_mode: JsonMode::Instruction,
     },
     ProviderPreset {
         kind: ProviderKind::Custom,
@@ -167,6 +194,8 @@ const PRESETS: [ProviderPreset; 7] = [
         env_var: None,
         known_models: &[],
         local: false,
+        max_tokens_field: "max_tokens",
+        json_mode: JsonMode::ResponseFormat,
     },
 ];
 
@@ -495,17 +524,10 @@ pub(crate) fn scrub_key(secret: Option<&SecretString>, text: &str) -> String {
 
 /// The chat provider for these settings.
 pub fn build_provider(config: &ProviderConfig) -> Result<Arc<dyn ChatProvider>> {
-    let preset = config.kind.preset();
     let connection = config.connection()?;
-    let max_tokens_field = if config.kind == ProviderKind::OpenAi {
-        "max_completion_tokens"
-    } else {
-        "max_tokens"
-    };
     Ok(Arc::new(HttpChatProvider::new(
         connection,
-        preset.protocol,
-        max_tokens_field,
+        config.kind.preset(),
         config.retry.clone(),
         config.timeouts.clone(),
     )))

@@ -4,6 +4,22 @@ use serde_json::Value;
 
 use super::{ChatRequest, FinishReason, StreamEvent, Usage};
 
+/// For providers without a JSON switch, JSON mode is asked for in words.
+const JSON_INSTRUCTION: &str =
+    "Answer with one JSON object and nothing else: no prose before or after it.";
+
+/// The system prompt, with the JSON instruction appended when it must be asked for in words.
+pub(crate) fn system_prompt(req: &ChatRequest, ask_for_json: bool) -> String {
+    let mut system = req.system.clone();
+    if ask_for_json {
+        if !system.is_empty() {
+            system.push_str("\n\n");
+        }
+        system.push_str(JSON_INSTRUCTION);
+    }
+    system
+}
+
 /// One thing a provider said in its stream, before usage is settled.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum WireEvent {

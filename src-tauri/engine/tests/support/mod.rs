@@ -123,3 +123,23 @@ pub async fn ask(provider: &dyn ChatProvider, request: &ChatRequest) -> Result<A
         .await?;
     Ok(read_all(stream).await)
 }
+
+/// A bare HTTP server answering every request with `200`, this content type and body: what a
+/// wrong address (a web page, a different API) looks like.
+pub async fn serve_fixed_answer(content_type: &'static str, body: &'static str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let origin = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let mut request = [0u8; 4096];
+            let _ = socket.read(&mut request).await;
+            let reply = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = socket.write_all(reply.as_bytes()).await;
+        }
+    });
+    origin
+}
