@@ -45,7 +45,7 @@ async fn a_rate_limited_request_is_retried_after_the_servers_retry_after_ms() {
         assert_eq!(sent.len(), 2, "{protocol:?}");
         let waited = sent[1].received_at - sent[0].received_at;
         assert!(
-            waited >= Duration::from_millis(300) && waited < Duration::from_millis(900),
+            waited >= Duration::from_millis(300) && waited < Duration::from_secs(3),
             "{protocol:?}: waited {waited:?}"
         );
         let notice = notices.try_recv().expect("a notice for the 429");
@@ -74,7 +74,7 @@ async fn a_retry_after_in_whole_seconds_is_honoured() {
         let sent = server.requests();
         let waited = sent[1].received_at - sent[0].received_at;
         assert!(
-            waited >= Duration::from_secs(1) && waited < Duration::from_millis(1600),
+            waited >= Duration::from_secs(1) && waited < Duration::from_secs(3),
             "{protocol:?}: waited {waited:?}"
         );
     });
@@ -535,7 +535,8 @@ async fn cancelling_during_a_backoff_stops_retrying() {
         let result = provider.stream_chat(&request("plan"), cancel).await;
 
         assert!(matches!(result, Err(Error::Cancelled)), "{protocol:?}");
-        assert!(started.elapsed() < Duration::from_secs(1), "{protocol:?}");
+        // Well before the four-second Retry-After.
+        assert!(started.elapsed() < Duration::from_secs(3), "{protocol:?}");
         assert_eq!(server.request_count(), 1, "{protocol:?}");
     }
 }

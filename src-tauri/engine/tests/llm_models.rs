@@ -129,7 +129,8 @@ async fn ollama_detection_gives_up_within_its_time_limit_when_the_port_never_ans
     let took = started.elapsed();
     assert_eq!(found, None);
     assert!(
-        took >= Duration::from_millis(300) && took < Duration::from_millis(600),
+        // Well under any connect or idle timeout; the slack is for a loaded machine.
+        took >= Duration::from_millis(300) && took < Duration::from_millis(1500),
         "took {took:?}"
     );
 }

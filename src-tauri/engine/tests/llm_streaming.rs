@@ -262,13 +262,13 @@ async fn tokens_arrive_at_the_scripted_rate_after_the_first_token_latency() {
         }
 
         assert!(
-            first_token >= Duration::from_millis(300) && first_token < Duration::from_millis(800),
+            first_token >= Duration::from_millis(300) && first_token < Duration::from_secs(2),
             "{protocol:?}: first token after {first_token:?}"
         );
         // Nine more tokens at fifty a second.
         let streaming = last - first_token;
         assert!(
-            streaming >= Duration::from_millis(180) && streaming < Duration::from_millis(1000),
+            streaming >= Duration::from_millis(180) && streaming < Duration::from_secs(3),
             "{protocol:?}: the rest took {streaming:?}"
         );
     }

@@ -58,7 +58,8 @@ pub(crate) trait Decoder: Send {
 }
 
 /// The parts of an error body people need: OpenAI's `{"error": {...}}`, Anthropic's
-/// `{"type": "error", "error": {...}}` and Ollama's `{"error": "..."}` all fit.
+/// `{"type": "error", "error": {...}}`, Ollama's `{"error": "..."}` and Gemini's
+/// `[{"error": {...}}]` all fit.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub(crate) struct RemoteError {
     /// `type` (Anthropic, OpenAI) of the error, such as `invalid_request_error`.
@@ -83,7 +84,11 @@ impl RemoteError {
     }
 
     pub fn from_json(value: &Value) -> Option<RemoteError> {
-        let error = value.get("error")?;
+        let value = match value {
+            Value::Array(items) => items.first()?,
+            other => other,
+        };
+        let error = value.get("error").filter(|e| !e.is_null())?;
         if let Some(message) = error.as_str() {
             return Some(RemoteError {
                 message: message.to_string(),
@@ -360,8 +365,19 @@ mod tests {
         );
         assert!(ollama.is_unknown_model(404));
 
+        let gemini = RemoteError::from_body(
+            r#"[{"error":{"code":404,"message":"models/gemini-9 is not found for API version v1main, or is not supported for generateContent.","status":"NOT_FOUND"}}]"#,
+        );
+        assert!(gemini.is_unknown_model(404));
+
         let html = RemoteError::from_body("<html>\n<h1>502 Bad Gateway</h1></html>");
         assert_eq!(html.message, "<html>");
+    }
+
+    #[test]
+    fn a_null_error_field_is_not_an_error() {
+        let chunk = serde_json::json!({"choices": [], "error": null});
+        assert_eq!(RemoteError::from_json(&chunk), None);
     }
 
     #[test]
