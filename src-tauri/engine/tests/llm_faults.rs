@@ -5,13 +5,13 @@ mod support;
 
 use std::time::Duration;
 
-use bucketforge_engine::llm::{build_provider, RetryCause, RetryPolicy, StreamEvent};
+use bucketforge_engine::llm::{build_provider, RetryCause, RetryPolicy};
 use bucketforge_engine::Error;
-use bucketforge_scripted_llm::{Fault, Reply, Script, ScriptedLlm, StreamError};
+use bucketforge_scripted_llm::{Fault, Protocol, Reply, Script, ScriptedLlm, StreamError};
 use futures_util::StreamExt;
 use support::{
-    ask, config_for, provider_for, read_all, request, with_idle, API_KEY, BASE_DELAY, BOTH,
-    SHORT_IDLE,
+    ask, config_for, expect_disconnects, provider_for, request, with_idle, Answer, API_KEY,
+    BASE_DELAY, BOTH, SHORT_IDLE,
 };
 use tokio_util::sync::CancellationToken;
 
@@ -174,52 +174,52 @@ async fn a_provider_that_keeps_rate_limiting_is_reported_as_rate_limited() {
     }
 }
 
-#[tokio::test]
-async fn a_stream_cut_before_the_first_token_is_retried() {
+/// Asks once for `write a.jsx`, the server answering with `replies` in turn.
+async fn answer_to(
+    protocol: Protocol,
+    replies: Vec<Reply>,
+    idle: Duration,
+) -> (Answer, ScriptedLlm) {
+    let server = server_with("write a.jsx", replies).await;
+    let provider = build_provider(&with_idle(config_for(&server, protocol), idle)).unwrap();
+    let answer = ask(provider.as_ref(), &request("write a.jsx"))
+        .await
+        .unwrap_or_else(|e| panic!("{protocol:?}: {e}"));
+    (answer, server)
+}
+
+/// A fault before the first token costs one more request and nothing else.
+async fn assert_retried_from_scratch(first: Reply, idle: Duration) {
     for protocol in BOTH {
-        let server = server_with(
-            "write a.jsx",
-            vec![
-                Reply::text(TEXT).with_fault(Fault::cut_after(0)),
-                Reply::text(TEXT),
-            ],
-        )
-        .await;
-        let provider = provider_for(&server, protocol);
+        let (answer, server) =
+            answer_to(protocol, vec![first.clone(), Reply::text(TEXT)], idle).await;
 
-        let answer = ask(provider.as_ref(), &request("write a.jsx"))
-            .await
-            .unwrap();
-
+        assert!(answer.error.is_none(), "{protocol:?}: {:?}", answer.error);
         assert_eq!(answer.text, TEXT, "{protocol:?}");
         assert_eq!(server.request_count(), 2, "{protocol:?}");
     }
 }
 
-#[tokio::test]
-async fn a_stream_cut_after_tokens_is_an_interruption_not_a_short_answer() {
+/// A fault after `chars` characters ends the stream with an interruption naming `reason`,
+/// after exactly the text that arrived, with no `Finished` and no retry.
+async fn assert_interrupted(fault: Fault, chars: usize, reason: &str, idle: Duration) {
     for protocol in BOTH {
-        let server = server_with(
-            "write a.jsx",
-            vec![Reply::text(TEXT)
-                .chunk_chars(4)
-                .with_fault(Fault::cut_after(12))],
-        )
-        .await;
-        let provider = provider_for(&server, protocol);
+        let reply = Reply::text(TEXT).chunk_chars(4).with_fault(fault.clone());
+        let (answer, server) = answer_to(protocol, vec![reply], idle).await;
 
-        let answer = ask(provider.as_ref(), &request("write a.jsx"))
-            .await
-            .unwrap();
-
-        assert_eq!(answer.text, &TEXT[..12], "{protocol:?}");
+        assert_eq!(answer.text, &TEXT[..chars], "{protocol:?}");
         assert!(
             answer.finish.is_none(),
-            "{protocol:?}: no Finished after a cut"
+            "{protocol:?}: no Finished after {fault:?}"
         );
-        match answer.error {
-            Some(Error::LlmStreamInterrupted { received_chars, .. }) => {
-                assert_eq!(received_chars, 12, "{protocol:?}")
+        match &answer.error {
+            Some(Error::LlmStreamInterrupted {
+                received_chars,
+                reason: said,
+                ..
+            }) => {
+                assert_eq!(*received_chars, chars, "{protocol:?}");
+                assert!(said.contains(reason), "{protocol:?}: {said}");
             }
             other => panic!("{protocol:?}: expected an interruption, got {other:?}"),
         }
@@ -231,78 +231,61 @@ async fn a_stream_cut_after_tokens_is_an_interruption_not_a_short_answer() {
     }
 }
 
+const IDLE: Duration = Duration::from_secs(10);
+
+#[tokio::test]
+async fn a_stream_cut_before_the_first_token_is_retried() {
+    assert_retried_from_scratch(Reply::text(TEXT).with_fault(Fault::cut_after(0)), IDLE).await;
+}
+
+#[tokio::test]
+async fn a_stream_cut_after_tokens_is_an_interruption_not_a_short_answer() {
+    assert_interrupted(Fault::cut_after(12), 12, "connection", IDLE).await;
+}
+
 #[tokio::test]
 async fn a_malformed_chunk_before_the_first_token_is_retried() {
-    for protocol in BOTH {
-        let server = server_with(
-            "write a.jsx",
-            vec![
-                Reply::text(TEXT).with_fault(Fault::malformed_after(0)),
-                Reply::text(TEXT),
-            ],
-        )
-        .await;
-        let provider = provider_for(&server, protocol);
-
-        let answer = ask(provider.as_ref(), &request("write a.jsx"))
-            .await
-            .unwrap();
-
-        assert_eq!(answer.text, TEXT, "{protocol:?}");
-        assert_eq!(server.request_count(), 2, "{protocol:?}");
-    }
+    assert_retried_from_scratch(
+        Reply::text(TEXT).with_fault(Fault::malformed_after(0)),
+        IDLE,
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn a_malformed_chunk_after_tokens_is_an_interruption() {
-    for protocol in BOTH {
-        let server = server_with(
-            "write a.jsx",
-            vec![Reply::text(TEXT).with_fault(Fault::malformed_after(8))],
-        )
-        .await;
-        let provider = provider_for(&server, protocol);
-
-        let answer = ask(provider.as_ref(), &request("write a.jsx"))
-            .await
-            .unwrap();
-
-        assert_eq!(answer.text, &TEXT[..8], "{protocol:?}");
-        let err = answer.error.expect("an error, not a short answer");
-        assert_eq!(err.code(), "llm_stream_interrupted", "{protocol:?}: {err}");
-        assert!(err.to_string().contains("malformed"), "{err}");
-    }
+    assert_interrupted(Fault::malformed_after(8), 8, "malformed", IDLE).await;
 }
 
 #[tokio::test]
 async fn a_stall_before_the_first_token_is_retried_once_from_scratch() {
-    for protocol in BOTH {
-        let server = server_with(
-            "write a.jsx",
-            vec![
-                Reply::text(TEXT).with_fault(Fault::stall_forever_after(0)),
-                Reply::text(TEXT),
-            ],
-        )
-        .await;
-        let provider =
-            build_provider(&with_idle(config_for(&server, protocol), SHORT_IDLE)).unwrap();
-        let started = tokio::time::Instant::now();
+    let started = tokio::time::Instant::now();
 
-        let answer = ask(provider.as_ref(), &request("write a.jsx"))
-            .await
-            .unwrap();
+    assert_retried_from_scratch(
+        Reply::text(TEXT).with_fault(Fault::stall_forever_after(0)),
+        SHORT_IDLE,
+    )
+    .await;
 
-        assert_eq!(answer.text, TEXT, "{protocol:?}");
-        assert_eq!(server.request_count(), 2, "{protocol:?}");
-        assert!(
-            started.elapsed() >= SHORT_IDLE,
-            "{protocol:?}: gave up before the idle timeout"
-        );
-        tokio::time::timeout(Duration::from_secs(1), server.wait_for_disconnects(1))
-            .await
-            .expect("the stalled request was closed");
-    }
+    assert!(
+        started.elapsed() >= SHORT_IDLE * 2,
+        "gave up before the idle timeout"
+    );
+}
+
+#[tokio::test]
+async fn a_stalled_request_is_closed_before_the_retry() {
+    let (_, server) = answer_to(
+        Protocol::OpenAi,
+        vec![
+            Reply::text(TEXT).with_fault(Fault::stall_forever_after(0)),
+            Reply::text(TEXT),
+        ],
+        SHORT_IDLE,
+    )
+    .await;
+
+    expect_disconnects(&server, 1, "the stalled request").await;
 }
 
 #[tokio::test]
@@ -332,40 +315,20 @@ async fn a_provider_that_stalls_twice_fails_with_a_stall_error() {
 
 #[tokio::test]
 async fn a_stall_after_tokens_is_an_interruption() {
-    for protocol in BOTH {
-        let server = server_with(
-            "write a.jsx",
-            vec![Reply::text(TEXT).with_fault(Fault::stall_forever_after(8))],
-        )
-        .await;
-        let provider =
-            build_provider(&with_idle(config_for(&server, protocol), SHORT_IDLE)).unwrap();
-
-        let answer = ask(provider.as_ref(), &request("write a.jsx"))
-            .await
-            .unwrap();
-
-        assert_eq!(answer.text, &TEXT[..8], "{protocol:?}");
-        let err = answer.error.expect("an error, not a short answer");
-        assert_eq!(err.code(), "llm_stream_interrupted", "{protocol:?}: {err}");
-        assert_eq!(server.request_count(), 1, "{protocol:?}");
-    }
+    assert_interrupted(
+        Fault::stall_forever_after(8),
+        8,
+        "no data for 300 ms",
+        SHORT_IDLE,
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn a_pause_shorter_than_the_idle_timeout_is_waited_out() {
     for protocol in BOTH {
-        let server = server_with(
-            "write a.jsx",
-            vec![Reply::text(TEXT).with_fault(Fault::stall_after(8, SHORT_IDLE / 3))],
-        )
-        .await;
-        let provider =
-            build_provider(&with_idle(config_for(&server, protocol), SHORT_IDLE)).unwrap();
-
-        let answer = ask(provider.as_ref(), &request("write a.jsx"))
-            .await
-            .unwrap();
+        let reply = Reply::text(TEXT).with_fault(Fault::stall_after(8, SHORT_IDLE / 3));
+        let (answer, _) = answer_to(protocol, vec![reply], SHORT_IDLE).await;
 
         assert!(answer.error.is_none(), "{protocol:?}: {:?}", answer.error);
         assert_eq!(answer.text, TEXT, "{protocol:?}");
@@ -374,12 +337,12 @@ async fn a_pause_shorter_than_the_idle_timeout_is_waited_out() {
 
 #[tokio::test]
 async fn an_error_event_before_the_first_token_is_retried_by_its_cause() {
-    for protocol in BOTH {
-        for (error, cause) in [
-            (StreamError::Overloaded, RetryCause::Overloaded),
-            (StreamError::RateLimit, RetryCause::RateLimited),
-            (StreamError::Server, RetryCause::ServerError { status: 500 }),
-        ] {
+    for (error, cause) in [
+        (StreamError::Overloaded, RetryCause::Overloaded),
+        (StreamError::RateLimit, RetryCause::RateLimited),
+        (StreamError::Server, RetryCause::ServerError { status: 500 }),
+    ] {
+        for protocol in BOTH {
             let server = server_with(
                 "write a.jsx",
                 vec![
@@ -407,22 +370,13 @@ async fn an_error_event_before_the_first_token_is_retried_by_its_cause() {
 
 #[tokio::test]
 async fn an_error_event_after_tokens_is_an_interruption() {
-    for protocol in BOTH {
-        let server = server_with(
-            "write a.jsx",
-            vec![Reply::text(TEXT).with_fault(Fault::error_event(StreamError::Overloaded, 8))],
-        )
-        .await;
-        let provider = provider_for(&server, protocol);
-
-        let answer = ask(provider.as_ref(), &request("write a.jsx"))
-            .await
-            .unwrap();
-
-        let err = answer.error.expect("an error, not a short answer");
-        assert_eq!(err.code(), "llm_stream_interrupted", "{protocol:?}: {err}");
-        assert!(err.to_string().contains("Overloaded"), "{err}");
-    }
+    assert_interrupted(
+        Fault::error_event(StreamError::Overloaded, 8),
+        8,
+        "Overloaded",
+        IDLE,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -542,35 +496,14 @@ async fn cancelling_during_a_backoff_stops_retrying() {
 }
 
 #[tokio::test]
-async fn a_rate_limit_after_tokens_never_replays_text_already_delivered() {
-    for protocol in BOTH {
-        let server = server_with(
-            "write a.jsx",
-            vec![
-                Reply::text(TEXT).with_fault(Fault::error_event(StreamError::RateLimit, 4)),
-                Reply::text(TEXT),
-            ],
-        )
-        .await;
-        let provider = provider_for(&server, protocol);
-
-        let stream = provider
-            .stream_chat(&request("write a.jsx"), CancellationToken::new())
-            .await
-            .unwrap();
-        let answer = read_all(stream).await;
-
-        assert_eq!(answer.text, &TEXT[..4], "{protocol:?}");
-        assert!(answer.error.is_some(), "{protocol:?}");
-        assert!(
-            !answer
-                .events
-                .iter()
-                .any(|e| matches!(e, StreamEvent::Finished(_))),
-            "{protocol:?}"
-        );
-        assert_eq!(server.request_count(), 1, "{protocol:?}");
-    }
+async fn a_rate_limit_after_tokens_is_an_interruption_not_a_replay() {
+    assert_interrupted(
+        Fault::error_event(StreamError::RateLimit, 4),
+        4,
+        "Rate limit",
+        IDLE,
+    )
+    .await;
 }
 
 #[tokio::test]

@@ -11,7 +11,9 @@ use bucketforge_engine::llm::{
 use bucketforge_engine::Error;
 use bucketforge_scripted_llm::{Protocol, Reply, Script, ScriptedLlm};
 use futures_util::StreamExt;
-use support::{ask, provider_for, read_all, request, API_KEY, BOTH};
+use support::{
+    ask, expect_disconnects, provider_for, read_all, request, trickling_server, API_KEY, BOTH,
+};
 use tokio_util::sync::CancellationToken;
 
 const FILE: &str = "from fastapi import FastAPI\n\napp = FastAPI()\n\n@app.get(\"/api/todos\")\ndef todos():\n    return []\n";
@@ -277,16 +279,7 @@ async fn tokens_arrive_at_the_scripted_rate_after_the_first_token_latency() {
 #[tokio::test]
 async fn cancelling_mid_stream_closes_the_http_request() {
     for protocol in BOTH {
-        let server = ScriptedLlm::start(
-            Script::new().reply(
-                "write a.py",
-                Reply::text("y".repeat(200))
-                    .chunk_chars(1)
-                    .tokens_per_second(10.0),
-            ),
-        )
-        .await
-        .unwrap();
+        let server = trickling_server().await;
         let provider = provider_for(&server, protocol);
         let cancel = CancellationToken::new();
 
@@ -306,9 +299,7 @@ async fn cancelling_mid_stream_closes_the_http_request() {
             "{protocol:?}: {after_cancel:?}"
         );
         // The stream is still held: the request must be closed already, not when it is dropped.
-        tokio::time::timeout(Duration::from_secs(1), server.wait_for_disconnects(1))
-            .await
-            .unwrap_or_else(|_| panic!("{protocol:?}: the server never saw the client leave"));
+        expect_disconnects(&server, 1, protocol).await;
         assert!(
             stream.next().await.is_none(),
             "{protocol:?}: nothing after the cancellation"
@@ -319,16 +310,7 @@ async fn cancelling_mid_stream_closes_the_http_request() {
 #[tokio::test]
 async fn dropping_the_stream_closes_the_http_request() {
     for protocol in BOTH {
-        let server = ScriptedLlm::start(
-            Script::new().reply(
-                "write a.py",
-                Reply::text("y".repeat(200))
-                    .chunk_chars(1)
-                    .tokens_per_second(10.0),
-            ),
-        )
-        .await
-        .unwrap();
+        let server = trickling_server().await;
         let provider = provider_for(&server, protocol);
 
         let mut stream = provider
@@ -338,9 +320,7 @@ async fn dropping_the_stream_closes_the_http_request() {
         stream.next().await.unwrap().unwrap();
         drop(stream);
 
-        tokio::time::timeout(Duration::from_secs(1), server.wait_for_disconnects(1))
-            .await
-            .unwrap_or_else(|_| panic!("{protocol:?}: the server never saw the client leave"));
+        expect_disconnects(&server, 1, protocol).await;
     }
 }
 
@@ -366,9 +346,7 @@ async fn cancelling_before_the_first_token_returns_cancelled_and_closes_the_requ
 
         assert!(matches!(result, Err(Error::Cancelled)), "{protocol:?}");
         assert!(started.elapsed() < Duration::from_secs(2), "{protocol:?}");
-        tokio::time::timeout(Duration::from_secs(1), server.wait_for_disconnects(1))
-            .await
-            .unwrap_or_else(|_| panic!("{protocol:?}: the server never saw the client leave"));
+        expect_disconnects(&server, 1, protocol).await;
         assert_eq!(server.request_count(), 1);
     }
 }

@@ -128,7 +128,7 @@ fn usage_event(usage: &Value) -> WireEvent {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::llm::wire::decode_chunks;
+    use crate::llm::wire::decode_in_pieces;
     use crate::llm::ChatMessage;
 
     const CAPTURED: &str = concat!(
@@ -139,7 +139,7 @@ mod tests {
         "event: ping\n",
         "data: {\"type\": \"ping\"}\n\n",
         "event: content_block_delta\n",
-        "data: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"import os\"}}\n\n",
+        "data: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"import os  # café ✓\"}}\n\n",
         "event: content_block_delta\n",
         "data: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"\\n\"}}\n\n",
         "event: content_block_stop\n",
@@ -157,7 +157,7 @@ mod tests {
                 completion: Some(1),
             },
             WireEvent::Text("".into()),
-            WireEvent::Text("import os".into()),
+            WireEvent::Text("import os  # café ✓".into()),
             WireEvent::Text("\n".into()),
             WireEvent::Finish(FinishReason::Length),
             WireEvent::Usage {
@@ -170,7 +170,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_captured_stream_decodes_to_usage_text_finish_and_end() {
-        let events = decode_chunks(&mut AnthropicDecoder, &[CAPTURED])
+        let events = decode_in_pieces(&mut AnthropicDecoder, CAPTURED, usize::MAX)
             .await
             .unwrap();
         assert_eq!(events, expected());
@@ -178,13 +178,10 @@ mod tests {
 
     #[tokio::test]
     async fn chunks_split_anywhere_in_the_byte_stream_decode_the_same() {
-        let bytes = CAPTURED.as_bytes();
         for size in [1, 5, 100] {
-            let pieces: Vec<&str> = bytes
-                .chunks(size)
-                .map(|c| std::str::from_utf8(c).unwrap())
-                .collect();
-            let events = decode_chunks(&mut AnthropicDecoder, &pieces).await.unwrap();
+            let events = decode_in_pieces(&mut AnthropicDecoder, CAPTURED, size)
+                .await
+                .unwrap();
             assert_eq!(events, expected(), "split every {size} bytes");
         }
     }
@@ -192,14 +189,16 @@ mod tests {
     #[tokio::test]
     async fn thinking_deltas_are_not_part_of_the_answer() {
         let raw = "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"thinking_delta\",\"thinking\":\"hmm\"}}\n\n";
-        let events = decode_chunks(&mut AnthropicDecoder, &[raw]).await.unwrap();
+        let events = decode_in_pieces(&mut AnthropicDecoder, raw, usize::MAX)
+            .await
+            .unwrap();
         assert!(events.is_empty(), "{events:?}");
     }
 
     #[tokio::test]
     async fn an_overloaded_error_event_is_reported_as_overloaded() {
         let raw = "event: error\ndata: {\"type\": \"error\", \"error\": {\"type\": \"overloaded_error\", \"message\": \"Overloaded\"}}\n\n";
-        let err = decode_chunks(&mut AnthropicDecoder, &[raw])
+        let err = decode_in_pieces(&mut AnthropicDecoder, raw, usize::MAX)
             .await
             .unwrap_err();
         match err {
@@ -214,7 +213,7 @@ mod tests {
     #[tokio::test]
     async fn a_broken_chunk_is_reported_as_malformed() {
         let raw = "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"delta\":{\"type\":\"text_del\n\n";
-        let err = decode_chunks(&mut AnthropicDecoder, &[raw])
+        let err = decode_in_pieces(&mut AnthropicDecoder, raw, usize::MAX)
             .await
             .unwrap_err();
         assert!(matches!(err, WireError::Malformed(_)), "{err:?}");

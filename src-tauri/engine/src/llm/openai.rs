@@ -141,14 +141,14 @@ pub(crate) fn excerpt(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::llm::wire::decode_chunks;
+    use crate::llm::wire::decode_in_pieces;
     use crate::llm::ChatMessage;
 
     // The shape OpenAI sends with `stream_options.include_usage`: every chunk carries
     // `usage: null` until a last one with empty `choices`.
     const CAPTURED: &str = concat!(
         "data: {\"id\":\"chatcmpl-B9\",\"object\":\"chat.completion.chunk\",\"created\":1741570283,\"model\":\"gpt-4o-mini-2024-07-18\",\"service_tier\":\"default\",\"system_fingerprint\":\"fp_06737a9306\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\",\"refusal\":null},\"logprobs\":null,\"finish_reason\":null}],\"usage\":null}\n\n",
-        "data: {\"id\":\"chatcmpl-B9\",\"object\":\"chat.completion.chunk\",\"created\":1741570283,\"model\":\"gpt-4o-mini-2024-07-18\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"print(\\\"hi\\\")\"},\"logprobs\":null,\"finish_reason\":null}],\"usage\":null}\n\n",
+        "data: {\"id\":\"chatcmpl-B9\",\"object\":\"chat.completion.chunk\",\"created\":1741570283,\"model\":\"gpt-4o-mini-2024-07-18\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"print(\\\"héllo ✓\\\")\"},\"logprobs\":null,\"finish_reason\":null}],\"usage\":null}\n\n",
         "data: {\"id\":\"chatcmpl-B9\",\"object\":\"chat.completion.chunk\",\"created\":1741570283,\"model\":\"gpt-4o-mini-2024-07-18\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"\\n\"},\"logprobs\":null,\"finish_reason\":null}],\"usage\":null}\n\n",
         "data: {\"id\":\"chatcmpl-B9\",\"object\":\"chat.completion.chunk\",\"created\":1741570283,\"model\":\"gpt-4o-mini-2024-07-18\",\"choices\":[{\"index\":0,\"delta\":{},\"logprobs\":null,\"finish_reason\":\"stop\"}],\"usage\":null}\n\n",
         "data: {\"id\":\"chatcmpl-B9\",\"object\":\"chat.completion.chunk\",\"created\":1741570283,\"model\":\"gpt-4o-mini-2024-07-18\",\"choices\":[],\"usage\":{\"prompt_tokens\":19,\"completion_tokens\":10,\"total_tokens\":29,\"prompt_tokens_details\":{\"cached_tokens\":0},\"completion_tokens_details\":{\"reasoning_tokens\":0}}}\n\n",
@@ -158,7 +158,7 @@ mod tests {
     fn expected() -> Vec<WireEvent> {
         vec![
             WireEvent::Text("".into()),
-            WireEvent::Text("print(\"hi\")".into()),
+            WireEvent::Text("print(\"héllo ✓\")".into()),
             WireEvent::Text("\n".into()),
             WireEvent::Finish(FinishReason::Stop),
             WireEvent::Usage {
@@ -171,7 +171,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_captured_stream_decodes_to_text_finish_usage_and_end() {
-        let events = decode_chunks(&mut OpenAiDecoder, &[CAPTURED])
+        let events = decode_in_pieces(&mut OpenAiDecoder, CAPTURED, usize::MAX)
             .await
             .unwrap();
         assert_eq!(events, expected());
@@ -179,13 +179,10 @@ mod tests {
 
     #[tokio::test]
     async fn chunks_split_anywhere_in_the_byte_stream_decode_the_same() {
-        let bytes = CAPTURED.as_bytes();
         for size in [1, 7, 64, 333] {
-            let pieces: Vec<&str> = bytes
-                .chunks(size)
-                .map(|c| std::str::from_utf8(c).unwrap())
-                .collect();
-            let events = decode_chunks(&mut OpenAiDecoder, &pieces).await.unwrap();
+            let events = decode_in_pieces(&mut OpenAiDecoder, CAPTURED, size)
+                .await
+                .unwrap();
             assert_eq!(events, expected(), "split every {size} bytes");
         }
     }
@@ -193,7 +190,9 @@ mod tests {
     #[tokio::test]
     async fn comments_and_crlf_line_endings_are_tolerated() {
         let raw = ": OPENROUTER PROCESSING\r\n\r\ndata: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"a\"},\"finish_reason\":\"length\"}]}\r\n\r\ndata: [DONE]\r\n\r\n";
-        let events = decode_chunks(&mut OpenAiDecoder, &[raw]).await.unwrap();
+        let events = decode_in_pieces(&mut OpenAiDecoder, raw, usize::MAX)
+            .await
+            .unwrap();
         assert_eq!(
             events,
             vec![
@@ -207,14 +206,18 @@ mod tests {
     #[tokio::test]
     async fn a_broken_chunk_is_reported_as_malformed() {
         let raw = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"a\"}}]}\n\ndata: {\"choices\":[{\"delta\n\n";
-        let err = decode_chunks(&mut OpenAiDecoder, &[raw]).await.unwrap_err();
+        let err = decode_in_pieces(&mut OpenAiDecoder, raw, usize::MAX)
+            .await
+            .unwrap_err();
         assert!(matches!(err, WireError::Malformed(_)), "{err:?}");
     }
 
     #[tokio::test]
     async fn an_error_chunk_is_reported_with_its_cause() {
         let raw = "data: {\"error\":{\"message\":\"Rate limit exceeded: free-models-per-min\",\"code\":429}}\n\n";
-        let err = decode_chunks(&mut OpenAiDecoder, &[raw]).await.unwrap_err();
+        let err = decode_in_pieces(&mut OpenAiDecoder, raw, usize::MAX)
+            .await
+            .unwrap_err();
         match err {
             WireError::Remote(cause, remote) => {
                 assert_eq!(cause, RemoteCause::RateLimited);

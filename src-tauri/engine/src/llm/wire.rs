@@ -261,22 +261,23 @@ pub(crate) fn estimate_tokens(chars: usize) -> u64 {
     (chars as u64).div_ceil(4)
 }
 
-/// Runs raw SSE bytes, split into the given chunks, through the real SSE parser and a decoder.
+/// Runs raw SSE bytes, cut into pieces of `piece_len` bytes (even inside a UTF-8 character),
+/// through the real SSE parser and a decoder.
 #[cfg(test)]
-pub(crate) async fn decode_chunks(
+pub(crate) async fn decode_in_pieces(
     decoder: &mut dyn Decoder,
-    chunks: &[&str],
+    raw: &str,
+    piece_len: usize,
 ) -> Result<Vec<WireEvent>, WireError> {
     use eventsource_stream::Eventsource;
     use futures_util::StreamExt;
 
-    let bytes = futures_util::stream::iter(
-        chunks
-            .iter()
-            .map(|c| Ok::<_, std::convert::Infallible>(c.as_bytes().to_vec()))
-            .collect::<Vec<_>>(),
-    );
-    let mut events = bytes.eventsource();
+    let pieces: Vec<Result<Vec<u8>, std::convert::Infallible>> = raw
+        .as_bytes()
+        .chunks(piece_len.max(1))
+        .map(|piece| Ok(piece.to_vec()))
+        .collect();
+    let mut events = futures_util::stream::iter(pieces).eventsource();
     let mut out = Vec::new();
     while let Some(event) = events.next().await {
         let event = event.map_err(|e| WireError::Malformed(e.to_string()))?;

@@ -13,7 +13,7 @@ use bucketforge_engine::llm::{
     ProviderConfig, ProviderKind, RetryPolicy, StreamEvent, Timeouts, Usage,
 };
 use bucketforge_engine::Error;
-use bucketforge_scripted_llm::{Protocol, ScriptedLlm};
+use bucketforge_scripted_llm::{Protocol, Reply, Script, ScriptedLlm};
 use futures_util::StreamExt;
 use std::sync::Arc;
 
@@ -142,4 +142,21 @@ pub async fn serve_fixed_answer(content_type: &'static str, body: &'static str) 
         }
     });
     origin
+}
+
+/// A server whose answer to `write a.py` trickles out at ten characters a second.
+pub async fn trickling_server() -> ScriptedLlm {
+    let slow = Reply::text("y".repeat(200))
+        .chunk_chars(1)
+        .tokens_per_second(10.0);
+    ScriptedLlm::start(Script::new().reply("write a.py", slow))
+        .await
+        .unwrap()
+}
+
+/// Waits up to a second for the server to have seen `count` clients leave mid-answer.
+pub async fn expect_disconnects(server: &ScriptedLlm, count: usize, context: impl std::fmt::Debug) {
+    tokio::time::timeout(Duration::from_secs(1), server.wait_for_disconnects(count))
+        .await
+        .unwrap_or_else(|_| panic!("{context:?}: the server never saw the client leave"));
 }
