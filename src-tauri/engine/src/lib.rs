@@ -2,6 +2,7 @@
 
 pub mod error;
 pub mod generate;
+pub mod llm;
 pub mod plan;
 pub mod preview;
 pub mod secrets;
