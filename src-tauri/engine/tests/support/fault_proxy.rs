@@ -31,6 +31,8 @@ pub enum Fault {
     SignatureDoesNotMatch,
     /// `301 PermanentRedirect` with `x-amz-bucket-region`, as AWS answers a wrong region.
     WrongRegion(String),
+    /// `501 NotImplemented` for writes carrying If-None-Match or If-Match; others pass.
+    NoConditionalWrites,
 }
 
 #[derive(Debug)]
@@ -157,7 +159,10 @@ async fn serve(
         return Ok(());
     };
     requests.fetch_add(1, Ordering::SeqCst);
-    let fault = choose(&plan, &request.method);
+    let mut fault = choose(&plan, &request.method);
+    if fault == Fault::NoConditionalWrites && !request.is_conditional() {
+        fault = Fault::Pass;
+    }
     if fault != Fault::Pass {
         faulted.fetch_add(1, Ordering::SeqCst);
     }
@@ -184,6 +189,9 @@ async fn serve(
         Fault::SignatureDoesNotMatch => {
             answer(&mut client, 403, "Forbidden", &[], &error_xml("SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided. Check your key and signing method.")).await
         }
+        Fault::NoConditionalWrites => {
+            answer(&mut client, 501, "Not Implemented", &[], &error_xml("NotImplemented", "A header you provided implies functionality that is not implemented.")).await
+        }
         Fault::WrongRegion(region) => {
             let body = error_xml(
                 "PermanentRedirect",
@@ -205,6 +213,13 @@ struct Request {
     method: String,
     head: Vec<u8>,
     body: Vec<u8>,
+}
+
+impl Request {
+    fn is_conditional(&self) -> bool {
+        let head = String::from_utf8_lossy(&self.head).to_ascii_lowercase();
+        self.method == "PUT" && (head.contains("\r\nif-none-match:") || head.contains("\r\nif-match:"))
+    }
 }
 
 async fn read_request(client: &mut TcpStream) -> std::io::Result<Option<Request>> {
