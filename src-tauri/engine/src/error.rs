@@ -227,6 +227,9 @@ pub enum Error {
     )]
     LocalBucketNotStarted,
 
+    #[error("Nothing was deleted: deleting “{what}” was not confirmed. Answer “y”, or pass --yes to skip the question.")]
+    NotConfirmed { what: String },
+
     #[error("The export to {path} failed: {reason}. Choose another file name or folder and try again.")]
     ExportFailed { path: String, reason: String },
 }
@@ -262,6 +265,7 @@ impl Error {
             Error::DeleteIncomplete { .. } => "delete_incomplete",
             Error::LocalBucketFailed { .. } => "local_bucket_failed",
             Error::LocalBucketNotStarted => "local_bucket_not_started",
+            Error::NotConfirmed { .. } => "not_confirmed",
             Error::ExportFailed { .. } => "export_failed",
         }
     }

@@ -73,7 +73,7 @@ where
     }
     if let Some(credentials) = find_in_chain::<CredentialsError>(&err) {
         return Error::NoCredentials {
-            detail: DisplayErrorContext(credentials).to_string(),
+            detail: short_cause(credentials),
         };
     }
     let detail = DisplayErrorContext(&err).to_string();
@@ -249,7 +249,7 @@ fn short_cause(err: &(dyn StdError + 'static)) -> String {
     while let Some(next) = current.source() {
         current = next;
     }
-    let text = current.to_string();
+    let text = current.to_string().trim_end_matches('.').to_string();
     if text.is_empty() {
         DisplayErrorContext(err).to_string()
     } else {

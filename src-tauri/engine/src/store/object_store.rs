@@ -24,7 +24,7 @@ use sha2::{Digest, Sha256};
 
 use super::content_type::{content_type_for, MANIFEST_CONTENT_TYPE};
 use super::failure::{classify, service_answer, Attempt};
-use super::local::LocalBucket;
+use super::local::{LocalBucket, LocalBucketOptions};
 use super::{
     Manifest, ProjectKey, ProjectPath, Slug, StoreConfig, StoreCredentials, UserId,
     MANIFEST_SCHEMA_VERSION,
@@ -91,17 +91,17 @@ pub enum ConditionalWrites {
 }
 
 impl ConditionalWrites {
-    /// A sentence for `check` output.
+    /// A sentence for `check` output, following "Conditional writes: ".
     pub fn describe(self) -> &'static str {
         match self {
             ConditionalWrites::Supported => {
-                "conditional writes are supported: two devices saving the same project can't overwrite each other"
+                "supported, so two devices saving the same project can't overwrite each other."
             }
             ConditionalWrites::NotImplemented => {
-                "conditional writes are not implemented by this storage: BucketForge checks the project before saving instead, which protects against stale saves but not against two saves at the very same moment"
+                "not implemented by this storage. BucketForge checks a project before saving it instead, which stops stale saves but not two saves at the very same moment."
             }
             ConditionalWrites::Ignored => {
-                "this storage ignores conditional writes: BucketForge checks the project before saving instead, which protects against stale saves but not against two saves at the very same moment"
+                "accepted but not enforced by this storage. BucketForge checks a project before saving it instead, which stops stale saves but not two saves at the very same moment."
             }
         }
     }
@@ -235,6 +235,20 @@ impl ObjectStore {
     /// A client for a bucket of the user's own. Makes no request: `check` does that.
     pub async fn connect(config: &StoreConfig) -> Result<Self> {
         Self::build(config, None).await
+    }
+
+    /// Connects to whatever `config` chose, starting the built-in bucket only if it chose
+    /// that; `local` is asked for the built-in bucket's folder and credentials then.
+    pub async fn open(
+        config: &StoreConfig,
+        local: impl FnOnce() -> Result<LocalBucketOptions>,
+    ) -> Result<Self> {
+        if config.is_local() {
+            let bucket = LocalBucket::start(local()?).await?;
+            Self::connect_local(&bucket).await
+        } else {
+            Self::connect(config).await
+        }
     }
 
     /// A client for the built-in bucket, through the same S3 code path as any other bucket.
@@ -1062,7 +1076,7 @@ impl ObjectStore {
 
         let mut notes = vec![
             format!("BucketForge can list, write, read and delete under “{prefix}”."),
-            format!("Conditional writes: {}.", conditional.describe()),
+            format!("Conditional writes: {}", conditional.describe()),
         ];
         if self.inner._local.is_some() {
             notes.push("This is the built-in bucket on this computer.".into());
