@@ -201,7 +201,10 @@ async fn run(storage: &StorageArgs, json: bool, command: Command) -> Result<()> 
             if json {
                 print_json(json!({ "user": user, "projects": projects }));
             } else if projects.is_empty() {
-                eprintln!("No projects for user “{user}” in bucket “{}”.", store.bucket());
+                eprintln!(
+                    "No projects for user “{user}” in bucket “{}”.",
+                    store.bucket()
+                );
             } else {
                 for project in projects {
                     println!("{}", project.slug);
@@ -395,7 +398,8 @@ mod tests {
 
     #[test]
     fn the_local_bucket_cannot_be_combined_with_a_remote_one() {
-        let err = Cli::try_parse_from(["bucketforge", "list", "--local", "--bucket", "b"]).unwrap_err();
+        let err =
+            Cli::try_parse_from(["bucketforge", "list", "--local", "--bucket", "b"]).unwrap_err();
         assert!(err.to_string().contains("cannot be used with"), "{err}");
     }
 }

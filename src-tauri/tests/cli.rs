@@ -15,8 +15,14 @@ use secrecy::ExposeSecret;
 use support::{project, unique_user, ServerKind, TestServer};
 
 const FILES: [(&str, &str); 3] = [
-    ("backend/main.py", "from fastapi import FastAPI\napp = FastAPI()\n"),
-    ("frontend/src/App.jsx", "export default function App() { return null; }\n"),
+    (
+        "backend/main.py",
+        "from fastapi import FastAPI\napp = FastAPI()\n",
+    ),
+    (
+        "frontend/src/App.jsx",
+        "export default function App() { return null; }\n",
+    ),
     ("README.md", "# Todo\n"),
 ];
 
@@ -73,9 +79,17 @@ fn assert_ok(output: &Output) {
 
 /// Exit code ≠ 0 and exactly one line on stderr.
 fn assert_one_line_error(output: &Output) -> String {
-    assert!(!output.status.success(), "expected a failure, got {}", stdout(output));
+    assert!(
+        !output.status.success(),
+        "expected a failure, got {}",
+        stdout(output)
+    );
     let err = stderr(output);
-    assert_eq!(err.trim_end().lines().count(), 1, "one line on stderr: {err:?}");
+    assert_eq!(
+        err.trim_end().lines().count(),
+        1,
+        "one line on stderr: {err:?}"
+    );
     err
 }
 
@@ -149,17 +163,30 @@ async fn every_command_works_against_moto_through_the_seed_environment() {
     assert_ok(&show);
     let text = stdout(&show);
     assert!(text.contains("Status: complete"), "{text}");
-    assert!(text.contains("backend/main.py") && text.contains("44 B"), "{text}");
+    assert!(
+        text.contains("backend/main.py") && text.contains("44 B"),
+        "{text}"
+    );
     assert!(text.contains("3 files"), "{text}");
 
-    let cat = run(&mut cli(), &["cat", "--user", user_arg, "todo-app", "backend/main.py"]);
+    let cat = run(
+        &mut cli(),
+        &["cat", "--user", user_arg, "todo-app", "backend/main.py"],
+    );
     assert_ok(&cat);
     assert_eq!(stdout(&cat), FILES[0].1);
 
     let out = home.path().join("todo.zip");
     let export = run(
         &mut cli(),
-        &["export", "--user", user_arg, "todo-app", "--out", out.to_str().unwrap()],
+        &[
+            "export",
+            "--user",
+            user_arg,
+            "todo-app",
+            "--out",
+            out.to_str().unwrap(),
+        ],
     );
     assert_ok(&export);
     let mut zip = zip::ZipArchive::new(std::fs::File::open(&out).unwrap()).unwrap();
@@ -172,7 +199,11 @@ async fn every_command_works_against_moto_through_the_seed_environment() {
 
     let check = run(&mut cli(), &["check", "--user", user_arg]);
     assert_ok(&check);
-    assert!(stdout(&check).contains("Conditional writes"), "{}", stdout(&check));
+    assert!(
+        stdout(&check).contains("Conditional writes"),
+        "{}",
+        stdout(&check)
+    );
 
     // No terminal and no --yes: nothing is deleted.
     let refused = run(&mut cli(), &["delete", "--user", user_arg, "todo-app"]);
@@ -180,18 +211,29 @@ async fn every_command_works_against_moto_through_the_seed_environment() {
     assert!(store.read_manifest(&key).await.unwrap().is_some());
 
     let mut answered = cli();
-    answered.args(["delete", "--user", user_arg, "todo-app"]).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    answered
+        .args(["delete", "--user", user_arg, "todo-app"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     let mut child = answered.spawn().unwrap();
     use std::io::Write;
     child.stdin.take().unwrap().write_all(b"y\n").unwrap();
     let deleted = child.wait_with_output().unwrap();
     assert_ok(&deleted);
-    assert!(stdout(&deleted).contains("4 objects"), "{}", stdout(&deleted));
+    assert!(
+        stdout(&deleted).contains("4 objects"),
+        "{}",
+        stdout(&deleted)
+    );
 
     let gone = run(&mut cli(), &["show", "--user", user_arg, "todo-app"]);
     assert!(assert_one_line_error(&gone).contains("no project “todo-app”"));
 
-    let gone_json = run(&mut cli(), &["--json", "cat", "--user", user_arg, "todo-app", "README.md"]);
+    let gone_json = run(
+        &mut cli(),
+        &["--json", "cat", "--user", user_arg, "todo-app", "README.md"],
+    );
     let err: serde_json::Value = serde_json::from_str(&assert_one_line_error(&gone_json)).unwrap();
     assert_eq!(err["code"], "file_not_found");
 }
@@ -202,9 +244,10 @@ async fn the_built_in_bucket_serves_the_cli_from_its_folder() {
     let user = unique_user("local");
     {
         // Another process's server on the same folder, as when the app wrote the project.
-        let local = LocalBucket::start(LocalBucketOptions::with_random_credentials(data.path()).unwrap())
-            .await
-            .unwrap();
+        let local =
+            LocalBucket::start(LocalBucketOptions::with_random_credentials(data.path()).unwrap())
+                .await
+                .unwrap();
         let store = ObjectStore::connect_local(&local).await.unwrap();
         seed_project(&store, &project(&user, "notes")).await;
     }
@@ -212,23 +255,50 @@ async fn the_built_in_bucket_serves_the_cli_from_its_folder() {
     let dir = data.path().to_str().unwrap();
     let user_arg = user.as_str();
 
-    let list = run(&mut bucketforge(home.path()), &["--local", "--local-dir", dir, "list", "--user", user_arg]);
+    let list = run(
+        &mut bucketforge(home.path()),
+        &["--local", "--local-dir", dir, "list", "--user", user_arg],
+    );
     assert_ok(&list);
     assert_eq!(stdout(&list), "notes\n");
 
     let cat = run(
         &mut bucketforge(home.path()),
-        &["cat", "--user", user_arg, "notes", "README.md", "--local-dir", dir],
+        &[
+            "cat",
+            "--user",
+            user_arg,
+            "notes",
+            "README.md",
+            "--local-dir",
+            dir,
+        ],
     );
     assert_ok(&cat);
-    assert_eq!(stdout(&cat), "# Todo\n", "with no settings at all, the built-in bucket is used");
+    assert_eq!(
+        stdout(&cat),
+        "# Todo\n",
+        "with no settings at all, the built-in bucket is used"
+    );
 
     let deleted = run(
         &mut bucketforge(home.path()),
-        &["--local", "--local-dir", dir, "delete", "--yes", "--user", user_arg, "notes"],
+        &[
+            "--local",
+            "--local-dir",
+            dir,
+            "delete",
+            "--yes",
+            "--user",
+            user_arg,
+            "notes",
+        ],
     );
     assert_ok(&deleted);
-    let list = run(&mut bucketforge(home.path()), &["--local", "--local-dir", dir, "list", "--user", user_arg]);
+    let list = run(
+        &mut bucketforge(home.path()),
+        &["--local", "--local-dir", dir, "list", "--user", user_arg],
+    );
     assert_ok(&list);
     assert_eq!(stdout(&list), "");
 }
@@ -245,7 +315,10 @@ fn an_unreachable_endpoint_is_one_clear_line_and_a_failing_exit_code() {
         &["check", "--endpoint-url", &endpoint, "--bucket", "b"],
     );
     let err = assert_one_line_error(&output);
-    assert!(err.starts_with("error: BucketForge could not reach"), "{err}");
+    assert!(
+        err.starts_with("error: BucketForge could not reach"),
+        "{err}"
+    );
     assert!(err.contains(&endpoint), "{err}");
     assert!(!err.contains("never-printed-secret"));
 }

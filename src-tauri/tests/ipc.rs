@@ -20,7 +20,10 @@ fn window(app: &App<MockRuntime>, label: &str) -> WebviewWindow<MockRuntime> {
     }
 }
 
-fn invoke(window: &WebviewWindow<MockRuntime>, cmd: &str) -> Result<serde_json::Value, serde_json::Value> {
+fn invoke(
+    window: &WebviewWindow<MockRuntime>,
+    cmd: &str,
+) -> Result<serde_json::Value, serde_json::Value> {
     let request = InvokeRequest {
         cmd: cmd.into(),
         callback: CallbackFn(0),

@@ -230,7 +230,9 @@ pub enum Error {
     #[error("Nothing was deleted: deleting “{what}” was not confirmed. Answer “y”, or pass --yes to skip the question.")]
     NotConfirmed { what: String },
 
-    #[error("The export to {path} failed: {reason}. Choose another file name or folder and try again.")]
+    #[error(
+        "The export to {path} failed: {reason}. Choose another file name or folder and try again."
+    )]
     ExportFailed { path: String, reason: String },
 }
 
@@ -304,7 +306,10 @@ mod tests {
         let text = err.to_string();
         assert_eq!(err.code(), "access_denied_write");
         assert!(text.contains("s3:PutObject"), "{text}");
-        assert!(text.contains("HTTP 403: AccessDenied: Access Denied"), "{text}");
+        assert!(
+            text.contains("HTTP 403: AccessDenied: Access Denied"),
+            "{text}"
+        );
         assert!(text.contains("projects/alice/"), "{text}");
     }
 

@@ -9,9 +9,9 @@ use std::sync::Arc;
 use bucketforge_engine::plan::{Plan, PlannedFile, Stack};
 use bucketforge_engine::store::manifest::Timings;
 use bucketforge_engine::store::{
-    export_project, ConditionalWrites, FileSource, Manifest, ManifestFile,
-    ManifestPrecondition, ObjectStore, ProjectKey, ProjectPath, ProjectStatus, TokenUsage,
-    UserId, MANIFEST_SCHEMA_VERSION,
+    export_project, ConditionalWrites, FileSource, Manifest, ManifestFile, ManifestPrecondition,
+    ObjectStore, ProjectKey, ProjectPath, ProjectStatus, TokenUsage, UserId,
+    MANIFEST_SCHEMA_VERSION,
 };
 use bucketforge_engine::Error;
 use futures::{StreamExt, TryStreamExt};
@@ -98,10 +98,17 @@ fn manifest(name: &str, files: Vec<ManifestFile>, revision: u64) -> Manifest {
 }
 
 /// Uploads files and returns their manifest entries, as a generation run would.
-async fn upload(store: &ObjectStore, key: &ProjectKey, files: &[(&str, &str)]) -> Vec<ManifestFile> {
+async fn upload(
+    store: &ObjectStore,
+    key: &ProjectKey,
+    files: &[(&str, &str)],
+) -> Vec<ManifestFile> {
     let mut entries = Vec::new();
     for (p, body) in files {
-        let receipt = store.put_file(key, &path(p), body.to_string()).await.unwrap();
+        let receipt = store
+            .put_file(key, &path(p), body.to_string())
+            .await
+            .unwrap();
         entries.push(ManifestFile {
             path: path(p),
             bytes: receipt.bytes,
@@ -128,12 +135,22 @@ async fn stores_a_file_and_reads_it_back_with_its_type_tag_and_hash(kind: Server
     assert_eq!(receipt.bytes, body.len() as u64);
     assert!(!receipt.etag.as_str().is_empty());
 
-    let stored = store.get_file(&key, &path("backend/main.py")).await.unwrap();
+    let stored = store
+        .get_file(&key, &path("backend/main.py"))
+        .await
+        .unwrap();
     assert_eq!(stored.bytes, body.as_bytes());
-    assert_eq!(stored.content_type.as_deref(), Some("text/x-python; charset=utf-8"));
+    assert_eq!(
+        stored.content_type.as_deref(),
+        Some("text/x-python; charset=utf-8")
+    );
     assert_eq!(stored.etag, receipt.etag);
 
-    let head = store.head_file(&key, &path("backend/main.py")).await.unwrap().unwrap();
+    let head = store
+        .head_file(&key, &path("backend/main.py"))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(head.bytes, body.len() as u64);
     assert_eq!(head.etag, receipt.etag);
 
@@ -141,7 +158,10 @@ async fn stores_a_file_and_reads_it_back_with_its_type_tag_and_hash(kind: Server
         .put_file(&key, &path("frontend/src/App.jsx"), "export default 1;\n")
         .await
         .unwrap();
-    let jsx = store.get_file(&key, &path("frontend/src/App.jsx")).await.unwrap();
+    let jsx = store
+        .get_file(&key, &path("frontend/src/App.jsx"))
+        .await
+        .unwrap();
     assert_eq!(jsx.content_type.as_deref(), Some("text/jsx; charset=utf-8"));
 }
 
@@ -152,7 +172,11 @@ async fn a_file_that_is_not_there_is_reported_as_missing(kind: ServerKind) {
     let err = store.get_file(&key, &path("nope.py")).await.unwrap_err();
     assert!(matches!(err, Error::FileNotFound { .. }), "{err:?}");
     assert!(err.to_string().contains("nope.py"), "{err}");
-    assert!(store.head_file(&key, &path("nope.py")).await.unwrap().is_none());
+    assert!(store
+        .head_file(&key, &path("nope.py"))
+        .await
+        .unwrap()
+        .is_none());
     assert!(store.read_manifest(&key).await.unwrap().is_none());
     let err = store.project_files(&key).await.unwrap_err();
     assert_eq!(err.code(), "project_not_found");
@@ -192,7 +216,11 @@ async fn lists_2500_projects_in_order_with_none_twice(kind: ServerKind) {
     let expected = create_projects(&store, &user, 2500).await;
     // A project of another user must not show up.
     store
-        .put_file(&project(&unique_user("other"), "p-0001"), &path("a.md"), "x")
+        .put_file(
+            &project(&unique_user("other"), "p-0001"),
+            &path("a.md"),
+            "x",
+        )
         .await
         .unwrap();
 
@@ -218,7 +246,10 @@ async fn lists_projects_a_page_at_a_time_with_continuation_tokens(kind: ServerKi
     let mut token = None;
     let mut pages = 0;
     loop {
-        let page = store.list_projects_page(&user, token.as_ref(), 10).await.unwrap();
+        let page = store
+            .list_projects_page(&user, token.as_ref(), 10)
+            .await
+            .unwrap();
         pages += 1;
         assert!(page.projects.len() <= 10);
         seen.extend(page.projects.into_iter().map(|p| p.slug.to_string()));
@@ -231,7 +262,12 @@ async fn lists_projects_a_page_at_a_time_with_continuation_tokens(kind: ServerKi
     assert_eq!(seen, expected);
 
     // The stream fetches lazily: taking three reads only the first page.
-    let first: Vec<_> = store.list_projects(&user).take(3).try_collect().await.unwrap();
+    let first: Vec<_> = store
+        .list_projects(&user)
+        .take(3)
+        .try_collect()
+        .await
+        .unwrap();
     assert_eq!(first.len(), 3);
 }
 
@@ -242,7 +278,10 @@ async fn lists_a_projects_files_from_its_manifest_or_from_a_marked_bare_listing(
     let entries = upload(
         &store,
         &key,
-        &[("backend/main.py", "print(1)\n"), ("frontend/index.html", "<html></html>\n")],
+        &[
+            ("backend/main.py", "print(1)\n"),
+            ("frontend/index.html", "<html></html>\n"),
+        ],
     )
     .await;
 
@@ -255,13 +294,20 @@ async fn lists_a_projects_files_from_its_manifest_or_from_a_marked_bare_listing(
 
     // Only the first file made it into the record: readers trust the record.
     store
-        .write_manifest(&key, &manifest("Shop", entries[..1].to_vec(), 1), ManifestPrecondition::MustNotExist)
+        .write_manifest(
+            &key,
+            &manifest("Shop", entries[..1].to_vec(), 1),
+            ManifestPrecondition::MustNotExist,
+        )
         .await
         .unwrap();
     let recorded = store.project_files(&key).await.unwrap();
     assert_eq!(recorded.source, FileSource::Manifest);
     assert_eq!(recorded.files.len(), 1);
-    assert_eq!(recorded.files[0].sha256.as_deref(), Some(entries[0].sha256.as_str()));
+    assert_eq!(
+        recorded.files[0].sha256.as_deref(),
+        Some(entries[0].sha256.as_str())
+    );
     assert_eq!(recorded.manifest.unwrap().0.name, "Shop");
 }
 
@@ -281,7 +327,11 @@ async fn updates_a_manifest_only_from_the_version_it_was_read_at(kind: ServerKin
     assert_eq!(read_tag, tag1);
 
     let err = store
-        .write_manifest(&key, &manifest("Again", files.clone(), 1), ManifestPrecondition::MustNotExist)
+        .write_manifest(
+            &key,
+            &manifest("Again", files.clone(), 1),
+            ManifestPrecondition::MustNotExist,
+        )
         .await
         .unwrap_err();
     assert_eq!(err.code(), "manifest_conflict", "{err}");
@@ -294,11 +344,18 @@ async fn updates_a_manifest_only_from_the_version_it_was_read_at(kind: ServerKin
     assert_ne!(tag2, tag1);
 
     let stale = store
-        .write_manifest(&key, &manifest("Stale", files.clone(), 2), ManifestPrecondition::MustMatch(tag1))
+        .write_manifest(
+            &key,
+            &manifest("Stale", files.clone(), 2),
+            ManifestPrecondition::MustMatch(tag1),
+        )
         .await
         .unwrap_err();
     assert!(matches!(stale, Error::ManifestConflict { .. }), "{stale:?}");
-    assert!(stale.to_string().contains("nothing was overwritten"), "{stale}");
+    assert!(
+        stale.to_string().contains("nothing was overwritten"),
+        "{stale}"
+    );
 
     let (kept, _) = store.read_manifest(&key).await.unwrap().unwrap();
     assert_eq!(kept, second, "the refused writes changed nothing");
@@ -321,7 +378,11 @@ async fn two_writers_racing_on_one_manifest_never_both_win_and_nothing_is_lost(k
         let key = project(&user, &format!("race-{round}"));
         let files = upload(&devices[0], &key, &[("README.md", "# race\n")]).await;
         let base = devices[0]
-            .write_manifest(&key, &manifest("base", files.clone(), 1), ManifestPrecondition::MustNotExist)
+            .write_manifest(
+                &key,
+                &manifest("base", files.clone(), 1),
+                ManifestPrecondition::MustNotExist,
+            )
             .await
             .unwrap();
 
@@ -357,7 +418,10 @@ async fn two_writers_racing_on_one_manifest_never_both_win_and_nothing_is_lost(k
         match mode {
             ConditionalWrites::Supported => {
                 assert_eq!(winners.len(), 1, "round {round}: exactly one writer wins");
-                assert_eq!(stored, winners[0].0, "round {round}: the winner's manifest is stored");
+                assert_eq!(
+                    stored, winners[0].0,
+                    "round {round}: the winner's manifest is stored"
+                );
                 assert_eq!(stored_tag, winners[0].1);
             }
             // Without conditional writes only read-compare-write is left: someone always
@@ -386,7 +450,11 @@ async fn deletes_every_object_of_a_project_over_several_pages_and_nothing_else(k
             let doomed = doomed.clone();
             async move {
                 store
-                    .put_file(&doomed, &path(&format!("src/f{i:04}.js")), format!("export const n = {i};\n"))
+                    .put_file(
+                        &doomed,
+                        &path(&format!("src/f{i:04}.js")),
+                        format!("export const n = {i};\n"),
+                    )
                     .await
                     .map(|_| ())
             }
@@ -396,10 +464,17 @@ async fn deletes_every_object_of_a_project_over_several_pages_and_nothing_else(k
         .await
         .unwrap();
     store
-        .write_manifest(&doomed, &manifest("Doomed", vec![], 1), ManifestPrecondition::MustNotExist)
+        .write_manifest(
+            &doomed,
+            &manifest("Doomed", vec![], 1),
+            ManifestPrecondition::MustNotExist,
+        )
         .await
         .unwrap();
-    store.put_file(&kept, &path("README.md"), "# stays\n").await.unwrap();
+    store
+        .put_file(&kept, &path("README.md"), "# stays\n")
+        .await
+        .unwrap();
 
     let deleted = store.delete_project(&doomed).await.unwrap();
     assert_eq!(deleted, 1006, "1005 files and the manifest");
@@ -429,12 +504,22 @@ async fn checks_the_connection_and_leaves_no_probe_behind(kind: ServerKind) {
         .unwrap();
 
     let report = store.check(&user).await.unwrap();
-    assert!(report.probe_key.starts_with(&format!("projects/{user}/")), "{}", report.probe_key);
+    assert!(
+        report.probe_key.starts_with(&format!("projects/{user}/")),
+        "{}",
+        report.probe_key
+    );
     assert!(report.can_list && report.can_write && report.can_read && report.can_delete);
     assert_eq!(report.conditional_writes, expected_conditional_writes(kind));
-    assert!(report.notes.iter().any(|n| n.contains("Conditional writes")));
+    assert!(report
+        .notes
+        .iter()
+        .any(|n| n.contains("Conditional writes")));
 
-    let listing = store.project_files(&project(&user, "existing")).await.unwrap();
+    let listing = store
+        .project_files(&project(&user, "existing"))
+        .await
+        .unwrap();
     assert_eq!(listing.files.len(), 1);
     let leftovers = support::raw_keys(&server.config, &format!("projects/{user}/")).await;
     assert_eq!(leftovers, [format!("projects/{user}/existing/README.md")]);
@@ -461,7 +546,11 @@ async fn exports_a_project_to_a_zip_with_every_file_intact(kind: ServerKind) {
     ];
     let entries = upload(&store, &key, &files).await;
     store
-        .write_manifest(&key, &manifest("Todo", entries, 1), ManifestPrecondition::MustNotExist)
+        .write_manifest(
+            &key,
+            &manifest("Todo", entries, 1),
+            ManifestPrecondition::MustNotExist,
+        )
         .await
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -479,12 +568,24 @@ async fn exports_a_project_to_a_zip_with_every_file_intact(kind: ServerKind) {
         entry.read_to_string(&mut text).unwrap();
         assert_eq!(text, body);
     }
-    let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
-    assert_eq!(names.len(), 1, "no partial file is left beside the zip: {names:?}");
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        names.len(),
+        1,
+        "no partial file is left beside the zip: {names:?}"
+    );
 
     // A file changed behind the manifest's back is not exported as the recorded project.
-    store.put_file(&key, &path("README.md"), "tampered\n").await.unwrap();
-    let err = export_project(&store, &key, &dir.path().join("again.zip")).await.unwrap_err();
+    store
+        .put_file(&key, &path("README.md"), "tampered\n")
+        .await
+        .unwrap();
+    let err = export_project(&store, &key, &dir.path().join("again.zip"))
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), "export_failed");
     assert!(err.to_string().contains("README.md"), "{err}");
     assert!(!dir.path().join("again.zip").exists());
@@ -494,9 +595,16 @@ async fn a_presigned_link_serves_the_file_without_credentials(kind: ServerKind) 
     let server = TestServer::start(kind).await;
     let store = server.store().await;
     let key = project(&unique_user("share"), "todo");
-    store.put_file(&key, &path("index.html"), "<h1>shared</h1>").await.unwrap();
+    store
+        .put_file(&key, &path("index.html"), "<h1>shared</h1>")
+        .await
+        .unwrap();
     let url = store
-        .presigned_get_url(&key, &path("index.html"), std::time::Duration::from_secs(300))
+        .presigned_get_url(
+            &key,
+            &path("index.html"),
+            std::time::Duration::from_secs(300),
+        )
         .await
         .unwrap();
     assert!(url.contains("X-Amz-Signature="), "{url}");
@@ -529,9 +637,16 @@ async fn a_wrong_region_is_named_with_the_right_one_on_garage() {
     let server = TestServer::start(ServerKind::Garage).await;
     let mut config = server.config.clone();
     config.region = "eu-west-1".into();
-    let err = server.store_with(config).await.check(&unique_user("region")).await.unwrap_err();
+    let err = server
+        .store_with(config)
+        .await
+        .check(&unique_user("region"))
+        .await
+        .unwrap_err();
     match &err {
-        Error::WrongRegion { configured, actual, .. } => {
+        Error::WrongRegion {
+            configured, actual, ..
+        } => {
             assert_eq!(configured, "eu-west-1");
             assert_eq!(actual.as_deref(), Some("garage"));
         }
@@ -542,7 +657,9 @@ async fn a_wrong_region_is_named_with_the_right_one_on_garage() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_read_only_key_is_told_it_may_not_write_on_garage() {
     let server = TestServer::start(ServerKind::Garage).await;
-    let store = server.store_with(support::garage_config_with_key(true)).await;
+    let store = server
+        .store_with(support::garage_config_with_key(true))
+        .await;
     let err = store.check(&unique_user("ro")).await.unwrap_err();
     assert_eq!(err.code(), "access_denied_write", "{err:?}");
     assert!(err.to_string().contains("s3:PutObject"), "{err}");
@@ -551,7 +668,9 @@ async fn a_read_only_key_is_told_it_may_not_write_on_garage() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_write_only_key_is_told_it_may_not_read_on_garage() {
     let server = TestServer::start(ServerKind::Garage).await;
-    let store = server.store_with(support::garage_config_with_key(false)).await;
+    let store = server
+        .store_with(support::garage_config_with_key(false))
+        .await;
     let err = store.check(&unique_user("wo")).await.unwrap_err();
     assert_eq!(err.code(), "access_denied_list", "{err:?}");
 }
@@ -564,7 +683,12 @@ async fn an_unknown_access_key_is_named_on_the_built_in_server() {
         access_key_id: "NOBODYSKEY".into(),
         secret_access_key: secrecy::SecretString::from("x".to_string()),
     };
-    let err = server.store_with(config).await.check(&unique_user("who")).await.unwrap_err();
+    let err = server
+        .store_with(config)
+        .await
+        .check(&unique_user("who"))
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), "unknown_access_key", "{err:?}");
     assert!(err.to_string().contains("NOBODYSKEY"), "{err}");
 }

@@ -69,8 +69,15 @@ async fn throttling_is_retried_then_reported_as_a_busy_service() {
     let err = put(&store).await.unwrap_err();
     assert_eq!(err.code(), "storage_busy", "{err:?}");
     let text = err.to_string();
-    assert!(text.contains("SlowDown") && text.contains("Wait a minute"), "{text}");
-    assert_eq!(rig.proxy.requests(), ATTEMPTS as usize, "every try reached the proxy");
+    assert!(
+        text.contains("SlowDown") && text.contains("Wait a minute"),
+        "{text}"
+    );
+    assert_eq!(
+        rig.proxy.requests(),
+        ATTEMPTS as usize,
+        "every try reached the proxy"
+    );
 }
 
 #[tokio::test]
@@ -80,7 +87,11 @@ async fn a_throttled_upload_succeeds_once_the_service_recovers() {
     rig.proxy.times(Fault::SlowDown, 2);
     put(&store).await.unwrap();
     assert_eq!(rig.proxy.faulted(), 2);
-    assert_eq!(rig.proxy.requests(), 3, "two refusals, then the try that worked");
+    assert_eq!(
+        rig.proxy.requests(),
+        3,
+        "two refusals, then the try that worked"
+    );
 }
 
 #[tokio::test]
@@ -91,7 +102,10 @@ async fn server_errors_are_retried_then_reported_with_the_services_own_code() {
     let err = put(&store).await.unwrap_err();
     assert_eq!(err.code(), "storage_failed", "{err:?}");
     assert!(err.to_string().contains("HTTP 500: InternalError"), "{err}");
-    assert!(err.to_string().contains("saving “backend/main.py”"), "{err}");
+    assert!(
+        err.to_string().contains("saving “backend/main.py”"),
+        "{err}"
+    );
     assert_eq!(rig.proxy.requests(), ATTEMPTS as usize);
 }
 
@@ -122,7 +136,10 @@ async fn slow_answers_time_out_each_try_then_report_a_timeout() {
     let started = Instant::now();
     let err = put(&store).await.unwrap_err();
     assert_eq!(err.code(), "storage_timeout", "{err:?}");
-    assert!(started.elapsed() < Duration::from_secs(3), "gave up per try, not after the delay");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "gave up per try, not after the delay"
+    );
     assert_eq!(rig.proxy.requests(), ATTEMPTS as usize);
 
     rig.proxy.times(Fault::Delay(Duration::from_millis(100)), 1);
@@ -176,7 +193,9 @@ async fn an_aws_style_wrong_region_answer_names_the_buckets_region() {
     rig.proxy.always(Fault::WrongRegion("eu-central-1".into()));
     let err = store.check(&unique_user("region")).await.unwrap_err();
     match &err {
-        Error::WrongRegion { actual, configured, .. } => {
+        Error::WrongRegion {
+            actual, configured, ..
+        } => {
             assert_eq!(actual.as_deref(), Some("eu-central-1"));
             assert_eq!(configured, "us-east-1");
         }
@@ -194,7 +213,10 @@ async fn an_endpoint_with_nothing_listening_is_unreachable() {
     let store = ObjectStore::connect(&config).await.unwrap();
     let err = store.check(&unique_user("gone")).await.unwrap_err();
     assert_eq!(err.code(), "endpoint_unreachable", "{err:?}");
-    assert!(err.to_string().contains(&format!("127.0.0.1:{port}")), "{err}");
+    assert!(
+        err.to_string().contains(&format!("127.0.0.1:{port}")),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -219,7 +241,11 @@ async fn without_conditional_writes_check_says_so_and_manifests_fall_back_to_com
         .write_manifest(&key, &manifest, ManifestPrecondition::MustNotExist)
         .await
         .unwrap();
-    assert_eq!(rig.proxy.faulted(), faulted_before, "no conditional write was even tried");
+    assert_eq!(
+        rig.proxy.faulted(),
+        faulted_before,
+        "no conditional write was even tried"
+    );
     assert_eq!(
         store
             .write_manifest(&key, &manifest, ManifestPrecondition::MustNotExist)
@@ -229,18 +255,29 @@ async fn without_conditional_writes_check_says_so_and_manifests_fall_back_to_com
         "manifest_conflict"
     );
     store
-        .write_manifest(&key, &sample_manifest(2), ManifestPrecondition::MustMatch(tag.clone()))
+        .write_manifest(
+            &key,
+            &sample_manifest(2),
+            ManifestPrecondition::MustMatch(tag.clone()),
+        )
         .await
         .unwrap();
     assert_eq!(
         store
-            .write_manifest(&key, &sample_manifest(3), ManifestPrecondition::MustMatch(tag))
+            .write_manifest(
+                &key,
+                &sample_manifest(3),
+                ManifestPrecondition::MustMatch(tag)
+            )
             .await
             .unwrap_err()
             .code(),
         "manifest_conflict"
     );
-    assert_eq!(store.read_manifest(&key).await.unwrap().unwrap().0.revision, 2);
+    assert_eq!(
+        store.read_manifest(&key).await.unwrap().unwrap().0.revision,
+        2
+    );
 }
 
 #[tokio::test]
@@ -255,7 +292,11 @@ async fn a_server_that_starts_refusing_conditions_mid_run_is_handled_by_the_fall
     rig.proxy.always(Fault::NoConditionalWrites);
     let key = project(&user, "todo");
     store
-        .write_manifest(&key, &sample_manifest(1), ManifestPrecondition::MustNotExist)
+        .write_manifest(
+            &key,
+            &sample_manifest(1),
+            ManifestPrecondition::MustNotExist,
+        )
         .await
         .expect("the 501 makes the store fall back instead of failing");
     assert_eq!(rig.proxy.faulted(), 1);

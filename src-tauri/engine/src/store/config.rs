@@ -446,12 +446,7 @@ mod tests {
 
     #[test]
     fn a_remote_choice_without_a_bucket_says_how_to_set_one() {
-        let err = resolve(
-            Default::default(),
-            env(&[("AWS_PROFILE", "work")]),
-            None,
-        )
-        .unwrap_err();
+        let err = resolve(Default::default(), env(&[("AWS_PROFILE", "work")]), None).unwrap_err();
         assert!(err.to_string().contains("S3_BUCKET_NAME"), "{err}");
     }
 
@@ -491,7 +486,10 @@ mod tests {
 
     #[test]
     fn endpoints_without_a_scheme_get_https_and_bad_ones_are_refused() {
-        assert_eq!(normalize_endpoint("minio.lan:9000").unwrap(), "https://minio.lan:9000");
+        assert_eq!(
+            normalize_endpoint("minio.lan:9000").unwrap(),
+            "https://minio.lan:9000"
+        );
         assert!(normalize_endpoint("ftp://x").is_err());
         assert!(normalize_endpoint("http://host:99999").is_err());
         assert!(normalize_endpoint("http://").is_err());
@@ -507,7 +505,10 @@ mod tests {
 
     #[test]
     fn secrets_never_show_in_debug_output() {
-        let layer = env(&[("AWS_ACCESS_KEY_ID", "AKIA"), ("AWS_SECRET_ACCESS_KEY", "hunter2")]);
+        let layer = env(&[
+            ("AWS_ACCESS_KEY_ID", "AKIA"),
+            ("AWS_SECRET_ACCESS_KEY", "hunter2"),
+        ]);
         assert!(!format!("{layer:?}").contains("hunter2"));
         let config = resolve(
             Default::default(),
@@ -522,6 +523,9 @@ mod tests {
         let debug = format!("{config:?}");
         assert!(!debug.contains("hunter2"), "{debug}");
         assert!(debug.contains("AKIA"), "{debug}");
-        assert!(serde_json::to_string(&layer).unwrap().find("hunter2").is_none());
+        assert!(serde_json::to_string(&layer)
+            .unwrap()
+            .find("hunter2")
+            .is_none());
     }
 }

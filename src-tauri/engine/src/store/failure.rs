@@ -53,10 +53,7 @@ where
                     message: service.err().message().map(str::to_string),
                     status: Some(raw.status().as_u16()),
                 },
-                bucket_region: raw
-                    .headers()
-                    .get("x-amz-bucket-region")
-                    .map(str::to_string),
+                bucket_region: raw.headers().get("x-amz-bucket-region").map(str::to_string),
             })
         }
         _ => None,
@@ -85,7 +82,10 @@ where
             operation: attempt.operation.clone(),
         },
         SdkError::DispatchFailure(failure) if failure.is_user() => Error::InvalidStoreSettings {
-            reason: format!("requests to {} could not be made: {detail}", attempt.endpoint),
+            reason: format!(
+                "requests to {} could not be made: {detail}",
+                attempt.endpoint
+            ),
         },
         SdkError::DispatchFailure(_) if is_connect_failure(&err, &detail) => {
             Error::EndpointUnreachable {
@@ -158,7 +158,8 @@ pub(crate) fn classify_answer(answer: ServiceAnswer, attempt: &Attempt<'_>) -> E
         },
         _ if code == "PermanentRedirect"
             || status == 301
-            || (code == "AuthorizationHeaderMalformed" && region_in_message(&message).is_some()) =>
+            || (code == "AuthorizationHeaderMalformed"
+                && region_in_message(&message).is_some()) =>
         {
             Error::WrongRegion {
                 bucket: attempt.bucket.to_string(),
@@ -182,8 +183,12 @@ pub(crate) fn classify_answer(answer: ServiceAnswer, attempt: &Attempt<'_>) -> E
             access: attempt.access,
             detail: answer.detail,
         },
-        "SlowDown" | "ServiceUnavailable" | "Throttling" | "ThrottlingException"
-        | "RequestLimitExceeded" | "TooManyRequests" => Error::StorageBusy {
+        "SlowDown"
+        | "ServiceUnavailable"
+        | "Throttling"
+        | "ThrottlingException"
+        | "RequestLimitExceeded"
+        | "TooManyRequests" => Error::StorageBusy {
             operation: attempt.operation.clone(),
             detail: answer.detail,
         },
@@ -314,9 +319,15 @@ mod tests {
 
     #[test]
     fn garage_style_signature_denials_are_bad_signatures_not_missing_permissions() {
-        let err = classify_answer(answer(403, "AccessDenied", "Forbidden: Invalid signature"), &attempt());
+        let err = classify_answer(
+            answer(403, "AccessDenied", "Forbidden: Invalid signature"),
+            &attempt(),
+        );
         assert_eq!(err.code(), "bad_signature");
-        let err = classify_answer(answer(403, "AccessDenied", "Forbidden: No such key: GK123"), &attempt());
+        let err = classify_answer(
+            answer(403, "AccessDenied", "Forbidden: No such key: GK123"),
+            &attempt(),
+        );
         assert_eq!(err.code(), "unknown_access_key");
         let err = classify_answer(answer(403, "AccessDenied", "Access Denied"), &attempt());
         assert_eq!(err.code(), "access_denied_list");
@@ -325,15 +336,27 @@ mod tests {
     #[test]
     fn throttling_and_server_errors_are_told_apart() {
         assert_eq!(
-            classify_answer(answer(503, "SlowDown", "Please reduce your request rate."), &attempt()).code(),
+            classify_answer(
+                answer(503, "SlowDown", "Please reduce your request rate."),
+                &attempt()
+            )
+            .code(),
             "storage_busy"
         );
         assert_eq!(
-            classify_answer(answer(500, "InternalError", "We encountered an internal error."), &attempt()).code(),
+            classify_answer(
+                answer(500, "InternalError", "We encountered an internal error."),
+                &attempt()
+            )
+            .code(),
             "storage_failed"
         );
         assert_eq!(
-            classify_answer(answer(404, "NoSuchBucket", "The specified bucket does not exist"), &attempt()).code(),
+            classify_answer(
+                answer(404, "NoSuchBucket", "The specified bucket does not exist"),
+                &attempt()
+            )
+            .code(),
             "bucket_not_found"
         );
     }

@@ -25,8 +25,8 @@ pub const MAX_PATH_BYTES: usize = MAX_KEY_BYTES - MAX_PREFIX_BYTES;
 /// File extensions a generated web project may contain.
 const ALLOWED_EXTENSIONS: &[&str] = &[
     "py", "pyi", "js", "jsx", "mjs", "cjs", "ts", "tsx", "json", "css", "scss", "html", "htm",
-    "md", "txt", "toml", "yaml", "yml", "svg", "ini", "cfg", "sql", "csv", "sh", "lock",
-    "example", "sample",
+    "md", "txt", "toml", "yaml", "yml", "svg", "ini", "cfg", "sql", "csv", "sh", "lock", "example",
+    "sample",
 ];
 /// Files without an extension (or dotfiles) that web projects commonly carry.
 const ALLOWED_BARE_NAMES: &[&str] = &[
@@ -354,7 +354,15 @@ mod tests {
         for ok in ["alice", "a", "0", "bob-2", &"x".repeat(63)] {
             assert!(UserId::new(ok).is_ok(), "{ok:?}");
         }
-        for bad in ["", "-alice", "Alice", "al ice", "al_ice", "ali/ce", &"x".repeat(64)] {
+        for bad in [
+            "",
+            "-alice",
+            "Alice",
+            "al ice",
+            "al_ice",
+            "ali/ce",
+            &"x".repeat(64),
+        ] {
             assert!(UserId::new(bad).is_err(), "{bad:?}");
         }
         assert_eq!(UserId::from_name("Jane Doe").unwrap().as_str(), "jane-doe");

@@ -324,6 +324,9 @@ mod tests {
     #[test]
     fn the_default_folder_is_the_apps_own_data_folder() {
         let dir = LocalBucketOptions::default_data_dir().unwrap();
-        assert!(dir.ends_with("app.bucketforge.desktop/local-bucket"), "{dir:?}");
+        assert!(
+            dir.ends_with("app.bucketforge.desktop/local-bucket"),
+            "{dir:?}"
+        );
     }
 }

@@ -407,7 +407,10 @@ impl ObjectStore {
     /// Reads one file of a project.
     pub async fn get_file(&self, project: &ProjectKey, path: &ProjectPath) -> Result<StoredFile> {
         let operation = format!("reading “{path}”");
-        match self.get_key(&project.file(path), &operation, project).await? {
+        match self
+            .get_key(&project.file(path), &operation, project)
+            .await?
+        {
             Some(file) => Ok(file),
             None => Err(Error::FileNotFound {
                 slug: project.slug().to_string(),
@@ -461,8 +464,12 @@ impl ObjectStore {
         project: &ProjectKey,
         path: &ProjectPath,
     ) -> Result<Option<FileHead>> {
-        self.head_key(&project.file(path), &format!("looking up “{path}”"), project)
-            .await
+        self.head_key(
+            &project.file(path),
+            &format!("looking up “{path}”"),
+            project,
+        )
+        .await
     }
 
     async fn head_key(
@@ -648,9 +655,11 @@ impl ObjectStore {
                         &self.attempt(operation.to_string(), Access::List, prefix.clone()),
                     )
                 })?;
-            keys.extend(output.contents().iter().filter_map(|o| {
-                Some((o.key()?.to_string(), o.size().unwrap_or(0).max(0) as u64))
-            }));
+            keys.extend(
+                output.contents().iter().filter_map(|o| {
+                    Some((o.key()?.to_string(), o.size().unwrap_or(0).max(0) as u64))
+                }),
+            );
             match self.next_token(
                 output.is_truncated(),
                 output.next_continuation_token(),
@@ -683,7 +692,9 @@ impl ObjectStore {
                 manifest: Some((manifest, etag)),
             });
         }
-        let keys = self.list_keys(project, "listing the project's files").await?;
+        let keys = self
+            .list_keys(project, "listing the project's files")
+            .await?;
         if keys.is_empty() {
             return Err(Error::ProjectNotFound {
                 user: project.user().to_string(),
@@ -715,8 +726,7 @@ impl ObjectStore {
     /// unfinished rather than one whose record lists files that are gone.
     pub async fn delete_project(&self, project: &ProjectKey) -> Result<u64> {
         let prefix = project.prefix();
-        let attempt =
-            |what: &str| self.attempt(what.to_string(), Access::Delete, prefix.clone());
+        let attempt = |what: &str| self.attempt(what.to_string(), Access::Delete, prefix.clone());
         let mut deleted = 0u64;
         let manifest_key = project.manifest();
         if self
@@ -928,13 +938,21 @@ impl ObjectStore {
     }
 
     fn remember(&self, mode: ConditionalWrites) {
-        *self.inner.conditional.lock().unwrap_or_else(|p| p.into_inner()) = Some(mode);
+        *self
+            .inner
+            .conditional
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some(mode);
     }
 
     /// Whether this server honours conditional writes, found out once with a probe object
     /// under the user's own prefix and then remembered.
     pub async fn conditional_writes(&self, user: &UserId) -> Result<ConditionalWrites> {
-        let known = *self.inner.conditional.lock().unwrap_or_else(|p| p.into_inner());
+        let known = *self
+            .inner
+            .conditional
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         if let Some(mode) = known {
             return Ok(mode);
         }
@@ -967,18 +985,33 @@ impl ObjectStore {
     /// Writes the probe once (it must not exist), then tries two writes that must be refused.
     async fn probe_conditions(&self, probe: &str, prefix: &str) -> Result<ConditionalWrites> {
         let body = || Bytes::from_static(b"BucketForge connection check; safe to delete.\n");
-        let write_attempt =
-            || self.attempt("writing a test object".into(), Access::Write, prefix.to_string());
+        let write_attempt = || {
+            self.attempt(
+                "writing a test object".into(),
+                Access::Write,
+                prefix.to_string(),
+            )
+        };
         match self
-            .put_raw(probe, body(), "text/plain; charset=utf-8", Condition::IfNoneExists)
+            .put_raw(
+                probe,
+                body(),
+                "text/plain; charset=utf-8",
+                Condition::IfNoneExists,
+            )
             .await
         {
             Ok(_) => {}
             Err(e) => match condition_outcome(&e) {
                 ConditionOutcome::NotImplemented => {
-                    self.put_raw(probe, body(), "text/plain; charset=utf-8", Condition::Always)
-                        .await
-                        .map_err(|e| classify(e, &write_attempt()))?;
+                    self.put_raw(
+                        probe,
+                        body(),
+                        "text/plain; charset=utf-8",
+                        Condition::Always,
+                    )
+                    .await
+                    .map_err(|e| classify(e, &write_attempt()))?;
                     return Ok(ConditionalWrites::NotImplemented);
                 }
                 _ => return Err(classify(e, &write_attempt())),
@@ -1068,7 +1101,11 @@ impl ObjectStore {
             let _ = self.delete_probe(&probe, &prefix).await;
             return Err(classify(
                 e,
-                &self.attempt("reading the test object".into(), Access::Read, prefix.clone()),
+                &self.attempt(
+                    "reading the test object".into(),
+                    Access::Read,
+                    prefix.clone(),
+                ),
             ));
         }
         self.delete_probe(&probe, &prefix).await?;

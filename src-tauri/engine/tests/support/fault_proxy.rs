@@ -218,7 +218,8 @@ struct Request {
 impl Request {
     fn is_conditional(&self) -> bool {
         let head = String::from_utf8_lossy(&self.head).to_ascii_lowercase();
-        self.method == "PUT" && (head.contains("\r\nif-none-match:") || head.contains("\r\nif-match:"))
+        self.method == "PUT"
+            && (head.contains("\r\nif-none-match:") || head.contains("\r\nif-match:"))
     }
 }
 
@@ -275,7 +276,11 @@ async fn read_request(client: &mut TcpStream) -> std::io::Result<Option<Request>
     }))
 }
 
-async fn forward(client: &mut TcpStream, upstream: SocketAddr, request: &Request) -> std::io::Result<()> {
+async fn forward(
+    client: &mut TcpStream,
+    upstream: SocketAddr,
+    request: &Request,
+) -> std::io::Result<()> {
     let mut server = TcpStream::connect(upstream).await?;
     server.write_all(&request.head).await?;
     server.write_all(&request.body).await?;

@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
 use bucketforge_engine::store::{
-    ConnectionPolicy, LocalBucket, LocalBucketOptions, ObjectStore, ProjectKey, Slug,
-    StoreConfig, StoreCredentials, UserId,
+    ConnectionPolicy, LocalBucket, LocalBucketOptions, ObjectStore, ProjectKey, Slug, StoreConfig,
+    StoreCredentials, UserId,
 };
 use secrecy::SecretString;
 
@@ -93,7 +93,9 @@ impl TestServer {
 
     /// A store with changed settings (another key, region or endpoint) on the same server.
     pub async fn store_with(&self, config: StoreConfig) -> ObjectStore {
-        ObjectStore::connect(&config).await.expect("a store connects")
+        ObjectStore::connect(&config)
+            .await
+            .expect("a store connects")
     }
 
     /// The server's address, for a proxy in front of it.
@@ -209,7 +211,7 @@ while kill -0 "$parent" 2>/dev/null && kill -0 "$child" 2>/dev/null; do sleep 0.
 kill "$child" 2>/dev/null; wait "$child" 2>/dev/null
 if [ -n "$cleanup" ]; then rm -rf "$cleanup"; fi"#;
     let log_file = std::fs::File::create(log).unwrap();
-    Command::new("sh")
+    let mut watchdog = Command::new("sh")
         .arg("-c")
         .arg(script)
         .arg("watchdog")
@@ -222,6 +224,10 @@ if [ -n "$cleanup" ]; then rm -rf "$cleanup"; fi"#;
         .stderr(log_file)
         .spawn()
         .expect("sh starts");
+    // Reaps the watchdog if it ends while the tests still run (say, the server crashed).
+    std::thread::spawn(move || {
+        let _ = watchdog.wait();
+    });
 }
 
 fn wait_for_port(port: u16, what: &str, log: &Path) {
@@ -388,11 +394,34 @@ root_domain = ".s3.garage.localhost"
             (id, secret)
         };
         let full = key("full", 0x11);
-        cli(&["bucket", "allow", "--read", "--write", "--owner", TEST_BUCKET, "--key", &full.0]);
+        cli(&[
+            "bucket",
+            "allow",
+            "--read",
+            "--write",
+            "--owner",
+            TEST_BUCKET,
+            "--key",
+            &full.0,
+        ]);
         let read_only = key("read-only", 0x22);
-        cli(&["bucket", "allow", "--read", TEST_BUCKET, "--key", &read_only.0]);
+        cli(&[
+            "bucket",
+            "allow",
+            "--read",
+            TEST_BUCKET,
+            "--key",
+            &read_only.0,
+        ]);
         let write_only = key("write-only", 0x33);
-        cli(&["bucket", "allow", "--write", TEST_BUCKET, "--key", &write_only.0]);
+        cli(&[
+            "bucket",
+            "allow",
+            "--write",
+            TEST_BUCKET,
+            "--key",
+            &write_only.0,
+        ]);
 
         let server = ChildServer {
             endpoint: format!("http://127.0.0.1:{s3_port}"),
@@ -465,29 +494,43 @@ pub async fn raw_keys(config: &StoreConfig, prefix: &str) -> Vec<String> {
 /// A bare HTTP/1.1 GET on loopback, with no credentials of any kind.
 pub async fn http_get(url: &str) -> (u16, String) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let rest = url.strip_prefix("http://").expect("a plain-HTTP loopback URL");
+    let rest = url
+        .strip_prefix("http://")
+        .expect("a plain-HTTP loopback URL");
     let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
     let mut stream = tokio::net::TcpStream::connect(host).await.unwrap();
     stream
-        .write_all(format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes())
+        .write_all(
+            format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes(),
+        )
         .await
         .unwrap();
     let mut response = Vec::new();
     stream.read_to_end(&mut response).await.unwrap();
     let text = String::from_utf8_lossy(&response).to_string();
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
     let chunked = head
         .to_ascii_lowercase()
         .contains("transfer-encoding: chunked");
-    let body = if chunked { dechunk(body) } else { body.to_string() };
+    let body = if chunked {
+        dechunk(body)
+    } else {
+        body.to_string()
+    };
     (status, body)
 }
 
 fn dechunk(mut body: &str) -> String {
     let mut out = String::new();
     while let Some((size, rest)) = body.split_once("\r\n") {
-        let Ok(size) = usize::from_str_radix(size.trim(), 16) else { break };
+        let Ok(size) = usize::from_str_radix(size.trim(), 16) else {
+            break;
+        };
         if size == 0 {
             break;
         }
