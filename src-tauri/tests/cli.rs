@@ -335,3 +335,50 @@ fn half_a_key_pair_in_the_environment_names_the_missing_variable() {
     let err = assert_one_line_error(&output);
     assert!(err.contains("AWS_SECRET_ACCESS_KEY"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_named_aws_profile_signs_requests_with_its_own_keys() {
+    // A server that checks signatures, with keys only the profile file knows.
+    let data = tempfile::tempdir().unwrap();
+    let local = LocalBucket::start(LocalBucketOptions::new(
+        data.path(),
+        "AKIDFROMPROFILE",
+        secrecy::SecretString::from("profile-secret".to_string()),
+    ))
+    .await
+    .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(home.path().join(".aws")).unwrap();
+    std::fs::write(
+        home.path().join(".aws/credentials"),
+        "[work]\naws_access_key_id = AKIDFROMPROFILE\naws_secret_access_key = profile-secret\n\n\
+         [stale]\naws_access_key_id = AKIDFROMPROFILE\naws_secret_access_key = an-old-secret\n",
+    )
+    .unwrap();
+    let args = |profile: &'static str| {
+        vec![
+            "check".to_string(),
+            "--profile".into(),
+            profile.into(),
+            "--endpoint-url".into(),
+            local.endpoint().to_string(),
+            "--bucket".into(),
+            bucketforge_engine::store::LOCAL_BUCKET.into(),
+            "--path-style".into(),
+        ]
+    };
+    let cli = |profile| {
+        let mut command = bucketforge(home.path());
+        command.args(args(profile));
+        command.output().unwrap()
+    };
+    // Blocking here is fine: the server runs on the runtime's worker threads.
+    let output = cli("work");
+    assert_ok(&output);
+    assert!(stdout(&output).contains("can list, write, read and delete"));
+
+    let output = cli("stale");
+    let err = assert_one_line_error(&output);
+    assert!(err.contains("secret access key does not match"), "{err}");
+    assert!(!err.contains("an-old-secret"), "{err}");
+}

@@ -129,12 +129,13 @@ impl LocalBucket {
             dir: dir.display().to_string(),
             reason,
         };
-        create_private_dir(&dir.join(LOCAL_BUCKET))
+        create_private_dir(&dir)
             .map_err(|e| failed(format!("the folder could not be created ({e})")))?;
         let fs = FileSystem::new(&dir).map_err(|e| failed(format!("{e:?}")))?;
         let service = {
             let mut builder = S3ServiceBuilder::new(LocalS3 {
                 fs,
+                root: dir.clone(),
                 conditional: tokio::sync::Mutex::new(()),
             });
             builder.set_auth(SimpleAuth::from_single(
@@ -211,22 +212,27 @@ impl LocalBucket {
     }
 }
 
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        if let Some(parent) = dir.parent() {
-            std::fs::set_permissions(parent, std::fs::Permissions::from_mode(0o700))?;
+/// Creates the data folder readable by this user only; a folder the user already had (given
+/// with `--local-dir`) keeps its permissions.
+fn create_private_dir(data_dir: &Path) -> std::io::Result<()> {
+    if !data_dir.exists() {
+        std::fs::create_dir_all(data_dir)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(data_dir, std::fs::Permissions::from_mode(0o700))?;
         }
     }
-    Ok(())
+    std::fs::create_dir_all(data_dir.join(LOCAL_BUCKET))
 }
 
-/// s3s-fs with conditional writes made atomic: it checks If-None-Match / If-Match and then
-/// writes, so two racing writers could both pass the check. One lock closes that gap.
+/// s3s-fs with two fixes. Conditional writes are made atomic: s3s-fs checks If-None-Match /
+/// If-Match and then writes, so two racing writers could both pass the check; one lock
+/// closes that gap. And listing one folder level (projects of a user) reads that folder
+/// instead of walking every file in the bucket, which s3s-fs does for each page.
 struct LocalS3 {
     fs: FileSystem,
+    root: PathBuf,
     conditional: tokio::sync::Mutex<()>,
 }
 
@@ -282,7 +288,78 @@ impl S3 for LocalS3 {
         &self,
         req: S3Request<ListObjectsV2Input>,
     ) -> S3Result<S3Response<ListObjectsV2Output>> {
-        self.fs.list_objects_v2(req).await
+        let input = &req.input;
+        let prefix = input.prefix.clone().unwrap_or_default();
+        let one_level = input.delimiter.as_deref() == Some("/")
+            && (prefix.is_empty() || prefix.ends_with('/'))
+            && prefix
+                .split('/')
+                .all(|s| s != "." && s != ".." && !s.contains('\\'))
+            && input.encoding_type.is_none();
+        if !one_level {
+            return self.fs.list_objects_v2(req).await;
+        }
+        let bucket_dir = self.root.join(&input.bucket);
+        if !bucket_dir.is_dir() {
+            return Err(s3s::s3_error!(NoSuchBucket));
+        }
+        let dir = bucket_dir.join(&prefix);
+        let listed_prefix = prefix.clone();
+        let entries = tokio::task::spawn_blocking(move || list_one_level(&dir, &listed_prefix))
+            .await
+            .map_err(|e| s3s::s3_error!(InternalError, "listing stopped: {e}"))?
+            .map_err(|e| s3s::s3_error!(InternalError, "listing failed: {e}"))?;
+
+        let resume = match (
+            input.continuation_token.as_deref(),
+            input.start_after.as_deref(),
+        ) {
+            (Some(token), Some(after)) => Some(token.max(after).to_string()),
+            (Some(one), None) | (None, Some(one)) => Some(one.to_string()),
+            (None, None) => None,
+        };
+        let max_keys =
+            usize::try_from(input.max_keys.unwrap_or(1000).clamp(0, 1000)).unwrap_or(1000);
+        let mut remaining = entries
+            .into_iter()
+            .filter(|e| resume.as_deref().is_none_or(|r| e.key.as_str() > r));
+        let page: Vec<Listed> = remaining.by_ref().take(max_keys).collect();
+        let is_truncated = remaining.next().is_some();
+        let next_continuation_token = if is_truncated {
+            page.last().map(|e| e.key.clone())
+        } else {
+            None
+        };
+        let mut contents = Vec::new();
+        let mut common_prefixes = Vec::new();
+        for entry in &page {
+            match &entry.file {
+                Some((size, modified)) => contents.push(Object {
+                    key: Some(entry.key.clone()),
+                    size: Some(*size),
+                    last_modified: modified.map(Timestamp::from),
+                    ..Default::default()
+                }),
+                None => common_prefixes.push(CommonPrefix {
+                    prefix: Some(entry.key.clone()),
+                }),
+            }
+        }
+        let input = req.input;
+        Ok(S3Response::new(ListObjectsV2Output {
+            key_count: Some(i32::try_from(page.len()).unwrap_or(i32::MAX)),
+            max_keys: input.max_keys.or(Some(1000)),
+            is_truncated: Some(is_truncated),
+            contents: (!contents.is_empty()).then_some(contents),
+            common_prefixes: (!common_prefixes.is_empty()).then_some(common_prefixes),
+            continuation_token: input.continuation_token,
+            next_continuation_token,
+            delimiter: input.delimiter,
+            name: Some(input.bucket),
+            prefix: input.prefix,
+            start_after: input.start_after,
+            ..Default::default()
+        }))
     }
 
     async fn head_bucket(
@@ -305,6 +382,67 @@ impl S3 for LocalS3 {
     ) -> S3Result<S3Response<ListBucketsOutput>> {
         self.fs.list_buckets(req).await
     }
+}
+
+/// One entry of a one-level listing: an object (`file` set) or a common prefix.
+struct Listed {
+    key: String,
+    file: Option<(i64, Option<std::time::SystemTime>)>,
+}
+
+/// The objects and sub-prefixes directly under `dir`, sorted by key as S3 sorts them.
+/// A folder counts as a prefix only if some file is below it: deleting a project's objects
+/// leaves its empty folders behind, and S3 would not list those.
+fn list_one_level(dir: &Path, prefix: &str) -> std::io::Result<Vec<Listed>> {
+    let read = match std::fs::read_dir(dir) {
+        Ok(read) => read,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    let mut entries = Vec::new();
+    for entry in read {
+        let entry = entry?;
+        let Some(name) = entry.file_name().to_str().map(str::to_string) else {
+            continue;
+        };
+        let kind = entry.file_type()?;
+        if kind.is_dir() {
+            if holds_a_file(&entry.path())? {
+                entries.push(Listed {
+                    key: format!("{prefix}{name}/"),
+                    file: None,
+                });
+            }
+        } else if kind.is_file() {
+            let meta = entry.metadata()?;
+            entries.push(Listed {
+                key: format!("{prefix}{name}"),
+                file: Some((
+                    i64::try_from(meta.len()).unwrap_or(i64::MAX),
+                    meta.modified().ok(),
+                )),
+            });
+        }
+    }
+    entries.sort_by(|a, b| a.key.cmp(&b.key));
+    Ok(entries)
+}
+
+fn holds_a_file(dir: &Path) -> std::io::Result<bool> {
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir)? {
+            let entry = entry?;
+            let kind = entry.file_type()?;
+            if kind.is_file() {
+                return Ok(true);
+            }
+            if kind.is_dir() {
+                pending.push(entry.path());
+            }
+        }
+    }
+    Ok(false)
 }
 
 #[cfg(test)]
