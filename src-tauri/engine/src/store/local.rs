@@ -304,12 +304,6 @@ impl S3 for LocalS3 {
             return Err(s3s::s3_error!(NoSuchBucket));
         }
         let dir = bucket_dir.join(&prefix);
-        let listed_prefix = prefix.clone();
-        let entries = tokio::task::spawn_blocking(move || list_one_level(&dir, &listed_prefix))
-            .await
-            .map_err(|e| s3s::s3_error!(InternalError, "listing stopped: {e}"))?
-            .map_err(|e| s3s::s3_error!(InternalError, "listing failed: {e}"))?;
-
         let resume = match (
             input.continuation_token.as_deref(),
             input.start_after.as_deref(),
@@ -320,11 +314,16 @@ impl S3 for LocalS3 {
         };
         let max_keys =
             usize::try_from(input.max_keys.unwrap_or(1000).clamp(0, 1000)).unwrap_or(1000);
-        let mut remaining = entries
-            .into_iter()
-            .filter(|e| resume.as_deref().is_none_or(|r| e.key.as_str() > r));
-        let page: Vec<Listed> = remaining.by_ref().take(max_keys).collect();
-        let is_truncated = remaining.next().is_some();
+        let listed_prefix = prefix.clone();
+        // One more than a page: if it exists, the listing is truncated.
+        let mut page = tokio::task::spawn_blocking(move || {
+            list_one_level(&dir, &listed_prefix, resume.as_deref(), max_keys + 1)
+        })
+        .await
+        .map_err(|e| s3s::s3_error!(InternalError, "listing stopped: {e}"))?
+        .map_err(|e| s3s::s3_error!(InternalError, "listing failed: {e}"))?;
+        let is_truncated = page.len() > max_keys;
+        page.truncate(max_keys);
         let next_continuation_token = if is_truncated {
             page.last().map(|e| e.key.clone())
         } else {
@@ -390,33 +389,56 @@ struct Listed {
     file: Option<(i64, Option<std::time::SystemTime>)>,
 }
 
-/// The objects and sub-prefixes directly under `dir`, sorted by key as S3 sorts them.
+/// Up to `limit` objects and sub-prefixes directly under `dir` whose keys sort after
+/// `resume`, in S3's key order. Only the names are read for the whole folder; sizes and
+/// contents are looked at for the entries on the page, so a page costs the same whether
+/// the folder holds a hundred projects or a hundred thousand.
+///
 /// A folder counts as a prefix only if some file is below it: deleting a project's objects
 /// leaves its empty folders behind, and S3 would not list those.
-fn list_one_level(dir: &Path, prefix: &str) -> std::io::Result<Vec<Listed>> {
+fn list_one_level(
+    dir: &Path,
+    prefix: &str,
+    resume: Option<&str>,
+    limit: usize,
+) -> std::io::Result<Vec<Listed>> {
     let read = match std::fs::read_dir(dir) {
         Ok(read) => read,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(e) => return Err(e),
     };
-    let mut entries = Vec::new();
+    let mut candidates = Vec::new();
     for entry in read {
         let entry = entry?;
         let Some(name) = entry.file_name().to_str().map(str::to_string) else {
             continue;
         };
         let kind = entry.file_type()?;
-        if kind.is_dir() {
-            if holds_a_file(&entry.path())? {
-                entries.push(Listed {
-                    key: format!("{prefix}{name}/"),
-                    file: None,
-                });
-            }
+        let key = if kind.is_dir() {
+            format!("{prefix}{name}/")
         } else if kind.is_file() {
-            let meta = entry.metadata()?;
-            entries.push(Listed {
-                key: format!("{prefix}{name}"),
+            format!("{prefix}{name}")
+        } else {
+            continue;
+        };
+        if resume.is_none_or(|r| key.as_str() > r) {
+            candidates.push((key, entry.path(), kind.is_dir()));
+        }
+    }
+    candidates.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut listed = Vec::new();
+    for (key, path, is_dir) in candidates {
+        if listed.len() == limit {
+            break;
+        }
+        if is_dir {
+            if holds_a_file(&path)? {
+                listed.push(Listed { key, file: None });
+            }
+        } else {
+            let meta = std::fs::metadata(&path)?;
+            listed.push(Listed {
+                key,
                 file: Some((
                     i64::try_from(meta.len()).unwrap_or(i64::MAX),
                     meta.modified().ok(),
@@ -424,8 +446,7 @@ fn list_one_level(dir: &Path, prefix: &str) -> std::io::Result<Vec<Listed>> {
             });
         }
     }
-    entries.sort_by(|a, b| a.key.cmp(&b.key));
-    Ok(entries)
+    Ok(listed)
 }
 
 fn holds_a_file(dir: &Path) -> std::io::Result<bool> {
@@ -457,6 +478,42 @@ mod tests {
         assert_ne!(secret_a.expose_secret(), secret_b.expose_secret());
         let options = LocalBucketOptions::new("/tmp/x", id_a, secret_a.clone());
         assert!(!format!("{options:?}").contains(secret_a.expose_secret()));
+    }
+
+    #[test]
+    fn a_one_level_listing_skips_empty_folders_and_resumes_after_the_token() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        for project in ["b", "a", "c"] {
+            std::fs::create_dir_all(root.join(project).join("src")).unwrap();
+            std::fs::write(root.join(project).join("src/main.py"), "x").unwrap();
+        }
+        std::fs::create_dir_all(root.join("deleted/src")).unwrap();
+        std::fs::write(root.join(".probe"), "12345").unwrap();
+
+        let keys = |resume: Option<&str>, limit| -> Vec<String> {
+            list_one_level(root, "projects/u/", resume, limit)
+                .unwrap()
+                .into_iter()
+                .map(|e| e.key)
+                .collect()
+        };
+        assert_eq!(
+            keys(None, 10),
+            [
+                "projects/u/.probe",
+                "projects/u/a/",
+                "projects/u/b/",
+                "projects/u/c/"
+            ]
+        );
+        assert_eq!(keys(Some("projects/u/a/"), 1), ["projects/u/b/"]);
+        assert!(keys(Some("projects/u/c/"), 10).is_empty());
+        let probe = list_one_level(root, "", None, 1).unwrap().remove(0);
+        assert_eq!(probe.file.unwrap().0, 5);
+        assert!(list_one_level(&root.join("missing"), "", None, 10)
+            .unwrap()
+            .is_empty());
     }
 
     #[test]
