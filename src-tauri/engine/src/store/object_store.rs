@@ -216,7 +216,7 @@ struct Inner {
     access_key_id: Option<String>,
     conditional: Mutex<Option<ConditionalWrites>>,
     /// Keeps the built-in server running for as long as a store uses it.
-    _local: Option<LocalBucket>,
+    local: Option<LocalBucket>,
 }
 
 impl fmt::Debug for ObjectStore {
@@ -322,7 +322,7 @@ impl ObjectStore {
                 endpoint: config.endpoint_for_display(),
                 access_key_id,
                 conditional: Mutex::new(None),
-                _local: local,
+                local,
             }),
         })
     }
@@ -1115,7 +1115,7 @@ impl ObjectStore {
             format!("BucketForge can list, write, read and delete under “{prefix}”."),
             format!("Conditional writes: {}", conditional.describe()),
         ];
-        if self.inner._local.is_some() {
+        if self.inner.local.is_some() {
             notes.push("This is the built-in bucket on this computer.".into());
         }
         Ok(ConnectionReport {
