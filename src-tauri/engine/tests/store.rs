@@ -261,7 +261,7 @@ async fn lists_projects_a_page_at_a_time_with_continuation_tokens(kind: ServerKi
     assert_eq!(pages, 3);
     assert_eq!(seen, expected);
 
-    // The stream fetches lazily: taking three reads only the first page.
+    // The stream can be cut short; store_faults.rs counts the requests that takes.
     let first: Vec<_> = store
         .list_projects(&user)
         .take(3)

@@ -12,6 +12,7 @@ use bucketforge_engine::store::{
     StoreConfig,
 };
 use bucketforge_engine::Error;
+use futures::{StreamExt, TryStreamExt};
 use support::fault_proxy::{Fault, FaultProxy};
 use support::{project, unique_user, ServerKind, TestServer};
 
@@ -303,6 +304,48 @@ async fn a_server_that_starts_refusing_conditions_mid_run_is_handled_by_the_fall
     assert_eq!(
         store.conditional_writes(&user).await.unwrap(),
         ConditionalWrites::NotImplemented
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_project_stream_fetches_a_page_only_when_it_is_read() {
+    let rig = Rig::start().await;
+    let store = rig.store().await;
+    let user = unique_user("lazy");
+    futures::stream::iter(0..1001)
+        .map(|i| {
+            let store = store.clone();
+            let key = project(&user, &format!("p-{i:04}"));
+            async move {
+                store
+                    .put_file(&key, &path("README.md"), "# p\n")
+                    .await
+                    .map(|_| ())
+            }
+        })
+        .buffer_unordered(16)
+        .try_collect::<()>()
+        .await
+        .unwrap();
+
+    rig.proxy.always(Fault::Pass);
+    let stream = store.list_projects(&user);
+    assert_eq!(
+        rig.proxy.requests(),
+        0,
+        "nothing is fetched before the stream is read"
+    );
+    let first: Vec<_> = stream.take(5).try_collect().await.unwrap();
+    assert_eq!(first.len(), 5);
+    assert_eq!(rig.proxy.requests(), 1, "five projects take one page");
+
+    rig.proxy.always(Fault::Pass);
+    let all: Vec<_> = store.list_projects(&user).try_collect().await.unwrap();
+    assert_eq!(all.len(), 1001);
+    assert_eq!(
+        rig.proxy.requests(),
+        2,
+        "1001 projects take two pages of 1000"
     );
 }
 
