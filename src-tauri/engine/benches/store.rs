@@ -75,21 +75,11 @@ async fn measure(kind: ServerKind, name: &'static str) -> Row {
 
     let user = unique_user("bench-list");
     let setup = Instant::now();
-    futures::stream::iter(0..PROJECTS)
-        .map(|i| {
-            let store = store.clone();
-            let key = project(&user, &format!("project-{i:05}"));
-            async move {
-                store
-                    .put_file(&key, &ProjectPath::new("README.md").unwrap(), "# p\n")
-                    .await
-                    .map(|_| ())
-            }
-        })
-        .buffer_unordered(32)
-        .try_collect::<()>()
-        .await
-        .expect("the projects to list are created");
+    let files = (0..PROJECTS).map(|i| {
+        let key = project(&user, &format!("project-{i:05}"));
+        (key, "README.md".to_string(), "# p\n".to_string())
+    });
+    support::put_all(&store, files).await;
     eprintln!(
         "{name}: {PROJECTS} projects created in {:?}",
         setup.elapsed()

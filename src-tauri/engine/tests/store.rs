@@ -191,21 +191,11 @@ async fn create_projects(store: &ObjectStore, user: &UserId, count: usize) -> Ve
         let digest = Sha256::digest(s.as_bytes());
         u32::from_le_bytes([digest[0], digest[1], digest[2], digest[3]])
     });
-    futures::stream::iter(slugs)
-        .map(|slug| {
-            let store = store.clone();
-            let key = project(user, &slug);
-            async move {
-                store
-                    .put_file(&key, &path("README.md"), format!("# {slug}\n"))
-                    .await
-                    .map(|_| ())
-            }
-        })
-        .buffer_unordered(32)
-        .try_collect::<()>()
-        .await
-        .unwrap();
+    let files = slugs.into_iter().map(|slug| {
+        let body = format!("# {slug}\n");
+        (project(user, &slug), "README.md".to_string(), body)
+    });
+    support::put_all(store, files).await;
     expected
 }
 
@@ -444,25 +434,11 @@ async fn deletes_every_object_of_a_project_over_several_pages_and_nothing_else(k
     let user = unique_user("delete");
     let doomed = project(&user, "doomed");
     let kept = project(&user, "doomed-not");
-    futures::stream::iter(0..1005)
-        .map(|i| {
-            let store = store.clone();
-            let doomed = doomed.clone();
-            async move {
-                store
-                    .put_file(
-                        &doomed,
-                        &path(&format!("src/f{i:04}.js")),
-                        format!("export const n = {i};\n"),
-                    )
-                    .await
-                    .map(|_| ())
-            }
-        })
-        .buffer_unordered(32)
-        .try_collect::<()>()
-        .await
-        .unwrap();
+    let files = (0..1005).map(|i| {
+        let body = format!("export const n = {i};\n");
+        (doomed.clone(), format!("src/f{i:04}.js"), body)
+    });
+    support::put_all(&store, files).await;
     store
         .write_manifest(
             &doomed,

@@ -312,21 +312,14 @@ async fn the_project_stream_fetches_a_page_only_when_it_is_read() {
     let rig = Rig::start().await;
     let store = rig.store().await;
     let user = unique_user("lazy");
-    futures::stream::iter(0..1001)
-        .map(|i| {
-            let store = store.clone();
-            let key = project(&user, &format!("p-{i:04}"));
-            async move {
-                store
-                    .put_file(&key, &path("README.md"), "# p\n")
-                    .await
-                    .map(|_| ())
-            }
-        })
-        .buffer_unordered(16)
-        .try_collect::<()>()
-        .await
-        .unwrap();
+    let files = (0..1001).map(|i| {
+        (
+            project(&user, &format!("p-{i:04}")),
+            "README.md".into(),
+            "# p\n".into(),
+        )
+    });
+    support::put_all(&store, files).await;
 
     rig.proxy.always(Fault::Pass);
     let stream = store.list_projects(&user);

@@ -10,6 +10,7 @@ use aws_sdk_s3::config::{
     BehaviorVersion, Credentials, Region, RequestChecksumCalculation, ResponseChecksumValidation,
 };
 use aws_sdk_s3::error::SdkError;
+use aws_sdk_s3::operation::list_objects_v2::ListObjectsV2Output;
 use aws_sdk_s3::operation::put_object::{PutObjectError, PutObjectOutput};
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
@@ -541,22 +542,8 @@ impl ObjectStore {
     ) -> Result<ProjectPage> {
         let prefix = ProjectKey::user_prefix(user);
         let output = self
-            .inner
-            .client
-            .list_objects_v2()
-            .bucket(&self.inner.bucket)
-            .prefix(&prefix)
-            .delimiter("/")
-            .max_keys(i32::from(page_size.clamp(1, MAX_PAGE_SIZE)))
-            .set_continuation_token(page.map(|t| t.0.clone()))
-            .send()
-            .await
-            .map_err(|e| {
-                classify(
-                    e,
-                    &self.attempt("listing projects".into(), Access::List, prefix.clone()),
-                )
-            })?;
+            .list_page(&prefix, true, page_size, page, "listing projects")
+            .await?;
         let projects = output
             .common_prefixes()
             .iter()
@@ -576,6 +563,34 @@ impl ObjectStore {
             projects,
             next_page,
         })
+    }
+
+    /// One ListObjectsV2 page under `prefix`. `folded` asks for `/` as the delimiter, so
+    /// deeper keys come back as common prefixes (one per project).
+    async fn list_page(
+        &self,
+        prefix: &str,
+        folded: bool,
+        max_keys: u16,
+        token: Option<&PageToken>,
+        operation: &str,
+    ) -> Result<ListObjectsV2Output> {
+        self.inner
+            .client
+            .list_objects_v2()
+            .bucket(&self.inner.bucket)
+            .prefix(prefix)
+            .set_delimiter(folded.then(|| "/".to_string()))
+            .max_keys(i32::from(max_keys.clamp(1, MAX_PAGE_SIZE)))
+            .set_continuation_token(token.map(|t| t.0.clone()))
+            .send()
+            .await
+            .map_err(|e| {
+                classify(
+                    e,
+                    &self.attempt(operation.to_string(), Access::List, prefix.to_string()),
+                )
+            })
     }
 
     fn next_token(
@@ -641,20 +656,8 @@ impl ObjectStore {
         let mut token: Option<PageToken> = None;
         loop {
             let output = self
-                .inner
-                .client
-                .list_objects_v2()
-                .bucket(&self.inner.bucket)
-                .prefix(&prefix)
-                .set_continuation_token(token.as_ref().map(|t| t.0.clone()))
-                .send()
-                .await
-                .map_err(|e| {
-                    classify(
-                        e,
-                        &self.attempt(operation.to_string(), Access::List, prefix.clone()),
-                    )
-                })?;
+                .list_page(&prefix, false, MAX_PAGE_SIZE, token.as_ref(), operation)
+                .await?;
             keys.extend(
                 output.contents().iter().filter_map(|o| {
                     Some((o.key()?.to_string(), o.size().unwrap_or(0).max(0) as u64))
@@ -747,25 +750,14 @@ impl ObjectStore {
         let mut token: Option<PageToken> = None;
         loop {
             let page = self
-                .inner
-                .client
-                .list_objects_v2()
-                .bucket(&self.inner.bucket)
-                .prefix(&prefix)
-                .max_keys(i32::from(MAX_PAGE_SIZE))
-                .set_continuation_token(token.as_ref().map(|t| t.0.clone()))
-                .send()
-                .await
-                .map_err(|e| {
-                    classify(
-                        e,
-                        &self.attempt(
-                            "listing the project's files to delete them".into(),
-                            Access::List,
-                            prefix.clone(),
-                        ),
-                    )
-                })?;
+                .list_page(
+                    &prefix,
+                    false,
+                    MAX_PAGE_SIZE,
+                    token.as_ref(),
+                    "listing the project's files to delete them",
+                )
+                .await?;
             let batch: Vec<ObjectIdentifier> = page
                 .contents()
                 .iter()
@@ -1064,21 +1056,8 @@ impl ObjectStore {
     pub async fn check(&self, user: &UserId) -> Result<ConnectionReport> {
         let started = std::time::Instant::now();
         let prefix = ProjectKey::user_prefix(user);
-        self.inner
-            .client
-            .list_objects_v2()
-            .bucket(&self.inner.bucket)
-            .prefix(&prefix)
-            .delimiter("/")
-            .max_keys(1)
-            .send()
-            .await
-            .map_err(|e| {
-                classify(
-                    e,
-                    &self.attempt("listing projects".into(), Access::List, prefix.clone()),
-                )
-            })?;
+        self.list_page(&prefix, true, 1, None, "listing projects")
+            .await?;
 
         let probe = self.probe_key(user);
         let conditional = match self.probe_conditions(&probe, &prefix).await {

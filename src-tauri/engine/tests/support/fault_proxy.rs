@@ -261,17 +261,9 @@ async fn read_request(client: &mut TcpStream) -> std::io::Result<Option<Request>
         body.extend_from_slice(&chunk[..n]);
     }
     // Ask the upstream to close after answering, so its answer ends where the stream ends.
-    let mut rewritten = String::new();
-    for line in head.trim_end_matches("\r\n\r\n").split("\r\n") {
-        if !line.to_ascii_lowercase().starts_with("connection:") {
-            rewritten.push_str(line);
-            rewritten.push_str("\r\n");
-        }
-    }
-    rewritten.push_str("Connection: close\r\n\r\n");
     Ok(Some(Request {
         method,
-        head: rewritten.into_bytes(),
+        head: closing(&head).into_bytes(),
         body,
     }))
 }
@@ -291,16 +283,9 @@ async fn forward(
         Some(end) => response.split_at(end + 4),
         None => (&response[..], &[][..]),
     };
-    let head = String::from_utf8_lossy(head);
-    let mut rewritten = String::new();
-    for line in head.trim_end_matches("\r\n\r\n").split("\r\n") {
-        if !line.to_ascii_lowercase().starts_with("connection:") {
-            rewritten.push_str(line);
-            rewritten.push_str("\r\n");
-        }
-    }
-    rewritten.push_str("Connection: close\r\n\r\n");
-    client.write_all(rewritten.as_bytes()).await?;
+    client
+        .write_all(closing(&String::from_utf8_lossy(head)).as_bytes())
+        .await?;
     client.write_all(body).await?;
     client.shutdown().await
 }
@@ -323,6 +308,19 @@ async fn answer(
     client.write_all(head.as_bytes()).await?;
     client.write_all(body.as_bytes()).await?;
     client.shutdown().await
+}
+
+/// An HTTP head with its `Connection` header replaced by `Connection: close`.
+fn closing(head: &str) -> String {
+    let mut rewritten = String::new();
+    for line in head.trim_end_matches("\r\n\r\n").split("\r\n") {
+        if !line.to_ascii_lowercase().starts_with("connection:") {
+            rewritten.push_str(line);
+            rewritten.push_str("\r\n");
+        }
+    }
+    rewritten.push_str("Connection: close\r\n\r\n");
+    rewritten
 }
 
 fn error_xml(code: &str, message: &str) -> String {

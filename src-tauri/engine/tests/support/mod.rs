@@ -136,6 +136,26 @@ pub fn project(user: &UserId, slug: &str) -> ProjectKey {
     ProjectKey::new(user.clone(), Slug::new(slug).unwrap())
 }
 
+/// Uploads `(project, path, body)` files 32 at a time, as a busy generation run would.
+pub async fn put_all(
+    store: &ObjectStore,
+    files: impl IntoIterator<Item = (ProjectKey, String, String)>,
+) {
+    use futures::{StreamExt, TryStreamExt};
+    futures::stream::iter(files)
+        .map(|(key, path, body)| {
+            let store = store.clone();
+            async move {
+                let path = bucketforge_engine::store::ProjectPath::new(&path).unwrap();
+                store.put_file(&key, &path, body).await.map(|_| ())
+            }
+        })
+        .buffer_unordered(32)
+        .try_collect::<()>()
+        .await
+        .expect("the files are uploaded");
+}
+
 // ---------------------------------------------------------------- child processes
 
 struct ChildServer {
