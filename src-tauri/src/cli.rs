@@ -1,25 +1,405 @@
 //! The headless command line: the same engine as the window, for scripts and power users.
 
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use bucketforge_engine::store::{
+    default_user, export_project, resolve_store_config, slugify, ConnectionPolicy, FileSource,
+    LocalBucketOptions, ObjectStore, ProjectKey, ProjectPath, StoreConfigLayer, UserId,
+};
+use bucketforge_engine::{Error, Result};
+use clap::{Args, Parser, Subcommand};
+use futures::TryStreamExt;
+use serde_json::json;
 
 #[derive(Debug, Parser)]
 #[command(
     name = "bucketforge",
     version = bucketforge_engine::VERSION,
     about = "Describe an app and get a full-stack project written straight into your own S3 bucket.",
-    long_about = "Describe an app and get a full-stack project written straight into your own S3 bucket.\n\nRun without a command to open the BucketForge window."
+    long_about = "Describe an app and get a full-stack project written straight into your own S3 bucket.\n\nRun without a command to open the BucketForge window.\n\nStorage settings come from the flags below, then AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ENDPOINT_URL, S3_BUCKET_NAME and AWS_PROFILE, then the built-in local bucket."
 )]
 pub struct Cli {
+    #[command(flatten)]
+    pub storage: StorageArgs,
+
+    /// Print machine-readable JSON instead of text (errors too, on stderr).
+    #[arg(long, global = true)]
+    pub json: bool,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
 
+/// Where the projects are; each flag overrides its environment variable.
+#[derive(Debug, Args)]
+pub struct StorageArgs {
+    /// S3-compatible endpoint (R2, MinIO, Garage, …); leave out for AWS [env: AWS_ENDPOINT_URL]
+    #[arg(long, global = true, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+
+    /// The bucket holding the projects [env: S3_BUCKET_NAME]
+    #[arg(long, global = true)]
+    pub bucket: Option<String>,
+
+    /// The bucket's region [env: AWS_REGION]
+    #[arg(long, global = true)]
+    pub region: Option<String>,
+
+    /// Address the bucket as ENDPOINT/BUCKET (needed by most self-hosted servers)
+    #[arg(long, global = true)]
+    pub path_style: bool,
+
+    /// Named profile from ~/.aws/config (SSO included) [env: AWS_PROFILE]
+    #[arg(long, global = true)]
+    pub profile: Option<String>,
+
+    /// Use the built-in bucket on this computer
+    #[arg(long, global = true, conflicts_with_all = ["endpoint_url", "bucket", "profile"])]
+    pub local: bool,
+
+    /// Folder of the built-in bucket (default: the app's data folder)
+    #[arg(long, global = true, value_name = "DIR", env = "BUCKETFORGE_LOCAL_DIR")]
+    pub local_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct UserArg {
+    /// Whose projects (default: your OS user name)
+    #[arg(long, value_name = "USER")]
+    pub user: Option<String>,
+}
+
 #[derive(Debug, Subcommand)]
-pub enum Command {}
+pub enum Command {
+    /// List your projects
+    List {
+        #[command(flatten)]
+        user: UserArg,
+    },
+    /// Show a project's status and files with their sizes
+    Show {
+        #[command(flatten)]
+        user: UserArg,
+        slug: String,
+    },
+    /// Print one file of a project
+    Cat {
+        #[command(flatten)]
+        user: UserArg,
+        slug: String,
+        path: String,
+    },
+    /// Delete a project and every file in it
+    Delete {
+        #[command(flatten)]
+        user: UserArg,
+        slug: String,
+        /// Do not ask for confirmation
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
+    /// Save a project as a zip file
+    Export {
+        #[command(flatten)]
+        user: UserArg,
+        slug: String,
+        /// The zip file to write
+        #[arg(long, value_name = "FILE.zip")]
+        out: PathBuf,
+    },
+    /// Check that the storage settings work: list, write, read and delete a test object
+    Check {
+        #[command(flatten)]
+        user: UserArg,
+    },
+}
 
 /// Runs one headless command and returns the process exit code.
-pub fn execute(command: Command) -> ExitCode {
-    match command {}
+pub fn execute(cli: Cli) -> ExitCode {
+    let Some(command) = cli.command else {
+        return ExitCode::SUCCESS;
+    };
+    let json = cli.json;
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: BucketForge could not start its background workers: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(&cli.storage, json, command)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            report_error(&e, json);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn report_error(error: &Error, json: bool) {
+    if json {
+        eprintln!("{}", json!(error.to_report()));
+    } else {
+        // One line, whatever the message holds, so scripts can rely on it.
+        eprintln!("error: {}", error.to_string().replace('\n', " "));
+    }
+}
+
+async fn open(storage: &StorageArgs) -> Result<ObjectStore> {
+    let flags = StoreConfigLayer {
+        bucket: storage.bucket.clone(),
+        region: storage.region.clone(),
+        endpoint: storage.endpoint_url.clone(),
+        path_style: storage.path_style.then_some(true),
+        local: storage.local.then_some(true),
+        profile: storage.profile.clone(),
+        ..Default::default()
+    };
+    let env = StoreConfigLayer::from_env(|name| std::env::var(name).ok());
+    let config = resolve_store_config(&flags, &env, None, ConnectionPolicy::default())?;
+    let local_dir = storage.local_dir.clone();
+    ObjectStore::open(&config, || {
+        let dir = match local_dir {
+            Some(dir) => dir,
+            None => LocalBucketOptions::default_data_dir()?,
+        };
+        LocalBucketOptions::with_random_credentials(dir)
+    })
+    .await
+}
+
+fn user_id(arg: &UserArg) -> Result<UserId> {
+    match &arg.user {
+        Some(user) => UserId::new(user),
+        None => Ok(default_user(|name| std::env::var(name).ok())),
+    }
+}
+
+fn project(user: &UserArg, slug: &str) -> Result<ProjectKey> {
+    Ok(ProjectKey::new(user_id(user)?, slugify(slug)?))
+}
+
+fn print_json(value: serde_json::Value) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&value).unwrap_or_else(|_| value.to_string())
+    );
+}
+
+async fn run(storage: &StorageArgs, json: bool, command: Command) -> Result<()> {
+    match command {
+        Command::List { user } => {
+            let user = user_id(&user)?;
+            let store = open(storage).await?;
+            let projects: Vec<_> = store.list_projects(&user).try_collect().await?;
+            if json {
+                print_json(json!({ "user": user, "projects": projects }));
+            } else if projects.is_empty() {
+                eprintln!(
+                    "No projects for user “{user}” in bucket “{}”.",
+                    store.bucket()
+                );
+            } else {
+                for project in projects {
+                    println!("{}", project.slug);
+                }
+            }
+        }
+        Command::Show { user, slug } => {
+            let key = project(&user, &slug)?;
+            let store = open(storage).await?;
+            let listing = store.project_files(&key).await?;
+            let status = listing
+                .manifest
+                .as_ref()
+                .map(|(m, _)| json!(m.status))
+                .unwrap_or(serde_json::Value::Null);
+            if json {
+                print_json(json!({
+                    "user": key.user(),
+                    "slug": key.slug(),
+                    "status": status,
+                    "source": listing.source,
+                    "name": listing.manifest.as_ref().map(|(m, _)| m.name.clone()),
+                    "files": listing.files,
+                }));
+                return Ok(());
+            }
+            match &listing.manifest {
+                Some((manifest, _)) => {
+                    println!("{} ({})", manifest.name, key.slug());
+                    println!("Status: {}", status.as_str().unwrap_or("unknown"));
+                    if let Some(error) = &manifest.error {
+                        println!("Error: {error}");
+                    }
+                }
+                None => {
+                    println!("{}", key.slug());
+                    println!(
+                        "Status: unknown (no record was written; these are the files in the bucket)"
+                    );
+                }
+            }
+            let total: u64 = listing.files.iter().map(|f| f.bytes).sum();
+            for file in &listing.files {
+                println!("{:>10}  {}", human_size(file.bytes), file.path);
+            }
+            println!(
+                "{} files, {}{}",
+                listing.files.len(),
+                human_size(total),
+                if listing.source == FileSource::BareListing {
+                    " (unverified)"
+                } else {
+                    ""
+                }
+            );
+        }
+        Command::Cat { user, slug, path } => {
+            let key = project(&user, &slug)?;
+            let path = ProjectPath::new(&path)?;
+            let store = open(storage).await?;
+            let file = store.get_file(&key, &path).await?;
+            if json {
+                print_json(json!({
+                    "path": path,
+                    "content_type": file.content_type,
+                    "etag": file.etag,
+                    "content": String::from_utf8_lossy(&file.bytes),
+                }));
+            } else {
+                let mut out = std::io::stdout().lock();
+                // A closed pipe (`| head`) is the reader's choice, not an error.
+                let _ = out.write_all(&file.bytes).and_then(|()| out.flush());
+            }
+        }
+        Command::Delete { user, slug, yes } => {
+            let key = project(&user, &slug)?;
+            let store = open(storage).await?;
+            if !yes && !confirm(&key, store.bucket()) {
+                return Err(Error::NotConfirmed {
+                    what: key.slug().to_string(),
+                });
+            }
+            let deleted = store.delete_project(&key).await?;
+            if json {
+                print_json(json!({ "slug": key.slug(), "deleted_objects": deleted }));
+            } else {
+                println!("Deleted project “{}” ({deleted} objects).", key.slug());
+            }
+        }
+        Command::Export { user, slug, out } => {
+            let key = project(&user, &slug)?;
+            let store = open(storage).await?;
+            let summary = export_project(&store, &key, &out).await?;
+            if json {
+                print_json(json!(summary));
+            } else {
+                println!(
+                    "Exported {} files ({}) of “{}” to {}.",
+                    summary.files,
+                    human_size(summary.bytes),
+                    key.slug(),
+                    out.display()
+                );
+            }
+        }
+        Command::Check { user } => {
+            let user = user_id(&user)?;
+            let store = open(storage).await?;
+            let report = store.check(&user).await?;
+            if json {
+                print_json(json!(report));
+            } else {
+                println!(
+                    "Connected to bucket “{}” at {} ({}) in {} ms.",
+                    report.bucket, report.endpoint, report.region, report.elapsed_ms
+                );
+                for note in &report.notes {
+                    println!("{note}");
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Asks on the terminal; anything but "y"/"yes" is a no. Without a terminal the answer is
+/// read from stdin unprompted, so `echo y | bucketforge delete …` works and a script with no
+/// input gets a refusal, not a question nobody sees.
+fn confirm(key: &ProjectKey, bucket: &str) -> bool {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        eprint!(
+            "Delete project “{}” of user “{}” and every file in it from bucket “{bucket}”? This can't be undone. [y/N] ",
+            key.slug(),
+            key.user()
+        );
+        let _ = std::io::stderr().flush();
+    }
+    let mut answer = String::new();
+    match stdin.lock().read_line(&mut answer) {
+        Ok(_) => matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes"),
+        Err(_) => false,
+    }
+}
+
+fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["B", "KB", "MB", "GB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_read_as_people_write_them() {
+        assert_eq!(human_size(0), "0 B");
+        assert_eq!(human_size(1023), "1023 B");
+        assert_eq!(human_size(1536), "1.5 KB");
+        assert_eq!(human_size(5 * 1024 * 1024), "5.0 MB");
+    }
+
+    #[test]
+    fn storage_flags_are_accepted_after_the_subcommand() {
+        let cli = Cli::try_parse_from([
+            "bucketforge",
+            "list",
+            "--user",
+            "alice",
+            "--bucket",
+            "b",
+            "--endpoint-url",
+            "http://127.0.0.1:9000",
+            "--path-style",
+            "--json",
+        ])
+        .unwrap();
+        assert_eq!(cli.storage.bucket.as_deref(), Some("b"));
+        assert!(cli.storage.path_style && cli.json);
+    }
+
+    #[test]
+    fn the_local_bucket_cannot_be_combined_with_a_remote_one() {
+        let err =
+            Cli::try_parse_from(["bucketforge", "list", "--local", "--bucket", "b"]).unwrap_err();
+        assert!(err.to_string().contains("cannot be used with"), "{err}");
+    }
 }

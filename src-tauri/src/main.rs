@@ -9,11 +9,9 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = bucketforge_app::cli::Cli::parse();
-    match cli.command {
-        None => {
-            bucketforge_app::run(tauri::Builder::default());
-            ExitCode::SUCCESS
-        }
-        Some(command) => bucketforge_app::cli::execute(command),
+    if cli.command.is_none() {
+        bucketforge_app::run(tauri::Builder::default());
+        return ExitCode::SUCCESS;
     }
+    bucketforge_app::cli::execute(cli)
 }

@@ -1,8 +1,75 @@
 //! The engine's one error type: each variant says what went wrong and what the user can do.
 
+use std::fmt;
+
 use serde::Serialize;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What the storage refused to let us do, so a denial can say which permission is missing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Access {
+    List,
+    Read,
+    Write,
+    Delete,
+}
+
+impl Access {
+    fn verb(self) -> &'static str {
+        match self {
+            Access::List => "list",
+            Access::Read => "read",
+            Access::Write => "write",
+            Access::Delete => "delete",
+        }
+    }
+
+    fn permission(self) -> &'static str {
+        match self {
+            Access::List => "s3:ListBucket",
+            Access::Read => "s3:GetObject",
+            Access::Write => "s3:PutObject",
+            Access::Delete => "s3:DeleteObject",
+        }
+    }
+}
+
+impl fmt::Display for Access {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.verb())
+    }
+}
+
+/// The storage service's own error code and message, kept because they are what a user
+/// pastes into a search box. Shown after our sentence, never instead of it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServiceDetail {
+    pub code: Option<String>,
+    pub message: Option<String>,
+    pub status: Option<u16>,
+}
+
+impl fmt::Display for ServiceDetail {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut parts = Vec::new();
+        if let Some(status) = self.status {
+            parts.push(format!("HTTP {status}"));
+        }
+        if let Some(code) = &self.code {
+            parts.push(code.clone());
+        }
+        if let Some(message) = self.message.as_deref().filter(|m| !m.is_empty()) {
+            parts.push(message.to_string());
+        }
+        if parts.is_empty() {
+            f.write_str("no details from the server")
+        } else {
+            f.write_str(&parts.join(": "))
+        }
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -85,6 +152,195 @@ pub enum Error {
 
     #[error("{provider} sent an answer BucketForge could not read ({detail}). Check that the address points at an OpenAI- or Anthropic-compatible API.")]
     LlmBadResponse { provider: String, detail: String },
+    #[error("The storage settings are incomplete or wrong: {reason}")]
+    InvalidStoreSettings { reason: String },
+
+    #[error(
+        "No S3 credentials were found ({detail}). Enter an access key in Settings, set \
+         AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or sign in with `aws sso login`."
+    )]
+    NoCredentials { detail: String },
+
+    #[error(
+        "The bucket “{bucket}” does not exist. Create it with your storage provider, or fix \
+         the bucket name in Settings."
+    )]
+    BucketNotFound { bucket: String },
+
+    #[error(
+        "The bucket “{bucket}” refused to let BucketForge {access} under “{prefix}” ({detail}). \
+         Ask whoever manages it to grant {permission} on that prefix, or use other keys.",
+        permission = access.permission()
+    )]
+    AccessDenied {
+        bucket: String,
+        prefix: String,
+        access: Access,
+        detail: ServiceDetail,
+    },
+
+    #[error(
+        "The bucket “{bucket}” is in another region than “{configured}”{actual}. Set the \
+         bucket's region in Settings (or AWS_REGION).",
+        actual = match actual { Some(r) => format!(" (it is in “{r}”)"), None => String::new() }
+    )]
+    WrongRegion {
+        bucket: String,
+        configured: String,
+        actual: Option<String>,
+    },
+
+    #[error(
+        "The secret access key does not match the access key ID ({detail}). Copy the secret \
+         again from your provider; it is easy to miss a character."
+    )]
+    BadSignature { detail: ServiceDetail },
+
+    #[error(
+        "The storage service does not know the access key ID “{access_key_id}” ({detail}). \
+         Check it in Settings, or create a new key with your provider."
+    )]
+    UnknownAccessKey {
+        access_key_id: String,
+        detail: ServiceDetail,
+    },
+
+    #[error(
+        "BucketForge could not reach the storage service at {endpoint} ({detail}). Check the \
+         endpoint URL and your network connection, then try again."
+    )]
+    EndpointUnreachable { endpoint: String, detail: String },
+
+    #[error(
+        "The connection to the storage service at {endpoint} broke off while {operation} \
+         ({detail}), and retrying did not help. Check your network and try again."
+    )]
+    ConnectionLost {
+        endpoint: String,
+        operation: String,
+        detail: String,
+    },
+
+    #[error(
+        "The storage service took too long while {operation}, and retrying did not help. \
+         Check your network, or try again when the service is less busy."
+    )]
+    StorageTimeout { operation: String },
+
+    #[error(
+        "The storage service is too busy ({detail}) and kept refusing, even after BucketForge \
+         waited and retried, while {operation}. Wait a minute and try again."
+    )]
+    StorageBusy {
+        operation: String,
+        detail: ServiceDetail,
+    },
+
+    #[error(
+        "The storage service failed while {operation} ({detail}). Try again \
+         later; if it keeps happening, check the provider's status page."
+    )]
+    StorageFailed {
+        operation: String,
+        detail: ServiceDetail,
+    },
+
+    #[error("There is no project “{slug}” for user “{user}”. Run `bucketforge list` to see the projects there are.")]
+    ProjectNotFound { user: String, slug: String },
+
+    #[error("The project “{slug}” has no file “{path}”. Run `bucketforge show {slug}` to see its files.")]
+    FileNotFound { slug: String, path: String },
+
+    #[error(
+        "The project “{slug}” was changed by another device or run while this one was saving \
+         it, so nothing was overwritten. Reload the project and try again."
+    )]
+    ManifestConflict { slug: String },
+
+    #[error(
+        "The record of project “{slug}” (.bucketforge/manifest.json) could not be read: \
+         {reason}. Its files are still there; `bucketforge show {slug}` lists them."
+    )]
+    ManifestUnreadable { slug: String, reason: String },
+
+    #[error(
+        "The project “{slug}” was saved by a newer BucketForge (record version {found}; this \
+         one reads up to {supported}). Update BucketForge to open it."
+    )]
+    ManifestTooNew {
+        slug: String,
+        found: u32,
+        supported: u32,
+    },
+
+    #[error(
+        "Only {deleted} objects of project “{slug}” were deleted; “{key}” could not be \
+         ({detail}). Run the delete again; if it keeps failing, check delete permissions."
+    )]
+    DeleteIncomplete {
+        slug: String,
+        deleted: u64,
+        key: String,
+        detail: ServiceDetail,
+    },
+
+    #[error(
+        "The built-in local bucket could not start in {dir}: {reason}. Check that the folder \
+         is writable and has free space, or choose your own S3 bucket in Settings."
+    )]
+    LocalBucketFailed { dir: String, reason: String },
+
+    #[error(
+        "The built-in local bucket is selected but not running. Restart BucketForge, or \
+         choose your own S3 bucket in Settings."
+    )]
+    LocalBucketNotStarted,
+
+    #[error("Nothing was deleted: deleting “{what}” was not confirmed. Answer “y”, or pass --yes to skip the question.")]
+    NotConfirmed { what: String },
+
+    #[error(
+        "The export to {path} failed: {reason}. Choose another file name or folder and try again."
+    )]
+    ExportFailed { path: String, reason: String },
+
+    #[error("The AI's plan for this idea could not be used, even after asking it to fix it: {}. Try again, describe the idea a little differently, or pick a stronger model in Settings.", problems.join("; "))]
+    PlanInvalid { problems: Vec<String> },
+
+    #[error("A project called “{slug}” already exists in your bucket. Choose another name, or open it from Projects (Resume finishes an unfinished one).")]
+    ProjectExists { slug: String },
+
+    #[error("“{slug}” has nothing to resume: it is {}.", match status { crate::store::ProjectStatus::Complete => "already complete", _ => "being generated right now (on this or another device)" })]
+    NothingToResume {
+        slug: String,
+        status: crate::store::ProjectStatus,
+    },
+
+    #[error("The AI wrote {bytes} bytes for “{path}”, more than the {limit}-byte limit for one file, so it was not saved. Try again, or ask for a smaller app.")]
+    FileTooLarge {
+        path: String,
+        bytes: u64,
+        limit: u64,
+    },
+
+    #[error("“{path}” still had an error after the AI tried to fix it twice ({problem}). Resume the project to try this file again, or pick a stronger model in Settings.")]
+    FileInvalid { path: String, problem: String },
+
+    #[error("The AI's answer for “{path}” kept hitting its length limit, so the file is incomplete and was not saved. Pick a model with a larger output limit, or ask for a smaller app.")]
+    FileTruncated { path: String },
+
+    #[error("BucketForge could not find your home folder to keep its settings in. Set the HOME environment variable (or BUCKETFORGE_CONFIG_DIR) and start it again.")]
+    NoHomeDirectory,
+
+    #[error("Your settings file {path} could not be read: {reason}. A copy was kept as {backup}; BucketForge starts with default settings until you save new ones.")]
+    SettingsUnreadable {
+        path: String,
+        backup: String,
+        reason: String,
+    },
+
+    #[error("Your settings file {path} could not be saved or read ({detail}). Check that the folder exists and that you may write to it.")]
+    SettingsIo { path: String, detail: String },
 }
 
 impl Error {
@@ -109,6 +365,42 @@ impl Error {
             Error::LlmStreamInterrupted { .. } => "llm_stream_interrupted",
             Error::LlmRequestRejected { .. } => "llm_request_rejected",
             Error::LlmBadResponse { .. } => "llm_bad_response",
+            Error::InvalidStoreSettings { .. } => "invalid_store_settings",
+            Error::NoCredentials { .. } => "no_credentials",
+            Error::BucketNotFound { .. } => "bucket_not_found",
+            Error::AccessDenied { access, .. } => match access {
+                Access::List => "access_denied_list",
+                Access::Read => "access_denied_read",
+                Access::Write => "access_denied_write",
+                Access::Delete => "access_denied_delete",
+            },
+            Error::WrongRegion { .. } => "wrong_region",
+            Error::BadSignature { .. } => "bad_signature",
+            Error::UnknownAccessKey { .. } => "unknown_access_key",
+            Error::EndpointUnreachable { .. } => "endpoint_unreachable",
+            Error::ConnectionLost { .. } => "connection_lost",
+            Error::StorageTimeout { .. } => "storage_timeout",
+            Error::StorageBusy { .. } => "storage_busy",
+            Error::StorageFailed { .. } => "storage_failed",
+            Error::ProjectNotFound { .. } => "project_not_found",
+            Error::FileNotFound { .. } => "file_not_found",
+            Error::ManifestConflict { .. } => "manifest_conflict",
+            Error::ManifestUnreadable { .. } => "manifest_unreadable",
+            Error::ManifestTooNew { .. } => "manifest_too_new",
+            Error::DeleteIncomplete { .. } => "delete_incomplete",
+            Error::LocalBucketFailed { .. } => "local_bucket_failed",
+            Error::LocalBucketNotStarted => "local_bucket_not_started",
+            Error::NotConfirmed { .. } => "not_confirmed",
+            Error::ExportFailed { .. } => "export_failed",
+            Error::PlanInvalid { .. } => "plan_invalid",
+            Error::ProjectExists { .. } => "project_exists",
+            Error::NothingToResume { .. } => "nothing_to_resume",
+            Error::FileTooLarge { .. } => "file_too_large",
+            Error::FileInvalid { .. } => "file_invalid",
+            Error::FileTruncated { .. } => "file_truncated",
+            Error::NoHomeDirectory => "no_home_directory",
+            Error::SettingsUnreadable { .. } => "settings_unreadable",
+            Error::SettingsIo { .. } => "settings_io",
         }
     }
 
@@ -127,4 +419,47 @@ impl Error {
 pub struct ErrorReport {
     pub code: String,
     pub message: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_denial_names_the_missing_permission_and_keeps_the_service_code() {
+        let err = Error::AccessDenied {
+            bucket: "team".into(),
+            prefix: "projects/alice/".into(),
+            access: Access::Write,
+            detail: ServiceDetail {
+                code: Some("AccessDenied".into()),
+                message: Some("Access Denied".into()),
+                status: Some(403),
+            },
+        };
+        let text = err.to_string();
+        assert_eq!(err.code(), "access_denied_write");
+        assert!(text.contains("s3:PutObject"), "{text}");
+        assert!(
+            text.contains("HTTP 403: AccessDenied: Access Denied"),
+            "{text}"
+        );
+        assert!(text.contains("projects/alice/"), "{text}");
+    }
+
+    #[test]
+    fn a_wrong_region_says_where_the_bucket_is_when_known() {
+        let known = Error::WrongRegion {
+            bucket: "b".into(),
+            configured: "us-east-1".into(),
+            actual: Some("eu-west-3".into()),
+        };
+        assert!(known.to_string().contains("it is in “eu-west-3”"));
+        let unknown = Error::WrongRegion {
+            bucket: "b".into(),
+            configured: "us-east-1".into(),
+            actual: None,
+        };
+        assert!(!unknown.to_string().contains("it is in"));
+    }
 }

@@ -6,10 +6,11 @@ pub mod llm;
 pub mod plan;
 pub mod preview;
 pub mod secrets;
+pub mod settings;
 pub mod store;
 pub mod validate;
 
-pub use error::{Error, ErrorReport, Result};
+pub use error::{Access, Error, ErrorReport, Result, ServiceDetail};
 
 /// The engine's version, shown in the app and by `bucketforge --version`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -205,7 +205,10 @@ impl SettingsFile {
 
     /// Replaces the file atomically: a temporary file in the same folder, renamed over it.
     pub fn save(&self, settings: &Settings) -> Result<()> {
-        let dir = self.path.parent().expect("the settings file is in a folder");
+        let dir = self
+            .path
+            .parent()
+            .expect("the settings file is in a folder");
         fs::create_dir_all(dir).map_err(|e| self.io_error(&e))?;
         let mut settings = settings.clone();
         settings.schema_version = SETTINGS_SCHEMA_VERSION;
@@ -315,7 +318,10 @@ mod tests {
             ..StorageSettings::default()
         };
         let layer = s.store_layer();
-        assert_eq!(layer.endpoint.as_deref(), Some("https://acct.r2.cloudflarestorage.com"));
+        assert_eq!(
+            layer.endpoint.as_deref(),
+            Some("https://acct.r2.cloudflarestorage.com")
+        );
         assert_eq!(layer.access_key_id.as_deref(), Some("AKIA"));
         assert!(s.storage_uses_secret_key());
         s.storage.kind = StorageKind::AwsProfile;

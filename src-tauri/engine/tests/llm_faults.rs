@@ -1,7 +1,8 @@
 //! Every fault the scripted server can produce, against both wire formats: what is retried,
 //! what is reported, and in which words.
 
-mod support;
+mod llm_support;
+use llm_support as support;
 
 use std::time::Duration;
 

@@ -1,6 +1,7 @@
 //! Model listing and Ollama detection against the scripted server.
 
-mod support;
+mod llm_support;
+use llm_support as support;
 
 use std::time::{Duration, Instant};
 

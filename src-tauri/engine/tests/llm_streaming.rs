@@ -1,7 +1,8 @@
 //! Streaming chat against the scripted server in both wire formats: text, usage, finish
 //! reasons, what goes over the wire, and cancellation.
 
-mod support;
+mod llm_support;
+use llm_support as support;
 
 use std::time::Duration;
 

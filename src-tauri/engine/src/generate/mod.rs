@@ -2,4 +2,9 @@
 
 pub mod answer;
 pub mod events;
+pub mod limit;
 pub mod prompts;
+pub mod run;
+
+pub use events::GenerationEvent;
+pub use run::{EventSink, GenerationSettings, Generator, NewProject};

@@ -139,10 +139,7 @@ impl Generator {
         events(GenerationEvent::Planning {});
         let usage = Mutex::new(TokenUsage::default());
         let system = prompts::system(project.stack);
-        let plan = match self
-            .plan(&project, &system, &usage, &events, &cancel)
-            .await
-        {
+        let plan = match self.plan(&project, &system, &usage, &events, &cancel).await {
             Ok(plan) => plan,
             Err(e) => {
                 emit_end(&events, "", &e, &[], &cancel);
@@ -156,7 +153,15 @@ impl Generator {
                 return Err(e);
             }
         };
-        let run = self.run(key, project.idea.clone(), plan, system, events, usage, &cancel);
+        let run = self.run(
+            key,
+            project.idea.clone(),
+            plan,
+            system,
+            events,
+            usage,
+            &cancel,
+        );
         run.announce_plan();
         let todo = run.plan.files.clone();
         let outcome = run.write_files(todo, Vec::new()).await;
@@ -412,7 +417,11 @@ impl Run {
 
     /// Writes `todo` in parallel. The first file that fails stops the others; in-flight
     /// uploads are allowed to finish so the manifest can list them.
-    async fn write_files(self: &Arc<Self>, todo: Vec<PlannedFile>, kept: Vec<ManifestFile>) -> FilesOutcome {
+    async fn write_files(
+        self: &Arc<Self>,
+        todo: Vec<PlannedFile>,
+        kept: Vec<ManifestFile>,
+    ) -> FilesOutcome {
         let mut rate_limits = self.llm.subscribe_retries();
         let watcher = rate_limits.take().map(|mut notices| {
             let run = Arc::clone(self);
@@ -529,7 +538,10 @@ impl Run {
             return Err(Error::Cancelled);
         }
         let upload_started = Instant::now();
-        let receipt = self.store.put_file(&self.key, &path, content.into_bytes()).await?;
+        let receipt = self
+            .store
+            .put_file(&self.key, &path, content.into_bytes())
+            .await?;
         self.emit(GenerationEvent::FileUploaded {
             path: file.path.clone(),
             key: receipt.key.clone(),
@@ -574,7 +586,13 @@ impl Run {
                 }
             })
             .await?;
-            add_usage(&self.usage, self.provider, &self.model, &usage, &self.events);
+            add_usage(
+                &self.usage,
+                self.provider,
+                &self.model,
+                &usage,
+                &self.events,
+            );
             written = if continuations == 0 {
                 fenced_block(&raw).unwrap_or(&raw).to_string()
             } else {
@@ -590,7 +608,9 @@ impl Run {
                     continuations += 1;
                     self.emit(GenerationEvent::FileRepairing {
                         path: file.path.clone(),
-                        reason: "the answer reached the model's length limit; asking it to continue".into(),
+                        reason:
+                            "the answer reached the model's length limit; asking it to continue"
+                                .into(),
                         attempt: continuations,
                     });
                     messages.push(ChatMessage::assistant(raw));
@@ -673,7 +693,13 @@ impl Run {
 }
 
 /// The final event of a run that did not complete.
-fn emit_end(events: &EventSink, slug: &str, e: &Error, landed: &[String], cancel: &CancellationToken) {
+fn emit_end(
+    events: &EventSink,
+    slug: &str,
+    e: &Error,
+    landed: &[String],
+    cancel: &CancellationToken,
+) {
     if cancel.is_cancelled() {
         events(GenerationEvent::Cancelled {
             slug: slug.to_string(),
