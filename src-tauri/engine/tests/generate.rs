@@ -1,0 +1,769 @@
+//! Whole generation runs: the scripted LLM server over real HTTP, a real S3 server, the real
+//! parsers. Every assertion about the bucket reads it back with the store.
+
+mod llm_support;
+mod support;
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bucketforge_engine::generate::{
+    EventSink, GenerationEvent, GenerationSettings, Generator, NewProject,
+};
+use bucketforge_engine::llm::build_provider;
+use bucketforge_engine::plan::Stack;
+use bucketforge_engine::store::{
+    ObjectStore, ProjectKey, ProjectPath, ProjectStatus, Slug, StoreConfig, UserId,
+};
+use bucketforge_engine::Error;
+use bucketforge_scripted_llm::{Fault, Protocol, Reply, Script, ScriptedLlm};
+use sha2::Digest;
+use support::fault_proxy::{Fault as S3Fault, FaultProxy};
+use support::{unique_user, ServerKind, TestServer};
+use tokio_util::sync::CancellationToken;
+
+const MAIN_PY: &str = "from fastapi import FastAPI\nfrom fastapi.middleware.cors import CORSMiddleware\nfrom pydantic import BaseModel\n\napp = FastAPI()\napp.add_middleware(CORSMiddleware, allow_origins=[\"*\"], allow_methods=[\"*\"], allow_headers=[\"*\"])\n\n\nclass Todo(BaseModel):\n    id: int\n    title: str\n    done: bool = False\n\n\ntodos: dict[int, Todo] = {}\n\n\n@app.get(\"/api/todos\")\ndef list_todos() -> list[Todo]:\n    return list(todos.values())\n";
+const REQUIREMENTS: &str = "fastapi>=0.110\nuvicorn[standard]>=0.29\n";
+const INDEX_HTML: &str = "<!doctype html>\n<html lang=\"en\">\n  <head>\n    <meta charset=\"UTF-8\" />\n    <title>Todo</title>\n  </head>\n  <body>\n    <div id=\"root\"></div>\n    <script type=\"module\" src=\"/src/main.jsx\"></script>\n  </body>\n</html>\n";
+const PACKAGE_JSON: &str = "{\n  \"name\": \"todo-frontend\",\n  \"private\": true,\n  \"type\": \"module\",\n  \"scripts\": { \"dev\": \"vite\", \"build\": \"vite build\" },\n  \"dependencies\": { \"react\": \"^18.3.1\", \"react-dom\": \"^18.3.1\" },\n  \"devDependencies\": { \"vite\": \"^5.4.0\", \"@vitejs/plugin-react\": \"^4.3.1\" }\n}\n";
+const MAIN_JSX: &str = "import React from 'react';\nimport { createRoot } from 'react-dom/client';\nimport App from './App.jsx';\n\ncreateRoot(document.getElementById('root')).render(<App />);\n";
+const APP_JSX: &str = "import { useEffect, useState } from 'react';\n\nconst API = import.meta.env.VITE_API_URL ?? 'http://localhost:8000';\n\nexport default function App() {\n  const [todos, setTodos] = useState([]);\n  useEffect(() => {\n    fetch(`${API}/api/todos`).then((r) => r.json()).then(setTodos);\n  }, []);\n  return <ul>{todos.map((t) => <li key={t.id}>{t.title}</li>)}</ul>;\n}\n";
+const README: &str =
+    "# Todo\n\n1. Install Python and Node.js.\n2. Run the backend, then the frontend.\n";
+
+/// The files of a small, valid fastapi-react project, in plan order.
+fn todo_files() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("backend/main.py", MAIN_PY),
+        ("backend/requirements.txt", REQUIREMENTS),
+        ("frontend/index.html", INDEX_HTML),
+        ("frontend/package.json", PACKAGE_JSON),
+        ("frontend/src/main.jsx", MAIN_JSX),
+        ("frontend/src/App.jsx", APP_JSX),
+        ("README.md", README),
+    ]
+}
+
+fn plan_json(name: &str, paths: &[&str]) -> String {
+    let files: Vec<_> = paths
+        .iter()
+        .map(|p| serde_json::json!({ "path": p, "purpose": format!("the {p} file") }))
+        .collect();
+    serde_json::json!({
+        "name": name,
+        "summary": "A to-do list with a FastAPI backend.",
+        "stack": "fastapi-react",
+        "contract": "GET /api/todos -> [{id: int, title: str, done: bool}]",
+        "files": files,
+    })
+    .to_string()
+}
+
+/// A script that plans `files` and answers each with its content.
+fn script_for(name: &str, files: &[(&str, &str)]) -> Script {
+    let paths: Vec<&str> = files.iter().map(|(p, _)| *p).collect();
+    let mut script = Script::new().reply("plan", Reply::text(plan_json(name, &paths)));
+    for (path, content) in files {
+        script = script.reply(format!("write {path}"), Reply::text(*content));
+    }
+    script
+}
+
+/// Replaces what `task` answers (`Script::reply` appends to a task's sequence instead).
+trait Override {
+    fn answer(self, task: &str, replies: impl IntoIterator<Item = Reply>) -> Script;
+}
+
+impl Override for Script {
+    fn answer(mut self, task: &str, replies: impl IntoIterator<Item = Reply>) -> Script {
+        self.replies
+            .insert(task.to_string(), replies.into_iter().collect());
+        self
+    }
+}
+
+/// Records every event of a run.
+#[derive(Clone, Default)]
+struct Events(Arc<Mutex<Vec<GenerationEvent>>>);
+
+impl Events {
+    fn sink(&self) -> EventSink {
+        let events = self.0.clone();
+        Arc::new(move |e| events.lock().unwrap().push(e))
+    }
+
+    fn all(&self) -> Vec<GenerationEvent> {
+        self.0.lock().unwrap().clone()
+    }
+
+    fn last(&self) -> GenerationEvent {
+        self.all().last().cloned().expect("at least one event")
+    }
+}
+
+struct Rig {
+    _server: TestServer,
+    llm: ScriptedLlm,
+    store: ObjectStore,
+    user: UserId,
+    protocol: Protocol,
+}
+
+impl Rig {
+    async fn start(kind: ServerKind, script: Script) -> Self {
+        Self::on(kind, Protocol::OpenAi, script).await
+    }
+
+    async fn on(kind: ServerKind, protocol: Protocol, script: Script) -> Self {
+        let server = TestServer::start(kind).await;
+        let store = server.store().await;
+        Self::with_store(server, store, protocol, script).await
+    }
+
+    async fn with_store(
+        server: TestServer,
+        store: ObjectStore,
+        protocol: Protocol,
+        script: Script,
+    ) -> Self {
+        let llm = ScriptedLlm::start(script).await.unwrap();
+        Self {
+            _server: server,
+            llm,
+            store,
+            user: unique_user("gen"),
+            protocol,
+        }
+    }
+
+    fn generator(&self, settings: GenerationSettings) -> Generator {
+        let provider = build_provider(&llm_support::config_for(&self.llm, self.protocol)).unwrap();
+        Generator::new(
+            self.store.clone(),
+            provider,
+            llm_support::kind_for(self.protocol),
+            "test-model",
+            settings,
+        )
+    }
+
+    fn project(&self, name: Option<&str>) -> NewProject {
+        NewProject {
+            idea: "A to-do list where I can add tasks and tick them off.".into(),
+            name: name.map(str::to_string),
+            user: self.user.clone(),
+            stack: Stack::FastapiReact,
+        }
+    }
+
+    async fn generate(
+        &self,
+        name: Option<&str>,
+    ) -> (Result<bucketforge_engine::store::Manifest, Error>, Events) {
+        let events = Events::default();
+        let result = self
+            .generator(GenerationSettings::default())
+            .generate(self.project(name), CancellationToken::new(), events.sink())
+            .await;
+        (result, events)
+    }
+
+    fn key(&self, slug: &str) -> ProjectKey {
+        ProjectKey::new(self.user.clone(), Slug::new(slug).unwrap())
+    }
+
+    async fn read(&self, key: &ProjectKey, path: &str) -> Option<String> {
+        self.store
+            .get_file(key, &ProjectPath::new(path).unwrap())
+            .await
+            .ok()
+            .map(|f| String::from_utf8(f.bytes.to_vec()).unwrap())
+    }
+
+    /// Every key under the user's prefix, straight from a listing.
+    async fn raw_keys(&self) -> Vec<String> {
+        support::raw_keys(&self._server.config, &format!("projects/{}/", self.user)).await
+    }
+}
+
+fn sha256(text: &str) -> String {
+    hex::encode(sha2::Sha256::digest(text.as_bytes()))
+}
+
+async fn a_whole_project_lands_in_the_bucket_exactly_as_written(
+    kind: ServerKind,
+    protocol: Protocol,
+) {
+    let files = todo_files();
+    let rig = Rig::on(kind, protocol, script_for("Todo List", &files)).await;
+    let (result, events) = rig.generate(None).await;
+    let manifest = result.unwrap();
+
+    assert_eq!(manifest.status, ProjectStatus::Complete);
+    assert_eq!(manifest.files.len(), files.len());
+    let key = rig.key("todo-list");
+    for ((path, content), recorded) in files.iter().zip(&manifest.files) {
+        assert_eq!(
+            recorded.path.as_str(),
+            *path,
+            "manifest lists files in plan order"
+        );
+        assert_eq!(
+            rig.read(&key, path).await.as_deref(),
+            Some(*content),
+            "{path}"
+        );
+        assert_eq!(recorded.sha256, sha256(content), "{path}");
+        assert_eq!(recorded.bytes, content.len() as u64);
+        assert_eq!(recorded.attempts, 1);
+        let head = rig
+            .store
+            .head_file(&key, &recorded.path)
+            .await
+            .unwrap()
+            .expect("the object exists");
+        assert_eq!(
+            head.content_type.as_deref(),
+            Some(recorded.content_type.as_str())
+        );
+    }
+    let content_type = |p: &str| {
+        manifest
+            .files
+            .iter()
+            .find(|f| f.path.as_str() == p)
+            .unwrap()
+            .content_type
+            .clone()
+    };
+    assert_eq!(
+        content_type("backend/main.py"),
+        "text/x-python; charset=utf-8"
+    );
+    assert_eq!(
+        content_type("frontend/index.html"),
+        "text/html; charset=utf-8"
+    );
+    assert_eq!(
+        content_type("frontend/package.json"),
+        "application/json; charset=utf-8"
+    );
+
+    let (stored, _) = rig.store.read_manifest(&key).await.unwrap().unwrap();
+    assert_eq!(
+        stored, manifest,
+        "the manifest in the bucket is the one returned"
+    );
+    assert_eq!(stored.usage.prompt_tokens > 0, true);
+
+    let events = events.all();
+    assert_eq!(events.first(), Some(&GenerationEvent::Planning {}));
+    assert!(matches!(
+        events.last(),
+        Some(GenerationEvent::Finished { files: 7, .. })
+    ));
+    let uploaded = events
+        .iter()
+        .filter(|e| matches!(e, GenerationEvent::FileUploaded { .. }))
+        .count();
+    assert_eq!(uploaded, 7);
+    // Every file request carried the idea, the plan and the contract.
+    for request in rig
+        .llm
+        .requests()
+        .iter()
+        .filter(|r| r.task.as_deref().is_some_and(|t| t.starts_with("write ")))
+    {
+        let prompt = request.last_user_message().unwrap();
+        assert!(
+            prompt.contains("A to-do list where I can add tasks"),
+            "{prompt}"
+        );
+        assert!(prompt.contains("GET /api/todos -> [{id: int"), "{prompt}");
+        assert!(
+            prompt.contains("- frontend/src/App.jsx: the frontend/src/App.jsx file"),
+            "{prompt}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_whole_project_lands_in_the_built_in_bucket_over_the_openai_protocol() {
+    a_whole_project_lands_in_the_bucket_exactly_as_written(ServerKind::BuiltIn, Protocol::OpenAi)
+        .await;
+}
+
+#[tokio::test]
+async fn a_whole_project_lands_in_moto_over_the_anthropic_protocol() {
+    a_whole_project_lands_in_the_bucket_exactly_as_written(ServerKind::Moto, Protocol::Anthropic)
+        .await;
+}
+
+#[tokio::test]
+async fn broken_python_is_repaired_with_the_parsers_message() {
+    let files = todo_files();
+    let script = script_for("Todo", &files)
+        .answer(
+            "write backend/main.py",
+            [Reply::text("def broken(:\n    pass\n")],
+        )
+        .reply("fix backend/main.py", Reply::text(MAIN_PY));
+    let rig = Rig::start(ServerKind::BuiltIn, script).await;
+    let (result, events) = rig.generate(None).await;
+    let manifest = result.unwrap();
+
+    let main = manifest
+        .files
+        .iter()
+        .find(|f| f.path.as_str() == "backend/main.py")
+        .unwrap();
+    assert_eq!(main.attempts, 2);
+    assert_eq!(
+        rig.read(&rig.key("todo"), "backend/main.py")
+            .await
+            .as_deref(),
+        Some(MAIN_PY)
+    );
+    let fix = rig.llm.requests_for("fix backend/main.py");
+    assert_eq!(fix.len(), 1);
+    let prompt = fix[0].last_user_message().unwrap();
+    assert!(
+        prompt.contains("line 1"),
+        "the repair request names the line: {prompt}"
+    );
+    assert!(
+        prompt.contains("def broken(:"),
+        "and quotes the broken content: {prompt}"
+    );
+    assert!(events.all().iter().any(|e| matches!(e,
+        GenerationEvent::FileRepairing { path, reason, .. } if path == "backend/main.py" && reason.starts_with("line 1"))));
+}
+
+#[tokio::test]
+async fn fences_and_chatter_around_an_answer_are_stripped() {
+    let files = todo_files();
+    let fenced = format!(
+        "Sure! Here is the file:\n\n```python\n{MAIN_PY}```\nLet me know if you need more."
+    );
+    let script = script_for("Todo", &files).answer("write backend/main.py", [Reply::text(fenced)]);
+    let rig = Rig::start(ServerKind::BuiltIn, script).await;
+    rig.generate(None).await.0.unwrap();
+    assert_eq!(
+        rig.read(&rig.key("todo"), "backend/main.py")
+            .await
+            .as_deref(),
+        Some(MAIN_PY)
+    );
+}
+
+#[tokio::test]
+async fn a_truncated_answer_is_continued_without_repeating_the_overlap() {
+    let files = todo_files();
+    let (head, _) = APP_JSX.split_at(200);
+    // The continuation repeats the last 30 characters of what was already written.
+    let tail = &APP_JSX[170..];
+    let script = script_for("Todo", &files)
+        .answer(
+            "write frontend/src/App.jsx",
+            [Reply::text(head).truncated()],
+        )
+        .reply("continue frontend/src/App.jsx", Reply::text(tail));
+    let rig = Rig::start(ServerKind::BuiltIn, script).await;
+    let manifest = rig.generate(None).await.0.unwrap();
+    assert_eq!(
+        rig.read(&rig.key("todo"), "frontend/src/App.jsx")
+            .await
+            .as_deref(),
+        Some(APP_JSX)
+    );
+    let app = manifest
+        .files
+        .iter()
+        .find(|f| f.path.as_str() == "frontend/src/App.jsx")
+        .unwrap();
+    assert_eq!(app.attempts, 2);
+    // The continuation request carried what had been written so far.
+    let cont = rig.llm.requests_for("continue frontend/src/App.jsx");
+    assert_eq!(cont.len(), 1);
+    assert!(cont[0].messages.iter().any(|(_, content)| content == head));
+}
+
+#[tokio::test]
+async fn a_plan_that_climbs_out_of_the_project_is_repaired() {
+    let files = todo_files();
+    let mut bad_paths: Vec<&str> = files.iter().map(|(p, _)| *p).collect();
+    bad_paths.push("../x.py");
+    let good_paths: Vec<&str> = files.iter().map(|(p, _)| *p).collect();
+    let script = script_for("Todo", &files).answer(
+        "plan",
+        [
+            Reply::text(plan_json("Todo", &bad_paths)),
+            Reply::text(plan_json("Todo", &good_paths)),
+        ],
+    );
+    let rig = Rig::start(ServerKind::BuiltIn, script).await;
+    let manifest = rig.generate(None).await.0.unwrap();
+    assert_eq!(manifest.files.len(), files.len());
+    let plans = rig.llm.requests_for("plan");
+    assert_eq!(plans.len(), 2);
+    let repair = plans[1].last_user_message().unwrap();
+    assert!(repair.contains("../x.py"), "{repair}");
+    assert!(!rig.raw_keys().await.iter().any(|k| k.contains("x.py")));
+}
+
+#[tokio::test]
+async fn a_plan_still_bad_after_repair_is_a_clear_error_and_writes_nothing() {
+    let script = Script::new().reply(
+        "plan",
+        Reply::text("I'd love to help! What framework do you prefer?"),
+    );
+    let rig = Rig::start(ServerKind::BuiltIn, script).await;
+    let (result, events) = rig.generate(Some("Todo")).await;
+    let err = result.unwrap_err();
+    assert_eq!(err.code(), "plan_invalid");
+    assert!(err.to_string().contains("no JSON object"), "{err}");
+    assert_eq!(rig.llm.requests_for("plan").len(), 2);
+    assert!(
+        rig.raw_keys().await.is_empty(),
+        "nothing may be written anywhere"
+    );
+    assert!(
+        matches!(events.last(), GenerationEvent::Failed { error, .. } if error.code == "plan_invalid")
+    );
+}
+
+#[tokio::test]
+async fn a_storm_of_rate_limits_lowers_concurrency_and_still_completes() {
+    let files = todo_files();
+    let mut script = script_for("Todo", &files);
+    for (path, content) in &files {
+        script = script.answer(
+            &format!("write {path}"),
+            [
+                Reply::fault(Fault::rate_limited_ms(20)),
+                Reply::text(*content),
+            ],
+        );
+    }
+    let rig = Rig::start(ServerKind::BuiltIn, script).await;
+    let (result, events) = rig.generate(None).await;
+    let manifest = result.unwrap();
+    assert_eq!(manifest.status, ProjectStatus::Complete);
+    let lowered: Vec<u32> = events
+        .all()
+        .iter()
+        .filter_map(|e| match e {
+            GenerationEvent::RateLimited { concurrency } => Some(*concurrency),
+            _ => None,
+        })
+        .collect();
+    assert!(!lowered.is_empty(), "rate limits were reported");
+    assert!(lowered.iter().all(|c| *c < 6), "{lowered:?}");
+}
+
+#[tokio::test]
+async fn storage_refusing_uploads_for_a_moment_is_retried() {
+    let server = TestServer::start(ServerKind::BuiltIn).await;
+    let proxy = Arc::new(FaultProxy::start(server.addr()).await);
+    let mut config: StoreConfig = server.config.clone();
+    config.endpoint = Some(proxy.endpoint());
+    config.policy.max_attempts = 4;
+    let store = ObjectStore::connect(&config).await.unwrap();
+    let files = todo_files();
+    let rig = Rig::with_store(server, store, Protocol::OpenAi, script_for("Todo", &files)).await;
+    let events = Events::default();
+    let recorder = events.sink();
+    let faults = proxy.clone();
+    // Once the name is claimed, the next three requests (uploads) get 503 SlowDown.
+    let sink: EventSink = Arc::new(move |e: GenerationEvent| {
+        if matches!(e, GenerationEvent::Planned { .. }) {
+            faults.times(S3Fault::SlowDown, 3);
+        }
+        recorder(e);
+    });
+    let manifest = rig
+        .generator(GenerationSettings::default())
+        .generate(rig.project(None), CancellationToken::new(), sink)
+        .await
+        .unwrap();
+    assert_eq!(manifest.status, ProjectStatus::Complete);
+    assert_eq!(proxy.faulted(), 3);
+    for (path, content) in &files {
+        assert_eq!(
+            rig.read(&rig.key("todo"), path).await.as_deref(),
+            Some(*content)
+        );
+    }
+}
+
+#[tokio::test]
+async fn cancelling_stops_every_stream_fast_and_records_exactly_what_landed() {
+    let files = todo_files();
+    let mut script = script_for("Todo", &files);
+    // README comes quickly; every other file streams for about a minute.
+    for (path, content) in &files {
+        let reply = if *path == "README.md" {
+            Reply::text(*content)
+        } else {
+            Reply::text(*content).chunk_chars(1).tokens_per_second(5.0)
+        };
+        script = script.answer(&format!("write {path}"), [reply]);
+    }
+    let rig = Arc::new(Rig::start(ServerKind::BuiltIn, script).await);
+    let cancel = CancellationToken::new();
+    let events = Events::default();
+    let recorder = events.sink();
+    let trigger = cancel.clone();
+    let sink: EventSink = Arc::new(move |e: GenerationEvent| {
+        if matches!(&e, GenerationEvent::FileUploaded { path, .. } if path == "README.md") {
+            trigger.cancel();
+        }
+        recorder(e);
+    });
+    let run = {
+        let (rig, cancel) = (rig.clone(), cancel.clone());
+        tokio::spawn(async move {
+            let generator = rig.generator(GenerationSettings {
+                concurrency: 7,
+                ..GenerationSettings::default()
+            });
+            generator.generate(rig.project(None), cancel, sink).await
+        })
+    };
+    cancel.cancelled().await;
+    // Six files were streaming; every one of those requests is closed within a second.
+    tokio::time::timeout(Duration::from_secs(1), rig.llm.wait_for_disconnects(6))
+        .await
+        .expect("every stream stops within 1 s of the cancel");
+    let result = run.await.unwrap();
+    assert_eq!(result.unwrap_err().code(), "cancelled");
+
+    let key = rig.key("todo");
+    let (manifest, _) = rig.store.read_manifest(&key).await.unwrap().unwrap();
+    assert_eq!(manifest.status, ProjectStatus::Cancelled);
+    let listed: Vec<&str> = manifest.files.iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(listed, ["README.md"]);
+    // Every listed file is there with its hash, and nothing unlisted is.
+    for file in &manifest.files {
+        let content = rig.read(&key, file.path.as_str()).await.unwrap();
+        assert_eq!(sha256(&content), file.sha256);
+    }
+    let mut keys = rig.raw_keys().await;
+    keys.sort();
+    assert_eq!(
+        keys,
+        [
+            key.manifest(),
+            key.file(&ProjectPath::new("README.md").unwrap())
+        ]
+    );
+    assert!(
+        matches!(events.last(), GenerationEvent::Cancelled { landed, .. } if landed == ["README.md"])
+    );
+}
+
+#[tokio::test]
+async fn resume_after_a_failure_regenerates_only_the_missing_files() {
+    let files = todo_files();
+    // The App never parses: the run fails after two repairs.
+    let broken = "export default function App() { return <div>; }\n";
+    let script = script_for("Todo", &files)
+        .answer("write frontend/src/App.jsx", [Reply::text(broken)])
+        .reply("fix frontend/src/App.jsx", Reply::text(broken));
+    let rig = Rig::start(ServerKind::BuiltIn, script).await;
+    let (result, events) = rig.generate(None).await;
+    let err = result.unwrap_err();
+    assert_eq!(err.code(), "file_invalid");
+    assert!(err.to_string().contains("frontend/src/App.jsx"), "{err}");
+    assert!(matches!(events.last(), GenerationEvent::Failed { .. }));
+    let key = rig.key("todo");
+    let (failed, _) = rig.store.read_manifest(&key).await.unwrap().unwrap();
+    assert_eq!(failed.status, ProjectStatus::Failed);
+    assert!(failed
+        .error
+        .as_deref()
+        .unwrap()
+        .contains("frontend/src/App.jsx"));
+    assert!(!failed
+        .files
+        .iter()
+        .any(|f| f.path.as_str() == "frontend/src/App.jsx"));
+    for file in &failed.files {
+        assert!(
+            rig.read(&key, file.path.as_str()).await.is_some(),
+            "{} is listed so it is there",
+            file.path
+        );
+    }
+
+    // Now the model gets it right. Resume asks only for what is missing.
+    rig.llm.set_script(script_for("Todo", &files));
+    let before = rig.llm.requests().len();
+    let events = Events::default();
+    let manifest = rig
+        .generator(GenerationSettings::default())
+        .resume(key.clone(), CancellationToken::new(), events.sink())
+        .await
+        .unwrap();
+    assert_eq!(manifest.status, ProjectStatus::Complete);
+    assert_eq!(manifest.files.len(), files.len());
+    let asked: Vec<String> = rig.llm.requests()[before..]
+        .iter()
+        .filter_map(|r| r.task.clone())
+        .collect();
+    let missing = files.len() - failed.files.len();
+    assert_eq!(asked.len(), missing, "{asked:?}");
+    assert!(asked.contains(&"write frontend/src/App.jsx".to_string()));
+    let kept = events
+        .all()
+        .iter()
+        .filter(|e| matches!(e, GenerationEvent::FileKept { .. }))
+        .count();
+    assert_eq!(kept, failed.files.len());
+    assert_eq!(
+        rig.read(&key, "frontend/src/App.jsx").await.as_deref(),
+        Some(APP_JSX)
+    );
+    assert!(manifest.revision > failed.revision);
+}
+
+#[tokio::test]
+async fn a_file_whose_hash_no_longer_matches_is_written_again_on_resume() {
+    let files = todo_files();
+    // README breaks off three times, slowly, so the other files land before the run fails.
+    let flaky = Reply::text(README)
+        .chunk_chars(4)
+        .tokens_per_second(40.0)
+        .with_fault(Fault::cut_after(40));
+    let script = script_for("Todo", &files).answer("write README.md", [flaky]);
+    let rig = Rig::start(ServerKind::BuiltIn, script).await;
+    let err = rig.generate(None).await.0.unwrap_err();
+    assert_eq!(err.code(), "llm_stream_interrupted", "{err}");
+    let key = rig.key("todo");
+    let (failed, _) = rig.store.read_manifest(&key).await.unwrap().unwrap();
+    assert!(failed
+        .files
+        .iter()
+        .any(|f| f.path.as_str() == "backend/main.py"));
+    // Someone changed a landed file behind BucketForge's back.
+    rig.store
+        .put_file(
+            &key,
+            &ProjectPath::new("backend/main.py").unwrap(),
+            "print('changed')\n",
+        )
+        .await
+        .unwrap();
+    rig.llm.set_script(script_for("Todo", &files));
+    rig.generator(GenerationSettings::default())
+        .resume(
+            key.clone(),
+            CancellationToken::new(),
+            Events::default().sink(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        rig.read(&key, "backend/main.py").await.as_deref(),
+        Some(MAIN_PY)
+    );
+    assert!(rig
+        .llm
+        .requests()
+        .iter()
+        .any(|r| r.task.as_deref() == Some("write backend/main.py")));
+}
+
+#[tokio::test]
+async fn two_runs_on_one_name_never_interleave() {
+    let files = todo_files();
+    let rig = Rig::start(ServerKind::Moto, script_for("Todo", &files)).await;
+    let (a, b) = tokio::join!(
+        rig.generate(Some("Shared Name")),
+        rig.generate(Some("Shared Name"))
+    );
+    let results = [a.0, b.0];
+    let won = results.iter().filter(|r| r.is_ok()).count();
+    assert_eq!(won, 1, "exactly one run may write the project");
+    let lost = results.iter().find_map(|r| r.as_ref().err()).unwrap();
+    assert_eq!(lost.code(), "project_exists", "{lost}");
+    // The project holds one run's files, once each.
+    let key = rig.key("shared-name");
+    let (manifest, _) = rig.store.read_manifest(&key).await.unwrap().unwrap();
+    assert_eq!(manifest.status, ProjectStatus::Complete);
+    assert_eq!(manifest.files.len(), files.len());
+    let writes = rig
+        .llm
+        .requests()
+        .iter()
+        .filter(|r| r.task.as_deref() == Some("write backend/main.py"))
+        .count();
+    assert_eq!(writes, 1, "the losing run wrote no files");
+}
+
+#[tokio::test]
+async fn an_unnamed_project_whose_name_is_taken_gets_the_next_free_one() {
+    let files = todo_files();
+    let rig = Rig::start(ServerKind::BuiltIn, script_for("Todo", &files)).await;
+    rig.generate(None).await.0.unwrap();
+    rig.generate(None).await.0.unwrap();
+    assert!(rig
+        .store
+        .read_manifest(&rig.key("todo-2"))
+        .await
+        .unwrap()
+        .is_some());
+}
+
+#[tokio::test]
+async fn twelve_files_at_concurrency_six_take_far_less_than_twelve_file_times() {
+    let mut files: Vec<(String, String)> = todo_files()
+        .into_iter()
+        .map(|(p, c)| (p.to_string(), c.to_string()))
+        .collect();
+    for i in 0..5 {
+        files.push((
+            format!("frontend/src/components/Part{i}.jsx"),
+            format!("export default function Part{i}() {{ return <p>part {i}</p>; }}\n"),
+        ));
+    }
+    assert_eq!(files.len(), 12);
+    let paths: Vec<&str> = files.iter().map(|(p, _)| p.as_str()).collect();
+    let mut script = Script::new().reply("plan", Reply::text(plan_json("Parts", &paths)));
+    // Each file takes about 0.5 s: 0.1 s to the first token, then 40 chunks at 100 per second.
+    let file_time = Duration::from_millis(500);
+    for (path, content) in &files {
+        let chunk = content.len().div_ceil(40);
+        script = script.reply(
+            format!("write {path}"),
+            Reply::text(content.clone())
+                .chunk_chars(chunk)
+                .first_token_after(Duration::from_millis(100))
+                .tokens_per_second(100.0),
+        );
+    }
+    let rig = Rig::start(ServerKind::BuiltIn, script).await;
+    let events = Events::default();
+    let planned_at = Arc::new(Mutex::new(None));
+    let recorder = events.sink();
+    let mark = planned_at.clone();
+    let sink: EventSink = Arc::new(move |e: GenerationEvent| {
+        if matches!(e, GenerationEvent::Planned { .. }) {
+            *mark.lock().unwrap() = Some(Instant::now());
+        }
+        recorder(e);
+    });
+    rig.generator(GenerationSettings {
+        concurrency: 6,
+        ..GenerationSettings::default()
+    })
+    .generate(rig.project(None), CancellationToken::new(), sink)
+    .await
+    .unwrap();
+    let files_phase = planned_at.lock().unwrap().unwrap().elapsed();
+    assert!(
+        files_phase < file_time * 4,
+        "12 files took {files_phase:?}, {:.1} file-times",
+        files_phase.as_secs_f64() / file_time.as_secs_f64()
+    );
+}
