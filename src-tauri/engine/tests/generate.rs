@@ -254,7 +254,7 @@ async fn a_whole_project_lands_in_the_bucket_exactly_as_written(
         stored, manifest,
         "the manifest in the bucket is the one returned"
     );
-    assert_eq!(stored.usage.prompt_tokens > 0, true);
+    assert!(stored.usage.prompt_tokens > 0);
 
     let events = events.all();
     assert_eq!(events.first(), Some(&GenerationEvent::Planning {}));
