@@ -1,7 +1,31 @@
 //! Compiles the app's IPC permissions: every command is listed here and granted in capabilities/.
 
 /// Every command the shell registers. A command missing here cannot be granted to a window.
-const COMMANDS: &[&str] = &["version"];
+const COMMANDS: &[&str] = &[
+    "version",
+    "ipc_calls",
+    "settings_get",
+    "settings_save",
+    "secret_set",
+    "secret_delete",
+    "providers_list",
+    "storage_presets",
+    "storage_check",
+    "llm_check",
+    "llm_models",
+    "ollama_detect",
+    "generate",
+    "resume",
+    "cancel",
+    "runs_active",
+    "projects_list",
+    "project_get",
+    "project_file",
+    "project_export",
+    "project_share_link",
+    "project_delete",
+    "preview_url",
+];
 
 fn main() {
     println!("cargo:rerun-if-changed=src-tauri/capabilities");

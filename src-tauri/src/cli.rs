@@ -4,14 +4,22 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use std::sync::Arc;
+
+use bucketforge_engine::secrets::KeyringStore;
+use bucketforge_engine::session::{Overrides, Session};
+use bucketforge_engine::settings::SettingsFile;
 use bucketforge_engine::store::{
-    default_user, export_project, resolve_store_config, slugify, ConnectionPolicy, FileSource,
-    LocalBucketOptions, ObjectStore, ProjectKey, ProjectPath, StoreConfigLayer, UserId,
+    export_project, slugify, FileSource, ObjectStore, ProjectKey, ProjectPath, StoreConfigLayer,
+    UserId,
 };
 use bucketforge_engine::{Error, Result};
 use clap::{Args, Parser, Subcommand};
 use futures::TryStreamExt;
 use serde_json::json;
+
+use crate::cli_config::{self, ConfigCommand};
+use crate::cli_generate;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -114,6 +122,21 @@ pub enum Command {
         #[command(flatten)]
         user: UserArg,
     },
+    /// Generate a project from an idea, straight into the bucket
+    Generate(cli_generate::GenerateArgs),
+    /// Finish a failed or cancelled project: keep what landed, write the rest
+    Resume {
+        #[command(flatten)]
+        user: UserArg,
+        slug: String,
+        #[command(flatten)]
+        llm: cli_generate::LlmArgs,
+    },
+    /// Show or change the saved settings and the secrets in the OS keyring
+    Config {
+        #[command(subcommand)]
+        action: ConfigCommand,
+    },
 }
 
 /// Runs one headless command and returns the process exit code.
@@ -134,7 +157,7 @@ pub fn execute(cli: Cli) -> ExitCode {
         }
     };
     match runtime.block_on(run(&cli.storage, json, command)) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             report_error(&e, json);
             ExitCode::FAILURE
@@ -142,7 +165,7 @@ pub fn execute(cli: Cli) -> ExitCode {
     }
 }
 
-fn report_error(error: &Error, json: bool) {
+pub(crate) fn report_error(error: &Error, json: bool) {
     if json {
         eprintln!("{}", json!(error.to_report()));
     } else {
@@ -151,52 +174,70 @@ fn report_error(error: &Error, json: bool) {
     }
 }
 
-async fn open(storage: &StorageArgs) -> Result<ObjectStore> {
-    let flags = StoreConfigLayer {
-        bucket: storage.bucket.clone(),
-        region: storage.region.clone(),
-        endpoint: storage.endpoint_url.clone(),
-        path_style: storage.path_style.then_some(true),
-        local: storage.local.then_some(true),
-        profile: storage.profile.clone(),
-        ..Default::default()
-    };
-    let env = StoreConfigLayer::from_env(|name| std::env::var(name).ok());
-    let config = resolve_store_config(&flags, &env, None, ConnectionPolicy::default())?;
-    let local_dir = storage.local_dir.clone();
-    ObjectStore::open(&config, || {
-        let dir = match local_dir {
-            Some(dir) => dir,
-            None => LocalBucketOptions::default_data_dir()?,
-        };
-        LocalBucketOptions::with_random_credentials(dir)
-    })
-    .await
-}
-
-fn user_id(arg: &UserArg) -> Result<UserId> {
-    match &arg.user {
-        Some(user) => UserId::new(user),
-        None => Ok(default_user(|name| std::env::var(name).ok())),
+impl StorageArgs {
+    fn layer(&self) -> StoreConfigLayer {
+        StoreConfigLayer {
+            bucket: self.bucket.clone(),
+            region: self.region.clone(),
+            endpoint: self.endpoint_url.clone(),
+            path_style: self.path_style.then_some(true),
+            local: self.local.then_some(true),
+            profile: self.profile.clone(),
+            ..Default::default()
+        }
     }
 }
 
-fn project(user: &UserArg, slug: &str) -> Result<ProjectKey> {
-    Ok(ProjectKey::new(user_id(user)?, slugify(slug)?))
+/// The session a command works in: flags > environment > saved settings > defaults.
+pub(crate) fn session(storage: &StorageArgs, overrides: Overrides) -> Result<Session> {
+    let overrides = Overrides {
+        storage: storage.layer(),
+        local_dir: storage.local_dir.clone(),
+        ..overrides
+    };
+    Ok(Session::open(
+        SettingsFile::default_location()?,
+        Arc::new(KeyringStore::new()),
+        Some(Arc::new(|name: &str| std::env::var(name).ok())),
+        overrides,
+    ))
 }
 
-fn print_json(value: serde_json::Value) {
+pub(crate) fn user_override(arg: &UserArg) -> Result<Option<UserId>> {
+    arg.user.as_deref().map(UserId::new).transpose()
+}
+
+async fn open(storage: &StorageArgs, user: &UserArg) -> Result<(ObjectStore, UserId)> {
+    let session = session(
+        storage,
+        Overrides {
+            user: user_override(user)?,
+            ..Overrides::default()
+        },
+    )?;
+    Ok((session.store().await?, session.user()?))
+}
+
+async fn project(
+    storage: &StorageArgs,
+    user: &UserArg,
+    slug: &str,
+) -> Result<(ObjectStore, ProjectKey)> {
+    let (store, user) = open(storage, user).await?;
+    Ok((store, ProjectKey::new(user, slugify(slug)?)))
+}
+
+pub(crate) fn print_json(value: serde_json::Value) {
     println!(
         "{}",
         serde_json::to_string_pretty(&value).unwrap_or_else(|_| value.to_string())
     );
 }
 
-async fn run(storage: &StorageArgs, json: bool, command: Command) -> Result<()> {
+async fn run(storage: &StorageArgs, json: bool, command: Command) -> Result<ExitCode> {
     match command {
         Command::List { user } => {
-            let user = user_id(&user)?;
-            let store = open(storage).await?;
+            let (store, user) = open(storage, &user).await?;
             let projects: Vec<_> = store.list_projects(&user).try_collect().await?;
             if json {
                 print_json(json!({ "user": user, "projects": projects }));
@@ -212,8 +253,7 @@ async fn run(storage: &StorageArgs, json: bool, command: Command) -> Result<()> 
             }
         }
         Command::Show { user, slug } => {
-            let key = project(&user, &slug)?;
-            let store = open(storage).await?;
+            let (store, key) = project(storage, &user, &slug).await?;
             let listing = store.project_files(&key).await?;
             let status = listing
                 .manifest
@@ -229,7 +269,7 @@ async fn run(storage: &StorageArgs, json: bool, command: Command) -> Result<()> 
                     "name": listing.manifest.as_ref().map(|(m, _)| m.name.clone()),
                     "files": listing.files,
                 }));
-                return Ok(());
+                return Ok(ExitCode::SUCCESS);
             }
             match &listing.manifest {
                 Some((manifest, _)) => {
@@ -262,9 +302,8 @@ async fn run(storage: &StorageArgs, json: bool, command: Command) -> Result<()> 
             );
         }
         Command::Cat { user, slug, path } => {
-            let key = project(&user, &slug)?;
             let path = ProjectPath::new(&path)?;
-            let store = open(storage).await?;
+            let (store, key) = project(storage, &user, &slug).await?;
             let file = store.get_file(&key, &path).await?;
             if json {
                 print_json(json!({
@@ -280,8 +319,7 @@ async fn run(storage: &StorageArgs, json: bool, command: Command) -> Result<()> 
             }
         }
         Command::Delete { user, slug, yes } => {
-            let key = project(&user, &slug)?;
-            let store = open(storage).await?;
+            let (store, key) = project(storage, &user, &slug).await?;
             if !yes && !confirm(&key, store.bucket()) {
                 return Err(Error::NotConfirmed {
                     what: key.slug().to_string(),
@@ -295,8 +333,7 @@ async fn run(storage: &StorageArgs, json: bool, command: Command) -> Result<()> 
             }
         }
         Command::Export { user, slug, out } => {
-            let key = project(&user, &slug)?;
-            let store = open(storage).await?;
+            let (store, key) = project(storage, &user, &slug).await?;
             let summary = export_project(&store, &key, &out).await?;
             if json {
                 print_json(json!(summary));
@@ -311,8 +348,7 @@ async fn run(storage: &StorageArgs, json: bool, command: Command) -> Result<()> 
             }
         }
         Command::Check { user } => {
-            let user = user_id(&user)?;
-            let store = open(storage).await?;
+            let (store, user) = open(storage, &user).await?;
             let report = store.check(&user).await?;
             if json {
                 print_json(json!(report));
@@ -326,8 +362,13 @@ async fn run(storage: &StorageArgs, json: bool, command: Command) -> Result<()> 
                 }
             }
         }
+        Command::Generate(args) => return cli_generate::generate(storage, json, args).await,
+        Command::Resume { user, slug, llm } => {
+            return cli_generate::resume(storage, json, &user, &slug, &llm).await
+        }
+        Command::Config { action } => cli_config::run(storage, json, action).await?,
     }
-    Ok(())
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Asks on the terminal; anything but "y"/"yes" is a no. Without a terminal the answer is
@@ -350,7 +391,7 @@ fn confirm(key: &ProjectKey, bucket: &str) -> bool {
     }
 }
 
-fn human_size(bytes: u64) -> String {
+pub(crate) fn human_size(bytes: u64) -> String {
     const UNITS: [&str; 4] = ["B", "KB", "MB", "GB"];
     let mut value = bytes as f64;
     let mut unit = 0;

@@ -1,24 +1,114 @@
 //! The Tauri shell: commands that unpack arguments, call the engine and map its errors.
 
 pub mod cli;
+mod cli_config;
+mod cli_generate;
 pub mod commands;
 pub mod error;
+pub mod preview;
 
-use tauri::{Builder, Runtime};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use bucketforge_engine::secrets::{KeyringStore, SecretStore};
+use bucketforge_engine::session::{Overrides, Session};
+use bucketforge_engine::settings::SettingsFile;
+use bucketforge_engine::Result;
+use tauri::{Builder, Manager, Runtime};
+
+/// What every command shares.
+pub struct AppState {
+    pub session: Arc<Session>,
+    /// Commands run so far; `ipc_calls` reports it so tests can prove that nothing outside
+    /// the main window invoked anything.
+    pub calls: AtomicU64,
+}
+
+impl AppState {
+    /// The app's own settings file and the OS keyring. The window takes no settings from the
+    /// environment (the CLI does), apart from the folders tests point elsewhere.
+    pub fn open() -> Result<Self> {
+        let overrides = Overrides {
+            local_dir: std::env::var_os("BUCKETFORGE_DATA_DIR")
+                .map(|dir| std::path::PathBuf::from(dir).join("local-bucket")),
+            ..Overrides::default()
+        };
+        Ok(Self::with(
+            SettingsFile::default_location()?,
+            Arc::new(KeyringStore::new()),
+            overrides,
+        ))
+    }
+
+    pub fn with(file: SettingsFile, secrets: Arc<dyn SecretStore>, overrides: Overrides) -> Self {
+        Self {
+            session: Arc::new(Session::open(file, secrets, None, overrides)),
+            calls: AtomicU64::new(0),
+        }
+    }
+}
 
 /// The build-time context: config, embedded UI assets and the compiled IPC permissions.
 pub fn context<R: Runtime>() -> tauri::Context<R> {
     tauri::generate_context!()
 }
 
-/// Registers the commands and state on any builder, so tests can hand in a mock one.
-pub fn setup<R: Runtime>(builder: Builder<R>) -> Builder<R> {
-    builder.invoke_handler(tauri::generate_handler![commands::version])
+/// Registers the commands, plugins, state and the preview protocol on any builder, so tests
+/// can hand in a mock one.
+pub fn setup<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
+    let handler: Box<dyn Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync> =
+        Box::new(tauri::generate_handler![
+            commands::version,
+            commands::ipc_calls,
+            commands::settings_get,
+            commands::settings_save,
+            commands::secret_set,
+            commands::secret_delete,
+            commands::providers_list,
+            commands::storage_presets,
+            commands::storage_check,
+            commands::llm_check,
+            commands::llm_models,
+            commands::ollama_detect,
+            commands::generate,
+            commands::resume,
+            commands::cancel,
+            commands::runs_active,
+            commands::projects_list,
+            commands::project_get,
+            commands::project_file,
+            commands::project_export,
+            commands::project_share_link,
+            commands::project_delete,
+            commands::preview_url,
+        ]);
+    let preview = preview::protocol(Arc::clone(&state.session));
+    builder
+        .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_clipboard_manager::init())
+        .manage(state)
+        .invoke_handler(move |invoke| {
+            invoke
+                .message
+                .webview()
+                .state::<AppState>()
+                .calls
+                .fetch_add(1, Ordering::SeqCst);
+            handler(invoke)
+        })
+        .register_asynchronous_uri_scheme_protocol("preview", preview)
 }
 
 /// Opens the main window and runs until it closes.
 pub fn run<R: Runtime>(builder: Builder<R>) {
-    setup(builder)
+    let state = match AppState::open() {
+        Ok(state) => state,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::exit(1);
+        }
+    };
+    setup(builder, state)
         .run(context())
         .expect("BucketForge could not start its window");
 }

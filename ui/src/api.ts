@@ -1,11 +1,28 @@
-// The UI's only door to Rust: every command goes through a typed function here.
-import { invoke } from "@tauri-apps/api/core";
+// The UI's only door to Rust: every command goes through a typed function here. The types
+// are generated from the Rust ones (ui/src/bindings, written by `cargo test`).
+import { Channel, invoke } from "@tauri-apps/api/core";
+import type { ConnectionReport } from "./bindings/ConnectionReport";
+import type { DetectedOllama } from "./bindings/DetectedOllama";
+import type { ErrorReport } from "./bindings/ErrorReport";
+import type { ExportSummary } from "./bindings/ExportSummary";
+import type { FileContent } from "./bindings/FileContent";
+import type { GenerateRequest } from "./bindings/GenerateRequest";
+import type { GenerationEvent } from "./bindings/GenerationEvent";
+import type { LlmCheck } from "./bindings/LlmCheck";
+import type { ModelInfo } from "./bindings/ModelInfo";
+import type { ProjectDetails } from "./bindings/ProjectDetails";
+import type { ProjectsPage } from "./bindings/ProjectsPage";
+import type { ProviderInfo } from "./bindings/ProviderInfo";
+import type { ProviderKind } from "./bindings/ProviderKind";
+import type { RunInfo } from "./bindings/RunInfo";
+import type { SecretSlot } from "./bindings/SecretSlot";
+import type { Settings } from "./bindings/Settings";
+import type { SettingsView } from "./bindings/SettingsView";
+import type { ShareLink } from "./bindings/ShareLink";
+import type { StoragePreset } from "./bindings/StoragePreset";
 
 /** The shape every failing command rejects with. */
-export interface CommandError {
-  code: string;
-  message: string;
-}
+export type CommandError = ErrorReport;
 
 /** Turns whatever a command rejected with into words a person can act on. */
 export function errorMessage(error: unknown): string {
@@ -16,7 +33,115 @@ export function errorMessage(error: unknown): string {
   return "Something went wrong inside BucketForge. Please restart the app and try again.";
 }
 
+/** The stable code of a command error, or null for anything else. */
+export function errorCode(error: unknown): string | null {
+  if (typeof error === "object" && error !== null && "code" in error) {
+    return String((error as CommandError).code);
+  }
+  return null;
+}
+
 /** The app's version, as the Rust side reports it. */
 export function version(): Promise<string> {
   return invoke<string>("version");
+}
+
+// ---- settings and secrets ----
+
+export function settingsGet(): Promise<SettingsView> {
+  return invoke("settings_get");
+}
+
+export function settingsSave(settings: Settings): Promise<SettingsView> {
+  return invoke("settings_save", { settings });
+}
+
+/** Saves a secret in the OS keyring; it can be replaced or removed, never read back. */
+export function secretSet(slot: SecretSlot, value: string): Promise<SettingsView> {
+  return invoke("secret_set", { slot, value });
+}
+
+export function secretDelete(slot: SecretSlot): Promise<SettingsView> {
+  return invoke("secret_delete", { slot });
+}
+
+export function providersList(): Promise<ProviderInfo[]> {
+  return invoke("providers_list");
+}
+
+export function storagePresets(): Promise<StoragePreset[]> {
+  return invoke("storage_presets");
+}
+
+/** Tests the saved storage settings for real: list, write, read, delete a probe. */
+export function storageCheck(): Promise<ConnectionReport> {
+  return invoke("storage_check");
+}
+
+/** Tests the saved LLM settings: the address, the key, and that the model exists. */
+export function llmCheck(): Promise<LlmCheck> {
+  return invoke("llm_check");
+}
+
+export function llmModels(provider: ProviderKind, baseUrl: string | null): Promise<ModelInfo[]> {
+  return invoke("llm_models", { provider, baseUrl });
+}
+
+export function ollamaDetect(): Promise<DetectedOllama | null> {
+  return invoke("ollama_detect");
+}
+
+// ---- generation ----
+
+/** Starts a run; `onEvent` gets every event until a final one. Resolves to the run's ID. */
+export function generate(request: GenerateRequest, onEvent: (event: GenerationEvent) => void): Promise<string> {
+  const channel = new Channel<GenerationEvent>();
+  channel.onmessage = onEvent;
+  return invoke("generate", { request, onEvent: channel });
+}
+
+export function resume(slug: string, onEvent: (event: GenerationEvent) => void): Promise<string> {
+  const channel = new Channel<GenerationEvent>();
+  channel.onmessage = onEvent;
+  return invoke("resume", { slug, onEvent: channel });
+}
+
+export function cancel(runId: string): Promise<void> {
+  return invoke("cancel", { runId });
+}
+
+export function runsActive(): Promise<RunInfo[]> {
+  return invoke("runs_active");
+}
+
+// ---- projects ----
+
+export function projectsList(page: string | null, search: string | null): Promise<ProjectsPage> {
+  return invoke("projects_list", { page, search });
+}
+
+export function projectGet(slug: string): Promise<ProjectDetails> {
+  return invoke("project_get", { slug });
+}
+
+export function projectFile(slug: string, path: string): Promise<FileContent> {
+  return invoke("project_file", { slug, path });
+}
+
+/** Writes the project as a .zip at `out` (a path from the save dialog). */
+export function projectExport(slug: string, out: string): Promise<ExportSummary> {
+  return invoke("project_export", { slug, out });
+}
+
+export function projectShareLink(slug: string, path: string, expiresInSecs: number): Promise<ShareLink> {
+  return invoke("project_share_link", { slug, path, expiresInSecs });
+}
+
+export function projectDelete(slug: string): Promise<number> {
+  return invoke("project_delete", { slug });
+}
+
+/** The `preview://` URL of a project's page, for the preview pane's iframe. */
+export function previewUrl(slug: string): Promise<string> {
+  return invoke("preview_url", { slug });
 }

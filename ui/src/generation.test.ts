@@ -3,11 +3,12 @@ import type { GenerationEvent } from "./bindings/GenerationEvent";
 import { applyEvent, formatBytes, formatCost, formatElapsed, initialRun, isRunning, progress } from "./generation";
 
 function run(events: GenerationEvent[]) {
-  return events.reduce(applyEvent, initialRun("todo"));
+  return events.reduce(applyEvent, initialRun());
 }
 
 const planned: GenerationEvent = {
   type: "planned",
+  slug: "todo",
   name: "Todo",
   summary: "Tasks",
   files: ["backend/main.py", "frontend/src/App.jsx", "README.md"],
@@ -15,8 +16,9 @@ const planned: GenerationEvent = {
 
 describe("a run's progress", () => {
   it("lists every planned file as queued, in plan order", () => {
-    const s = run([{ type: "planning", slug: "todo" }, planned]);
+    const s = run([{ type: "planning" }, planned]);
     expect(s.phase).toBe("writing");
+    expect(s.slug).toBe("todo");
     expect(s.files.map((f) => [f.path, f.status])).toEqual([
       ["backend/main.py", "queued"],
       ["frontend/src/App.jsx", "queued"],

@@ -18,7 +18,7 @@ export interface FileProgress {
 export type RunPhase = "planning" | "writing" | "finished" | "failed" | "cancelled";
 
 export interface RunState {
-  slug: string;
+  slug: string | null;
   phase: RunPhase;
   name: string | null;
   summary: string | null;
@@ -33,7 +33,8 @@ export interface RunState {
   elapsedMs: number | null;
 }
 
-export function initialRun(slug: string): RunState {
+/** A run that has just started; its slug is known once the plan has named the project. */
+export function initialRun(slug: string | null = null): RunState {
   return {
     slug,
     phase: "planning",
@@ -62,10 +63,11 @@ function updateFile(state: RunState, path: string, change: Partial<FileProgress>
 export function applyEvent(state: RunState, event: GenerationEvent): RunState {
   switch (event.type) {
     case "planning":
-      return { ...state, slug: event.slug, phase: "planning" };
+      return { ...state, phase: "planning" };
     case "planned":
       return {
         ...state,
+        slug: event.slug,
         phase: "writing",
         name: event.name,
         summary: event.summary,
@@ -86,6 +88,8 @@ export function applyEvent(state: RunState, event: GenerationEvent): RunState {
       return updateFile(state, event.path, { status: "repairing", note: event.reason });
     case "file_uploaded":
       return updateFile(state, event.path, { status: "uploaded", bytes: event.bytes, ms: event.ms, note: null });
+    case "file_kept":
+      return updateFile(state, event.path, { status: "uploaded", bytes: event.bytes, note: "kept from the last run" });
     case "file_failed":
       return updateFile(state, event.path, { status: "failed", note: event.error });
     case "rate_limited":

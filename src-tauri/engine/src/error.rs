@@ -341,6 +341,9 @@ pub enum Error {
 
     #[error("Your settings file {path} could not be saved or read ({detail}). Check that the folder exists and that you may write to it.")]
     SettingsIo { path: String, detail: String },
+
+    #[error("These settings can't be used: {reason}.")]
+    InvalidSettings { reason: String },
 }
 
 impl Error {
@@ -401,6 +404,7 @@ impl Error {
             Error::NoHomeDirectory => "no_home_directory",
             Error::SettingsUnreadable { .. } => "settings_unreadable",
             Error::SettingsIo { .. } => "settings_io",
+            Error::InvalidSettings { .. } => "invalid_settings",
         }
     }
 

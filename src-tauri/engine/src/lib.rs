@@ -6,6 +6,7 @@ pub mod llm;
 pub mod plan;
 pub mod preview;
 pub mod secrets;
+pub mod session;
 pub mod settings;
 pub mod store;
 pub mod validate;

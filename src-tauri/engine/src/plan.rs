@@ -3,7 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 /// The kinds of project BucketForge can generate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default, ts_rs::TS)]
+#[ts(export)]
 #[serde(rename_all = "kebab-case")]
 pub enum Stack {
     /// A Python FastAPI backend and a Vite + React frontend.
@@ -23,14 +24,16 @@ impl Stack {
 }
 
 /// One file the plan asks for, and what it is for.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
 pub struct PlannedFile {
     pub path: String,
     pub purpose: String,
 }
 
 /// The plan JSON described in DESIGN.md.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
 pub struct Plan {
     pub name: String,
     pub summary: String,

@@ -54,7 +54,6 @@ pub struct StorageSettings {
 #[serde(default)]
 #[ts(export)]
 pub struct LlmSettings {
-    #[ts(type = "string")]
     pub provider: ProviderKind,
     /// Empty means the provider's default model.
     pub model: String,
@@ -79,7 +78,6 @@ pub struct Settings {
     pub schema_version: u32,
     pub storage: StorageSettings,
     /// Whose projects these are; `None` means the OS user name, slugified.
-    #[ts(type = "string | null")]
     pub user_id: Option<UserId>,
     pub llm: LlmSettings,
     /// File requests at once.

@@ -10,7 +10,8 @@ use super::provider::{ProviderConfig, ProviderKind, WireProtocol, OLLAMA_DEFAULT
 use super::wire::RemoteError;
 use crate::{Error, Result};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
 pub struct ModelInfo {
     /// What goes into `ChatRequest::model`.
     pub id: String,
@@ -96,7 +97,8 @@ fn origin_of(base_url: &str) -> &str {
 }
 
 /// A local Ollama that answered.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
 pub struct DetectedOllama {
     /// The OpenAI-compatible base URL to use as `ProviderConfig::base_url`.
     pub base_url: String,

@@ -16,7 +16,8 @@ use crate::{Error, Result};
 /// Where a local Ollama listens unless told otherwise.
 pub const OLLAMA_DEFAULT_ORIGIN: &str = "http://localhost:11434";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
 pub enum ProviderKind {
     #[serde(rename = "openai")]
     OpenAi,

@@ -16,10 +16,12 @@ use crate::{Error, Result};
 /// Files fetched at once while exporting.
 const FETCH_CONCURRENCY: usize = 8;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct ExportSummary {
     pub path: PathBuf,
     pub files: usize,
+    #[ts(type = "number")]
     pub bytes: u64,
     pub source: FileSource,
 }

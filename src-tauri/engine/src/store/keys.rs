@@ -114,8 +114,9 @@ pub fn slugify(name: &str) -> Result<Slug> {
 macro_rules! name_type {
     ($(#[$doc:meta])* $ty:ident, $what:literal) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, ts_rs::TS)]
         #[serde(transparent)]
+        #[ts(export)]
         pub struct $ty(String);
 
         impl $ty {
@@ -168,8 +169,9 @@ impl UserId {
 }
 
 /// A file's path inside a project, checked against every rule for untrusted paths.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, ts_rs::TS)]
 #[serde(transparent)]
+#[ts(export)]
 pub struct ProjectPath(String);
 
 impl ProjectPath {

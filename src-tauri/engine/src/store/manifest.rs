@@ -8,7 +8,8 @@ use crate::store::ProjectPath;
 /// Bumped whenever a reader could misread a newer manifest.
 pub const MANIFEST_SCHEMA_VERSION: u32 = 1;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
 #[serde(rename_all = "lowercase")]
 pub enum ProjectStatus {
     Generating,
@@ -18,9 +19,11 @@ pub enum ProjectStatus {
 }
 
 /// One file that is in the bucket, exactly as uploaded.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
 pub struct ManifestFile {
     pub path: ProjectPath,
+    #[ts(type = "number")]
     pub bytes: u64,
     /// Lower-case hex SHA-256 of the uploaded bytes.
     pub sha256: String,
@@ -29,9 +32,12 @@ pub struct ManifestFile {
     pub attempts: u32,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
 pub struct TokenUsage {
+    #[ts(type = "number")]
     pub prompt_tokens: u64,
+    #[ts(type = "number")]
     pub completion_tokens: u64,
     /// True when some provider did not report usage and the numbers are estimates.
     #[serde(default)]
@@ -41,18 +47,21 @@ pub struct TokenUsage {
     pub cost_usd: Option<f64>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
 pub struct Timings {
     /// RFC 3339 UTC.
     pub started_at: String,
     #[serde(default)]
     pub finished_at: Option<String>,
     #[serde(default)]
+    #[ts(type = "number")]
     pub elapsed_ms: u64,
 }
 
 /// Everything a reader needs to trust a project without listing the bucket.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
 pub struct Manifest {
     pub schema_version: u32,
     pub status: ProjectStatus,
@@ -66,6 +75,7 @@ pub struct Manifest {
     pub usage: TokenUsage,
     pub timings: Timings,
     /// Starts at 1 and grows by one with every write of this manifest.
+    #[ts(type = "number")]
     pub revision: u64,
     /// What went wrong, in words for the user, when the status is `failed`.
     #[serde(default)]

@@ -80,7 +80,8 @@ pub enum ManifestPrecondition {
 }
 
 /// Whether the server honours If-None-Match / If-Match on PutObject.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
 #[serde(rename_all = "snake_case")]
 pub enum ConditionalWrites {
     /// Refused writes come back as 412: manifests are protected against lost updates.
@@ -127,6 +128,13 @@ pub struct StoredFile {
     pub etag: ETag,
 }
 
+/// The outcome of a (possibly conditional) read.
+enum Fetched {
+    Found(StoredFile),
+    Missing,
+    Unchanged,
+}
+
 /// An object's metadata without its body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileHead {
@@ -140,8 +148,20 @@ pub struct FileHead {
 #[serde(transparent)]
 pub struct PageToken(String);
 
+impl PageToken {
+    /// A token handed back by a caller (the UI keeps it as text between pages).
+    pub fn from_string(token: String) -> Self {
+        Self(token)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// One project found under a user's prefix.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct ProjectSummary {
     pub slug: Slug,
 }
@@ -154,7 +174,8 @@ pub struct ProjectPage {
 }
 
 /// Where a project's file list came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[ts(export)]
 #[serde(rename_all = "snake_case")]
 pub enum FileSource {
     /// The manifest: what a finished (or failed) run recorded, with hashes.
@@ -163,9 +184,11 @@ pub enum FileSource {
     BareListing,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct ProjectFile {
     pub path: ProjectPath,
+    #[ts(type = "number")]
     pub bytes: u64,
     pub sha256: Option<String>,
     pub content_type: Option<String>,
@@ -179,7 +202,8 @@ pub struct ProjectFiles {
 }
 
 /// What `check` found out about the bucket and the keys.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct ConnectionReport {
     pub bucket: String,
     pub region: String,
@@ -193,6 +217,7 @@ pub struct ConnectionReport {
     pub conditional_writes: ConditionalWrites,
     /// Sentences for the user.
     pub notes: Vec<String>,
+    #[ts(type = "number")]
     pub elapsed_ms: u64,
 }
 
@@ -426,6 +451,42 @@ impl ObjectStore {
         operation: &str,
         project: &ProjectKey,
     ) -> Result<Option<StoredFile>> {
+        match self.get_key_unless(key, operation, project, None).await? {
+            Fetched::Found(file) => Ok(Some(file)),
+            Fetched::Missing => Ok(None),
+            Fetched::Unchanged => unreachable!("an unconditional read always has a body"),
+        }
+    }
+
+    /// Reads a file unless it still carries `etag`: the preview re-reads every file on every
+    /// load, and most of them have not changed.
+    pub async fn get_file_if_changed(
+        &self,
+        project: &ProjectKey,
+        path: &ProjectPath,
+        etag: &ETag,
+    ) -> Result<Option<StoredFile>> {
+        let operation = format!("reading “{path}”");
+        match self
+            .get_key_unless(&project.file(path), &operation, project, Some(etag))
+            .await?
+        {
+            Fetched::Found(file) => Ok(Some(file)),
+            Fetched::Unchanged => Ok(None),
+            Fetched::Missing => Err(Error::FileNotFound {
+                slug: project.slug().to_string(),
+                path: path.to_string(),
+            }),
+        }
+    }
+
+    async fn get_key_unless(
+        &self,
+        key: &str,
+        operation: &str,
+        project: &ProjectKey,
+        unless: Option<&ETag>,
+    ) -> Result<Fetched> {
         let attempt = || self.attempt(operation.to_string(), Access::Read, project.prefix());
         let output = match self
             .inner
@@ -433,11 +494,15 @@ impl ObjectStore {
             .get_object()
             .bucket(&self.inner.bucket)
             .key(key)
+            .set_if_none_match(unless.map(|etag| etag.as_str().to_string()))
             .send()
             .await
         {
             Ok(output) => output,
-            Err(e) if is_missing(&e) => return Ok(None),
+            Err(e) if is_missing(&e) => return Ok(Fetched::Missing),
+            Err(e) if e.raw_response().map(|r| r.status().as_u16()) == Some(304) => {
+                return Ok(Fetched::Unchanged)
+            }
             Err(e) => return Err(classify(e, &attempt())),
         };
         let etag = ETag::new(output.e_tag().unwrap_or_default());
@@ -452,7 +517,7 @@ impl ObjectStore {
                 detail: e.to_string(),
             })?
             .into_bytes();
-        Ok(Some(StoredFile {
+        Ok(Fetched::Found(StoredFile {
             bytes,
             content_type,
             etag,
@@ -540,7 +605,25 @@ impl ObjectStore {
         page: Option<&PageToken>,
         page_size: u16,
     ) -> Result<ProjectPage> {
-        let prefix = ProjectKey::user_prefix(user);
+        self.list_projects_page_starting(user, "", page, page_size)
+            .await
+    }
+
+    /// One page of the user's projects whose slug starts with `slug_start` (a search).
+    pub async fn list_projects_page_starting(
+        &self,
+        user: &UserId,
+        slug_start: &str,
+        page: Option<&PageToken>,
+        page_size: u16,
+    ) -> Result<ProjectPage> {
+        let user_prefix = ProjectKey::user_prefix(user);
+        // Only slug characters may extend the prefix, so a search can't reach past the user.
+        let slug_start: String = slug_start
+            .chars()
+            .filter(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-')
+            .collect();
+        let prefix = format!("{user_prefix}{slug_start}");
         let output = self
             .list_page(&prefix, true, page_size, page, "listing projects")
             .await?;
@@ -548,7 +631,7 @@ impl ObjectStore {
             .common_prefixes()
             .iter()
             .filter_map(|p| p.prefix())
-            .filter_map(|p| p.strip_prefix(&prefix)?.strip_suffix('/'))
+            .filter_map(|p| p.strip_prefix(&user_prefix)?.strip_suffix('/'))
             // Anything that is not a valid slug was not put there by BucketForge.
             .filter_map(|slug| Slug::new(slug).ok())
             .map(|slug| ProjectSummary { slug })

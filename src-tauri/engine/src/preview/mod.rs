@@ -14,6 +14,9 @@ use oxc::transformer::{TransformOptions, Transformer};
 
 use crate::validate::{script, Problem};
 
+mod server;
+pub use server::{PreviewResponse, PreviewServer, VendorFiles};
+
 /// Served by the preview handler itself, not from the project.
 pub const INTERNAL_PREFIX: &str = "/__bucketforge/";
 /// Where the vendored React and Tailwind builds are served.

@@ -1,0 +1,395 @@
+//! Answers the preview pane's requests (`/{user}/{slug}/{path}`) from S3 on demand: no local
+//! copy, an in-memory LRU of what was fetched and compiled, keyed by each object's ETag.
+
+use std::num::NonZeroUsize;
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use lru::LruCache;
+
+use super::{
+    content_security_policy, error_module, json_module, style_module, url_module, ModuleAs,
+    PreviewSite, INTERNAL_PREFIX, OVERLAY_PATH, VENDOR_PREFIX,
+};
+use crate::plan::Stack;
+use crate::session::Session;
+use crate::store::{ETag, ObjectStore, ProjectKey, ProjectPath, Slug, UserId};
+use crate::Error;
+
+/// Objects (and what was made of them) kept in memory.
+const CACHE_ENTRIES: usize = 512;
+
+const OVERLAY: &str = include_str!("overlay.js");
+
+/// Reads a vendored file (`react.js`, `tailwind.js`, …) shipped inside the app.
+pub type VendorFiles = Arc<dyn Fn(&str) -> Option<Vec<u8>> + Send + Sync>;
+
+/// One answer of the preview protocol.
+#[derive(Debug, Clone)]
+pub struct PreviewResponse {
+    pub status: u16,
+    pub content_type: String,
+    pub body: Bytes,
+    /// The Content-Security-Policy header, on every response.
+    pub csp: String,
+}
+
+struct CachedObject {
+    etag: ETag,
+    raw: Bytes,
+    content_type: Option<String>,
+    /// What was served for the last `?as=` of this object.
+    made: Option<(Option<ModuleAs>, Bytes)>,
+}
+
+pub struct PreviewServer {
+    session: Arc<Session>,
+    vendor: VendorFiles,
+    /// `preview://localhost`, or `http://preview.localhost` where custom schemes are served
+    /// over http (Windows).
+    origin: String,
+    objects: Mutex<LruCache<String, CachedObject>>,
+    sites: Mutex<LruCache<String, PreviewSite>>,
+}
+
+impl PreviewServer {
+    pub fn new(session: Arc<Session>, vendor: VendorFiles, origin: impl Into<String>) -> Self {
+        let entries = NonZeroUsize::new(CACHE_ENTRIES).expect("not zero");
+        Self {
+            session,
+            vendor,
+            origin: origin.into(),
+            objects: Mutex::new(LruCache::new(entries)),
+            sites: Mutex::new(LruCache::new(NonZeroUsize::new(32).expect("not zero"))),
+        }
+    }
+
+    /// Answers one request. `path` is the URL path as sent (percent-encoded).
+    pub async fn serve(&self, path: &str, query: Option<&str>) -> PreviewResponse {
+        match self.route(path, query).await {
+            Ok(response) => response,
+            Err(refusal) => self.refusal(refusal),
+        }
+    }
+
+    fn response(
+        &self,
+        content_type: &str,
+        body: impl Into<Bytes>,
+        import_map: Option<&str>,
+    ) -> PreviewResponse {
+        PreviewResponse {
+            status: 200,
+            content_type: content_type.to_string(),
+            body: body.into(),
+            csp: content_security_policy(&self.origin, import_map),
+        }
+    }
+
+    fn refusal(&self, refusal: Refusal) -> PreviewResponse {
+        let (status, message) = match refusal {
+            Refusal::BadPath(why) => (400, format!("This preview address is not valid: {why}.")),
+            Refusal::OtherUser => (403, "The preview only shows your own projects.".to_string()),
+            Refusal::NotFound(what) => (404, format!("{what} is not in the project.")),
+            Refusal::Failed(e) => (502, e.to_string()),
+        };
+        PreviewResponse {
+            status,
+            content_type: "text/plain; charset=utf-8".into(),
+            body: Bytes::from(message),
+            csp: content_security_policy(&self.origin, None),
+        }
+    }
+
+    async fn route(&self, raw_path: &str, query: Option<&str>) -> Result<PreviewResponse, Refusal> {
+        if let Some(internal) = raw_path.strip_prefix(INTERNAL_PREFIX) {
+            return self.internal(internal, query);
+        }
+        let path = decode_path(raw_path)?;
+        let mut parts = path.trim_start_matches('/').splitn(3, '/');
+        let user = UserId::new(parts.next().unwrap_or_default())
+            .map_err(|_| Refusal::BadPath("it does not start with a user ID".into()))?;
+        let slug = Slug::new(parts.next().unwrap_or_default())
+            .map_err(|_| Refusal::BadPath("it names no project".into()))?;
+        let rest = parts.next().unwrap_or_default();
+        // Only the signed-in user's own projects, whatever the URL asks for.
+        if self.session.user().map_err(Refusal::Failed)? != user {
+            return Err(Refusal::OtherUser);
+        }
+        let key = ProjectKey::new(user, slug);
+        let store = self.session.store().await.map_err(Refusal::Failed)?;
+        let site_key = key.prefix();
+        let is_page = rest.is_empty();
+        let site = match (is_page, self.cached_site(&site_key)) {
+            (false, Some(site)) => site,
+            _ => {
+                let site = site_of(&store, &key).await?;
+                self.sites.lock().unwrap().put(site_key, site.clone());
+                site
+            }
+        };
+        if is_page || rest == format!("{}index.html", site.frontend_dir) {
+            return self.page(&store, &key, &site).await;
+        }
+        let file = ProjectPath::new(rest).map_err(|e| Refusal::BadPath(e.to_string()))?;
+        let module_as = ModuleAs::from_query(query);
+        self.file(&store, &key, &site, &file, module_as).await
+    }
+
+    fn cached_site(&self, key: &str) -> Option<PreviewSite> {
+        self.sites.lock().unwrap().get(key).cloned()
+    }
+
+    fn internal(&self, what: &str, query: Option<&str>) -> Result<PreviewResponse, Refusal> {
+        if let Some(file) = what.strip_prefix(VENDOR_PREFIX.trim_start_matches(INTERNAL_PREFIX)) {
+            if file.contains('/') || file.contains("..") {
+                return Err(Refusal::BadPath("vendor files have plain names".into()));
+            }
+            let body = (self.vendor)(file)
+                .ok_or_else(|| Refusal::NotFound(format!("The vendored file “{file}”")))?;
+            return Ok(self.response("text/javascript; charset=utf-8", body, None));
+        }
+        if format!("{INTERNAL_PREFIX}{what}") == OVERLAY_PATH {
+            return Ok(self.response("text/javascript; charset=utf-8", OVERLAY, None));
+        }
+        if what == "error.js" {
+            let message = query
+                .and_then(|q| q.strip_prefix("message="))
+                .map(percent_decode)
+                .unwrap_or_else(|| "The preview could not load a part of the app.".into());
+            return Ok(self.response(
+                "text/javascript; charset=utf-8",
+                error_module(&message),
+                None,
+            ));
+        }
+        Err(Refusal::NotFound(format!("“{what}”")))
+    }
+
+    async fn page(
+        &self,
+        store: &ObjectStore,
+        key: &ProjectKey,
+        site: &PreviewSite,
+    ) -> Result<PreviewResponse, Refusal> {
+        let index = format!("{}index.html", site.frontend_dir);
+        let html = if site.files.contains(&index) {
+            let path = ProjectPath::new(&index).map_err(|e| Refusal::BadPath(e.to_string()))?;
+            let (raw, _) = self.object(store, key, &path).await?;
+            Some(String::from_utf8_lossy(&raw).into_owned())
+        } else {
+            None
+        };
+        let vendor_url = format!("{}{VENDOR_PREFIX}", self.origin);
+        let (page, import_map) = site.index_html(html.as_deref(), &vendor_url);
+        Ok(self.response("text/html; charset=utf-8", page, Some(&import_map)))
+    }
+
+    async fn file(
+        &self,
+        store: &ObjectStore,
+        key: &ProjectKey,
+        site: &PreviewSite,
+        path: &ProjectPath,
+        module_as: Option<ModuleAs>,
+    ) -> Result<PreviewResponse, Refusal> {
+        let (raw, content_type) = self.object(store, key, path).await?;
+        let cache_key = key.file(path);
+        if let Some(made) = self.made(&cache_key, module_as) {
+            return Ok(self.response(
+                &served_type(module_as, path, content_type.as_deref()),
+                made,
+                None,
+            ));
+        }
+        let source = String::from_utf8_lossy(&raw);
+        let is_script = matches!(
+            path.extension().as_deref(),
+            Some("js" | "jsx" | "ts" | "tsx" | "mjs")
+        );
+        let made: Bytes = match module_as {
+            Some(ModuleAs::Style) => style_module(path.as_str(), &source).into(),
+            Some(ModuleAs::Json) => match json_module(&source) {
+                Ok(module) => module.into(),
+                Err(problem) => error_module(&format!("{path}: {problem}")).into(),
+            },
+            Some(ModuleAs::Url) => url_module(&site.url_of(path.as_str())).into(),
+            Some(ModuleAs::Script) | None if is_script => {
+                match site.compile_script(path.as_str(), &source) {
+                    Ok(module) => module.into(),
+                    // The overlay shows the compile error where the module would have run.
+                    Err(problem) => {
+                        error_module(&format!("{path} could not be compiled: {problem}")).into()
+                    }
+                }
+            }
+            Some(ModuleAs::Script) | None => raw.clone(),
+        };
+        if let Some(entry) = self.objects.lock().unwrap().get_mut(&cache_key) {
+            entry.made = Some((module_as, made.clone()));
+        }
+        Ok(self.response(
+            &served_type(module_as, path, content_type.as_deref()),
+            made,
+            None,
+        ))
+    }
+
+    fn made(&self, cache_key: &str, module_as: Option<ModuleAs>) -> Option<Bytes> {
+        let mut objects = self.objects.lock().unwrap();
+        match &objects.get(cache_key)?.made {
+            Some((made_as, body)) if *made_as == module_as => Some(body.clone()),
+            _ => None,
+        }
+    }
+
+    /// The object's bytes: from the cache when S3 says it is unchanged (HTTP 304).
+    async fn object(
+        &self,
+        store: &ObjectStore,
+        key: &ProjectKey,
+        path: &ProjectPath,
+    ) -> Result<(Bytes, Option<String>), Refusal> {
+        let cache_key = key.file(path);
+        let known = self
+            .objects
+            .lock()
+            .unwrap()
+            .get(&cache_key)
+            .map(|c| c.etag.clone());
+        let fetched = match &known {
+            Some(etag) => store.get_file_if_changed(key, path, etag).await,
+            None => store.get_file(key, path).await.map(Some),
+        };
+        match fetched {
+            Ok(None) => {
+                let mut objects = self.objects.lock().unwrap();
+                let cached = objects.get(&cache_key).expect("a 304 answers a cached tag");
+                Ok((cached.raw.clone(), cached.content_type.clone()))
+            }
+            Ok(Some(file)) => {
+                self.objects.lock().unwrap().put(
+                    cache_key,
+                    CachedObject {
+                        etag: file.etag,
+                        raw: file.bytes.clone(),
+                        content_type: file.content_type.clone(),
+                        made: None,
+                    },
+                );
+                Ok((file.bytes, file.content_type))
+            }
+            Err(Error::FileNotFound { path, .. }) => Err(Refusal::NotFound(format!("“{path}”"))),
+            Err(e) => Err(Refusal::Failed(e)),
+        }
+    }
+}
+
+/// Why a request gets no file.
+enum Refusal {
+    BadPath(String),
+    OtherUser,
+    NotFound(String),
+    Failed(Error),
+}
+
+/// The project's files and where its frontend is, from the manifest (or a bare listing).
+async fn site_of(store: &ObjectStore, key: &ProjectKey) -> Result<PreviewSite, Refusal> {
+    let listing = store.project_files(key).await.map_err(|e| match e {
+        Error::ProjectNotFound { .. } => Refusal::NotFound("The project".into()),
+        e => Refusal::Failed(e),
+    })?;
+    let files: std::collections::BTreeSet<String> =
+        listing.files.iter().map(|f| f.path.to_string()).collect();
+    if files.is_empty() {
+        return Err(Refusal::NotFound("Any file".into()));
+    }
+    let frontend_dir = match listing.manifest.as_ref().map(|(m, _)| m.plan.stack) {
+        Some(stack) => stack.frontend_root().to_string(),
+        None if files.iter().any(|f| f.starts_with("frontend/")) => {
+            Stack::FastapiReact.frontend_root().to_string()
+        }
+        None => Stack::React.frontend_root().to_string(),
+    };
+    Ok(PreviewSite {
+        url_root: format!("/{}/{}/", key.user(), key.slug()),
+        frontend_dir,
+        files,
+    })
+}
+
+/// The Content-Type of what is served: modules are JavaScript whatever the file was.
+fn served_type(module_as: Option<ModuleAs>, path: &ProjectPath, stored: Option<&str>) -> String {
+    let is_script = matches!(
+        path.extension().as_deref(),
+        Some("js" | "jsx" | "ts" | "tsx" | "mjs")
+    );
+    match module_as {
+        Some(_) => "text/javascript; charset=utf-8".into(),
+        None if is_script => "text/javascript; charset=utf-8".into(),
+        None => stored.unwrap_or("application/octet-stream").to_string(),
+    }
+}
+
+/// Decodes `%XX` escapes, refusing anything that decodes to a traversal or a control
+/// character; every segment is checked again as a project path afterwards.
+fn decode_path(raw: &str) -> Result<String, Refusal> {
+    let decoded = percent_decode(raw);
+    if decoded.split('/').any(|s| s == ".." || s == ".") {
+        return Err(Refusal::BadPath("it climbs out of the project".into()));
+    }
+    if decoded.contains('\\') || decoded.chars().any(char::is_control) {
+        return Err(Refusal::BadPath(
+            "it contains characters a file name can't have".into(),
+        ));
+    }
+    Ok(decoded)
+}
+
+fn percent_decode(raw: &str) -> String {
+    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 3 <= bytes.len() {
+            if let (Some(high), Some(low)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                out.push(high << 4 | low);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percent_encoded_traversal_is_refused() {
+        for raw in [
+            "/alice/todo/%2e%2e/x.js",
+            "/alice/todo/..%2Fbob/x.js",
+            "/alice/%2E%2E/bob/todo/x.js",
+            "/alice/todo/a%5Cb.js",
+            "/alice/todo/a%00.js",
+        ] {
+            assert!(decode_path(raw).is_err(), "{raw}");
+        }
+        assert_eq!(
+            decode_path("/alice/todo/src/My%20App.jsx").ok().as_deref(),
+            Some("/alice/todo/src/My App.jsx")
+        );
+    }
+
+    #[test]
+    fn percent_decoding_leaves_broken_escapes_alone() {
+        assert_eq!(percent_decode("a%2"), "a%2");
+        assert_eq!(percent_decode("a%zzb"), "a%zzb");
+        assert_eq!(percent_decode("%E2%80%9Cx%E2%80%9D"), "“x”");
+    }
+}

@@ -1,0 +1,316 @@
+//! `bucketforge generate` and `resume`: a run with live progress on stderr, or JSON events.
+
+use std::collections::HashMap;
+use std::io::IsTerminal;
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+
+use bucketforge_engine::generate::{EventSink, GenerationEvent, NewProject};
+use bucketforge_engine::llm::ProviderKind;
+use bucketforge_engine::plan::Stack;
+use bucketforge_engine::session::Overrides;
+use bucketforge_engine::store::{slugify, ProjectKey};
+use bucketforge_engine::Result;
+use clap::Args;
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use tokio_util::sync::CancellationToken;
+
+use crate::cli::{human_size, session, user_override, StorageArgs, UserArg};
+
+/// Exit code of a run the user cancelled (as for a shell command stopped with Ctrl-C).
+const CANCELLED: u8 = 130;
+
+/// Which model writes the project; each flag overrides the saved settings.
+#[derive(Debug, Args)]
+pub struct LlmArgs {
+    /// openai, anthropic, gemini, openrouter, ollama, lmstudio or custom [env: BUCKETFORGE_PROVIDER]
+    #[arg(long)]
+    pub provider: Option<ProviderKind>,
+    /// The model to use [env: BUCKETFORGE_MODEL]
+    #[arg(long)]
+    pub model: Option<String>,
+    /// The provider's API address, for local or self-hosted servers [env: BUCKETFORGE_LLM_BASE_URL]
+    #[arg(long, value_name = "URL")]
+    pub llm_base_url: Option<String>,
+    /// Files written at once (default 6)
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=16))]
+    pub concurrency: Option<u32>,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// The app you want, in your own words
+    #[arg(long)]
+    pub idea: String,
+    /// The project's name (default: the name the plan gives it)
+    #[arg(long)]
+    pub name: Option<String>,
+    #[command(flatten)]
+    pub user: UserArg,
+    /// fastapi-react (a Python backend and a React frontend) or react (frontend only)
+    #[arg(long, default_value = "fastapi-react")]
+    pub stack: Stack,
+    #[command(flatten)]
+    pub llm: LlmArgs,
+}
+
+fn overrides(user: &UserArg, llm: &LlmArgs) -> Result<Overrides> {
+    Ok(Overrides {
+        user: user_override(user)?,
+        provider: llm.provider,
+        model: llm.model.clone(),
+        llm_base_url: llm.llm_base_url.clone(),
+        concurrency: llm.concurrency,
+        ..Overrides::default()
+    })
+}
+
+pub async fn generate(storage: &StorageArgs, json: bool, args: GenerateArgs) -> Result<ExitCode> {
+    let session = session(storage, overrides(&args.user, &args.llm)?)?;
+    if let Some(name) = &args.name {
+        slugify(name)?;
+    }
+    let generator = session.generator().await?;
+    let project = NewProject {
+        idea: args.idea.clone(),
+        name: args.name.clone(),
+        user: session.user()?,
+        stack: args.stack,
+    };
+    let cancel = cancel_on_ctrl_c();
+    let display = Display::new(json);
+    let outcome = generator
+        .generate(project, cancel.clone(), display.sink())
+        .await;
+    Ok(finish(&display, outcome, &cancel, json))
+}
+
+pub async fn resume(
+    storage: &StorageArgs,
+    json: bool,
+    user: &UserArg,
+    slug: &str,
+    llm: &LlmArgs,
+) -> Result<ExitCode> {
+    let session = session(storage, overrides(user, llm)?)?;
+    let key = ProjectKey::new(session.user()?, slugify(slug)?);
+    let generator = session.generator().await?;
+    let cancel = cancel_on_ctrl_c();
+    let display = Display::new(json);
+    let outcome = generator.resume(key, cancel.clone(), display.sink()).await;
+    Ok(finish(&display, outcome, &cancel, json))
+}
+
+fn cancel_on_ctrl_c() -> CancellationToken {
+    let cancel = CancellationToken::new();
+    let on_signal = cancel.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            on_signal.cancel();
+        }
+    });
+    cancel
+}
+
+/// The exit code, after the last words on stderr (the final event already went to stdout
+/// with `--json`).
+fn finish<T>(
+    display: &Display,
+    outcome: Result<T>,
+    cancel: &CancellationToken,
+    json: bool,
+) -> ExitCode {
+    display.clear();
+    match outcome {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(_) if cancel.is_cancelled() => {
+            if !json {
+                eprintln!("Cancelled. What landed is listed in the project's record; `bucketforge resume` finishes it.");
+            }
+            ExitCode::from(CANCELLED)
+        }
+        Err(e) => {
+            crate::cli::report_error(&e, json);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Shows a run's events: JSON lines on stdout, a live per-file display on a terminal, or
+/// plain lines on stderr otherwise.
+struct Display {
+    mode: Mode,
+}
+
+enum Mode {
+    Json,
+    Lines,
+    Live(Arc<Live>),
+}
+
+struct Live {
+    multi: MultiProgress,
+    overall: ProgressBar,
+    files: Mutex<HashMap<String, ProgressBar>>,
+}
+
+impl Display {
+    fn new(json: bool) -> Self {
+        let mode = if json {
+            Mode::Json
+        } else if std::io::stderr().is_terminal() {
+            let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
+            let overall = multi.add(ProgressBar::new(0));
+            overall.set_style(
+                ProgressStyle::with_template(
+                    "{spinner} {msg} [{bar:30}] {pos}/{len} files, {elapsed}",
+                )
+                .expect("the template is valid")
+                .progress_chars("=> "),
+            );
+            overall.set_message("Planning");
+            overall.enable_steady_tick(std::time::Duration::from_millis(120));
+            Mode::Live(Arc::new(Live {
+                multi,
+                overall,
+                files: Mutex::new(HashMap::new()),
+            }))
+        } else {
+            Mode::Lines
+        };
+        Self { mode }
+    }
+
+    fn sink(&self) -> EventSink {
+        match &self.mode {
+            Mode::Json => Arc::new(|event: GenerationEvent| {
+                println!(
+                    "{}",
+                    serde_json::to_string(&event).expect("events serialise")
+                );
+            }),
+            Mode::Lines => Arc::new(|event: GenerationEvent| {
+                if let Some(line) = describe(&event) {
+                    eprintln!("{line}");
+                }
+            }),
+            Mode::Live(live) => {
+                let live = Arc::clone(live);
+                Arc::new(move |event: GenerationEvent| live.show(&event))
+            }
+        }
+    }
+
+    fn clear(&self) {
+        if let Mode::Live(live) = &self.mode {
+            live.overall.finish();
+        }
+    }
+}
+
+impl Live {
+    fn file(&self, path: &str) -> ProgressBar {
+        let mut files = self.files.lock().unwrap();
+        files
+            .entry(path.to_string())
+            .or_insert_with(|| {
+                let bar = self.multi.add(ProgressBar::new_spinner());
+                bar.set_style(
+                    ProgressStyle::with_template("  {prefix:<40} {msg}")
+                        .expect("the template is valid"),
+                );
+                bar.set_prefix(path.to_string());
+                bar.set_message("queued");
+                bar
+            })
+            .clone()
+    }
+
+    fn show(&self, event: &GenerationEvent) {
+        match event {
+            GenerationEvent::Planned { name, files, .. } => {
+                self.overall.set_message(format!("Writing “{name}”"));
+                self.overall.set_length(files.len() as u64);
+                for path in files {
+                    self.file(path);
+                }
+            }
+            GenerationEvent::FileStarted { path } => self.file(path).set_message("writing"),
+            GenerationEvent::FileProgress { path, bytes, .. } => self
+                .file(path)
+                .set_message(format!("writing, {}", human_size(*bytes))),
+            GenerationEvent::FileRepairing { path, reason, .. } => {
+                self.file(path).set_message(format!("repairing: {reason}"))
+            }
+            GenerationEvent::FileUploaded {
+                path, bytes, ms, ..
+            } => {
+                self.file(path)
+                    .finish_with_message(format!("uploaded, {} in {ms} ms", human_size(*bytes)));
+                self.overall.inc(1);
+            }
+            GenerationEvent::FileKept { path, bytes } => {
+                self.file(path)
+                    .finish_with_message(format!("kept from the last run, {}", human_size(*bytes)));
+                self.overall.inc(1);
+            }
+            GenerationEvent::FileFailed { path, error } => self
+                .file(path)
+                .abandon_with_message(format!("failed: {error}")),
+            other => {
+                if let Some(line) = describe(other) {
+                    let _ = self.multi.println(line);
+                }
+            }
+        }
+    }
+}
+
+/// One line for a plain log of the run; `None` for events too small to print.
+fn describe(event: &GenerationEvent) -> Option<String> {
+    Some(match event {
+        GenerationEvent::Planning {} => "Planning the project…".into(),
+        GenerationEvent::Planned {
+            slug, name, files, ..
+        } => {
+            format!("Planned “{name}” ({slug}): {} files.", files.len())
+        }
+        GenerationEvent::FileStarted { path } => format!("Writing {path}…"),
+        GenerationEvent::FileProgress { .. } | GenerationEvent::Usage { .. } => return None,
+        GenerationEvent::FileRepairing { path, reason, .. } => {
+            format!("Repairing {path}: {reason}")
+        }
+        GenerationEvent::FileUploaded {
+            path,
+            key,
+            bytes,
+            ms,
+        } => {
+            format!("Uploaded {path} ({}, {ms} ms) to {key}", human_size(*bytes))
+        }
+        GenerationEvent::FileKept { path, .. } => format!("Kept {path} from the last run."),
+        GenerationEvent::FileFailed { path, error } => format!("Failed {path}: {error}"),
+        GenerationEvent::RateLimited { concurrency } => {
+            format!("The provider is rate limiting; writing {concurrency} files at once now.")
+        }
+        GenerationEvent::Finished {
+            slug,
+            files,
+            tokens,
+            cost_usd,
+            elapsed_ms,
+        } => format!(
+            "Done: {files} files of “{slug}” in {:.1} s, {tokens} tokens{}.",
+            *elapsed_ms as f64 / 1000.0,
+            cost_usd
+                .map(|c| format!(", about ${c:.2}"))
+                .unwrap_or_default()
+        ),
+        GenerationEvent::Failed { error, landed, .. } => {
+            format!("Failed ({} files landed): {}", landed.len(), error.message)
+        }
+        GenerationEvent::Cancelled { landed, .. } => {
+            format!("Cancelled ({} files landed).", landed.len())
+        }
+    })
+}
