@@ -1,0 +1,313 @@
+//! `bucketforge generate` and `resume` as a user runs them: the real binary, a real S3 server
+//! (moto, through the seed's environment variables) and the scripted LLM server over HTTP.
+//! The tests run on a multi-threaded runtime: the test thread blocks on the child process
+//! while the in-process LLM server answers it.
+
+#[path = "../engine/tests/support/mod.rs"]
+mod support;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use bucketforge_engine::store::{ProjectPath, ProjectStatus, StoreConfig, StoreCredentials};
+use bucketforge_scripted_llm::{Reply, Script, ScriptedLlm};
+use secrecy::ExposeSecret;
+use support::{project, unique_user, ServerKind, TestServer};
+
+const API_KEY: &str = "sk-cli-test-5ad1e0c7";
+
+const FILES: [(&str, &str); 4] = [
+    ("index.html", "<!doctype html>\n<html><head><title>Counter</title></head><body><div id=\"root\"></div><script type=\"module\" src=\"/src/main.jsx\"></script></body></html>\n"),
+    ("package.json", "{\"name\":\"counter\",\"private\":true,\"scripts\":{\"dev\":\"vite\"},\"dependencies\":{\"react\":\"^18.3.1\",\"react-dom\":\"^18.3.1\"},\"devDependencies\":{\"vite\":\"^5.4.0\"}}\n"),
+    ("src/main.jsx", "import { createRoot } from 'react-dom/client';\nimport App from './App.jsx';\ncreateRoot(document.getElementById('root')).render(<App />);\n"),
+    ("src/App.jsx", "import { useState } from 'react';\nexport default function App() {\n  const [n, setN] = useState(0);\n  return <button onClick={() => setN(n + 1)}>Clicked {n} times</button>;\n}\n"),
+];
+
+fn script() -> Script {
+    let files: Vec<_> = FILES
+        .iter()
+        .map(|(p, _)| serde_json::json!({ "path": p, "purpose": "part of the counter" }))
+        .collect();
+    let plan = serde_json::json!({
+        "name": "Click Counter", "summary": "Counts clicks.", "stack": "react",
+        "contract": "App renders a button that counts its clicks.", "files": files,
+    });
+    let mut script = Script::new()
+        .api_key(API_KEY)
+        .reply("plan", Reply::text(plan.to_string()));
+    for (path, content) in FILES {
+        script = script.reply(format!("write {path}"), Reply::text(content));
+    }
+    script
+}
+
+/// The binary with a clean environment: S3 from the seed's variables, the LLM from flags and
+/// its key from OPENAI_API_KEY, no display, a home of its own.
+fn bucketforge(home: &Path, config: &StoreConfig, llm: &ScriptedLlm) -> Command {
+    let StoreCredentials::Static {
+        access_key_id,
+        secret_access_key,
+    } = &config.credentials
+    else {
+        panic!("static credentials expected");
+    };
+    let mut command = Command::new(env!("CARGO_BIN_EXE_bucketforge"));
+    command
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("USER", "cli-tester")
+        .env("AWS_ACCESS_KEY_ID", access_key_id)
+        .env("AWS_SECRET_ACCESS_KEY", secret_access_key.expose_secret())
+        .env("AWS_REGION", &config.region)
+        .env("AWS_ENDPOINT_URL", config.endpoint.as_deref().unwrap())
+        .env("S3_BUCKET_NAME", &config.bucket)
+        .env("OPENAI_API_KEY", API_KEY)
+        .env("BUCKETFORGE_LLM_BASE_URL", llm.openai_base_url())
+        .stdin(Stdio::null());
+    command
+}
+
+fn generate_args(user: &str) -> Vec<String> {
+    [
+        "generate",
+        "--idea",
+        "A button that counts how often I click it",
+        "--stack",
+        "react",
+        "--provider",
+        "openai",
+        "--model",
+        "gpt-4o-mini",
+        "--user",
+        user,
+        "--json",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}
+
+fn events(output: &Output) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{line:?}: {e}")))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn generate_writes_every_file_to_s3_and_prints_one_json_event_per_line() {
+    let server = TestServer::start(ServerKind::Moto).await;
+    let llm = ScriptedLlm::start(script()).await.unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let user = unique_user("cli");
+    let output = bucketforge(home.path(), &server.config, &llm)
+        .args(generate_args(user.as_str()))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let events = events(&output);
+    assert_eq!(events.first().unwrap()["type"], "planning");
+    let last = events.last().unwrap();
+    assert_eq!(last["type"], "finished", "{last}");
+    assert_eq!(last["files"], 4);
+    let uploaded: BTreeSet<String> = events
+        .iter()
+        .filter(|e| e["type"] == "file_uploaded")
+        .map(|e| e["path"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(uploaded.len(), 4);
+
+    let store = server.store().await;
+    let key = project(&user, "click-counter");
+    for (path, content) in FILES {
+        let file = store
+            .get_file(&key, &ProjectPath::new(path).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(file.bytes, content.as_bytes(), "{path}");
+    }
+    let (manifest, _) = store.read_manifest(&key).await.unwrap().unwrap();
+    assert_eq!(manifest.status, ProjectStatus::Complete);
+    assert_eq!(manifest.model, "gpt-4o-mini");
+    // The key reached the server and nowhere else: not in what the CLI printed.
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(!printed.contains(API_KEY));
+    assert!(llm
+        .requests()
+        .iter()
+        .all(|r| r.header("authorization") == Some(&format!("Bearer {API_KEY}"))));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_run_exits_non_zero_and_resume_finishes_it() {
+    let server = TestServer::start(ServerKind::Moto).await;
+    let broken = "export default function App() { return <p>; }\n";
+    let mut failing = script();
+    failing
+        .replies
+        .insert("write src/App.jsx".into(), vec![Reply::text(broken)]);
+    failing
+        .replies
+        .insert("fix src/App.jsx".into(), vec![Reply::text(broken)]);
+    let llm = ScriptedLlm::start(failing).await.unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let user = unique_user("cli");
+    let output = bucketforge(home.path(), &server.config, &llm)
+        .args(generate_args(user.as_str()))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let last = events(&output).pop().unwrap();
+    assert_eq!(last["type"], "failed");
+    assert_eq!(last["error"]["code"], "file_invalid");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+
+    llm.set_script(script());
+    let output = bucketforge(home.path(), &server.config, &llm)
+        .args(["resume", "click-counter", "--user", user.as_str(), "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(events(&output).pop().unwrap()["type"], "finished");
+    let store = server.store().await;
+    let (manifest, _) = store
+        .read_manifest(&project(&user, "click-counter"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(manifest.status, ProjectStatus::Complete);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_api_key_is_one_clear_line() {
+    let server = TestServer::start(ServerKind::Moto).await;
+    let llm = ScriptedLlm::start(script()).await.unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let output = bucketforge(home.path(), &server.config, &llm)
+        .env("OPENAI_API_KEY", "sk-wrong")
+        .args([
+            "generate",
+            "--idea",
+            "a counter",
+            "--provider",
+            "openai",
+            "--model",
+            "gpt-4o-mini",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let last = stderr.trim_end().lines().last().unwrap();
+    assert!(
+        last.starts_with("error: The API key for OpenAI was rejected"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("sk-wrong"));
+}
+
+/// Every path the process opened for writing, created, renamed or removed, from strace.
+fn local_writes(trace: &str) -> Vec<String> {
+    const WRITING: [&str; 4] = ["O_WRONLY", "O_RDWR", "O_CREAT", "O_TRUNC"];
+    const MUTATING: [&str; 9] = [
+        "mkdir(",
+        "mkdirat(",
+        "rename(",
+        "renameat(",
+        "renameat2(",
+        "unlink(",
+        "unlinkat(",
+        "creat(",
+        "truncate(",
+    ];
+    trace
+        .lines()
+        .filter(|line| !line.contains("= -1 "))
+        .filter(|line| {
+            let opens_for_writing = (line.contains("openat(") || line.contains("open("))
+                && WRITING.iter().any(|flag| line.contains(flag));
+            opens_for_writing || MUTATING.iter().any(|call| line.contains(call))
+        })
+        // The terminal, /dev/null and the kernel's pseudo-files are not the disk.
+        .filter(|line| {
+            !["\"/dev/", "\"/proc/", "\"/sys/"]
+                .iter()
+                .any(|p| line.contains(p))
+        })
+        .map(str::to_string)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_whole_generation_writes_nothing_to_the_local_disk() {
+    support::require_program("strace", "apt-get install strace");
+    let server = TestServer::start(ServerKind::Moto).await;
+    let llm = ScriptedLlm::start(script()).await.unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let trace = home.path().join("trace.txt");
+    let user = unique_user("cli");
+    let command = bucketforge(home.path(), &server.config, &llm);
+    let program = command.get_program().to_owned();
+    let output = Command::new("strace")
+        .arg("-f")
+        .arg("-qq")
+        .args(["-e", "trace=%file,%desc"])
+        .arg("-o")
+        .arg(&trace)
+        .arg(program)
+        .args(generate_args(user.as_str()))
+        .env_clear()
+        .envs(command.get_envs().filter_map(|(k, v)| v.map(|v| (k, v))))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(events(&output).pop().unwrap()["type"], "finished");
+    let trace = std::fs::read_to_string(&trace).unwrap();
+    assert!(trace.contains("openat("), "strace recorded the file calls");
+    let writes = local_writes(&trace);
+    assert!(
+        writes.is_empty(),
+        "the run wrote to the local disk:\n{}",
+        writes.join("\n")
+    );
+    // And the project really was generated, in S3.
+    let store = server.store().await;
+    assert!(store
+        .read_manifest(&project(&user, "click-counter"))
+        .await
+        .unwrap()
+        .is_some());
+}
+
+#[test]
+fn the_write_detector_sees_a_created_file_and_ignores_reads() {
+    let trace = "1234 openat(AT_FDCWD, \"/etc/ssl/certs/ca.pem\", O_RDONLY|O_CLOEXEC) = 3\n\
+                 1234 openat(AT_FDCWD, \"/tmp/x/app.py\", O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC, 0666) = 5\n\
+                 1234 openat(AT_FDCWD, \"/dev/null\", O_RDWR) = 4\n\
+                 1235 mkdir(\"/tmp/x/out\", 0777) = 0\n\
+                 1235 openat(AT_FDCWD, \"/nope\", O_WRONLY|O_CREAT, 0666) = -1 EACCES (Permission denied)\n";
+    let writes = local_writes(trace);
+    assert_eq!(writes.len(), 2, "{writes:?}");
+    assert!(writes[0].contains("/tmp/x/app.py"));
+    assert!(writes[1].contains("mkdir"));
+}
