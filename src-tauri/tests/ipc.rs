@@ -26,11 +26,17 @@ async fn rig() -> Rig {
     let dir = tempfile::tempdir().unwrap();
     let secrets = Arc::new(InMemorySecrets::default());
     secrets
-        .set(&SecretName::storage_secret_key("default"), &SecretString::from(S3_SECRET))
+        .set(
+            &SecretName::storage_secret_key("default"),
+            &SecretString::from(S3_SECRET),
+        )
         .await
         .unwrap();
     secrets
-        .set(&SecretName::llm_api_key("openai"), &SecretString::from(LLM_KEY))
+        .set(
+            &SecretName::llm_api_key("openai"),
+            &SecretString::from(LLM_KEY),
+        )
         .await
         .unwrap();
     let state = AppState::with(
@@ -93,7 +99,8 @@ async fn a_window_without_a_capability_is_refused_and_runs_nothing() {
     let before = invoke(&main, "ipc_calls", json!({})).unwrap();
     let other = window(&rig.app, "other");
     for cmd in ["version", "project_delete", "settings_get"] {
-        let refused = invoke(&other, cmd, json!({"slug": "x"})).expect_err("an ungranted window must be refused");
+        let refused = invoke(&other, cmd, json!({"slug": "x"}))
+            .expect_err("an ungranted window must be refused");
         assert!(refused.to_string().contains("not allowed"), "{refused}");
     }
     let after = invoke(&main, "ipc_calls", json!({})).unwrap();
@@ -123,7 +130,10 @@ async fn command_errors_arrive_as_code_and_message() {
     let main = window(&rig.app, "main");
     let err = invoke(&main, "project_get", json!({"slug": "Not A Slug"})).unwrap_err();
     assert_eq!(err["code"], "invalid_name");
-    assert!(err["message"].as_str().unwrap().contains("Not A Slug"), "{err}");
+    assert!(
+        err["message"].as_str().unwrap().contains("Not A Slug"),
+        "{err}"
+    );
 }
 
 /// Calls every registered command (build.rs lists them) with plausible arguments and checks
@@ -156,25 +166,46 @@ async fn no_command_ever_returns_a_secret() {
         ("storage_presets", json!({})),
         ("storage_check", json!({})),
         ("llm_check", json!({})),
-        ("llm_models", json!({ "provider": "openai", "baseUrl": null })),
+        (
+            "llm_models",
+            json!({ "provider": "openai", "baseUrl": null }),
+        ),
         ("ollama_detect", json!({})),
         ("projects_list", json!({ "page": null, "search": null })),
         ("settings_save", json!({ "settings": local })),
         ("settings_get", json!({})),
         ("storage_check", json!({})),
         ("projects_list", json!({ "page": null, "search": "todo" })),
-        ("generate", json!({ "request": { "idea": "a todo app", "name": "todo", "stack": "react" }, "onEvent": "__CHANNEL__:7" })),
-        ("resume", json!({ "slug": "todo", "onEvent": "__CHANNEL__:8" })),
+        (
+            "generate",
+            json!({ "request": { "idea": "a todo app", "name": "todo", "stack": "react" }, "onEvent": "__CHANNEL__:7" }),
+        ),
+        (
+            "resume",
+            json!({ "slug": "todo", "onEvent": "__CHANNEL__:8" }),
+        ),
         ("runs_active", json!({})),
         ("cancel", json!({ "runId": "run-1" })),
         ("project_get", json!({ "slug": "todo" })),
-        ("project_file", json!({ "slug": "todo", "path": "README.md" })),
+        (
+            "project_file",
+            json!({ "slug": "todo", "path": "README.md" }),
+        ),
         ("project_export", json!({ "slug": "todo", "out": zip })),
-        ("project_share_link", json!({ "slug": "todo", "path": "README.md", "expiresInSecs": 3600 })),
+        (
+            "project_share_link",
+            json!({ "slug": "todo", "path": "README.md", "expiresInSecs": 3600 }),
+        ),
         ("preview_url", json!({ "slug": "todo" })),
         ("project_delete", json!({ "slug": "todo" })),
-        ("secret_set", json!({ "slot": { "kind": "llm_api_key", "provider": "anthropic" }, "value": "sk-ant-new-77aa" })),
-        ("secret_delete", json!({ "slot": { "kind": "llm_api_key", "provider": "anthropic" } })),
+        (
+            "secret_set",
+            json!({ "slot": { "kind": "llm_api_key", "provider": "anthropic" }, "value": "sk-ant-new-77aa" }),
+        ),
+        (
+            "secret_delete",
+            json!({ "slot": { "kind": "llm_api_key", "provider": "anthropic" } }),
+        ),
     ];
     let manifest_commands = include_str!("../build.rs");
     let mut covered = std::collections::BTreeSet::new();
@@ -184,12 +215,19 @@ async fn no_command_ever_returns_a_secret() {
             Ok(v) | Err(v) => v.to_string(),
         };
         for secret in [S3_SECRET, LLM_KEY, "sk-ant-new-77aa"] {
-            assert!(!answer.contains(secret), "{cmd} answered with a secret: {answer}");
+            assert!(
+                !answer.contains(secret),
+                "{cmd} answered with a secret: {answer}"
+            );
         }
     }
     // Every command the app manifest lists was called.
     for line in manifest_commands.lines() {
-        if let Some(name) = line.trim().strip_prefix('"').and_then(|l| l.strip_suffix("\",")) {
+        if let Some(name) = line
+            .trim()
+            .strip_prefix('"')
+            .and_then(|l| l.strip_suffix("\","))
+        {
             assert!(covered.contains(name), "{name} was not called");
         }
     }

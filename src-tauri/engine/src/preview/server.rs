@@ -268,13 +268,20 @@ impl PreviewServer {
                 Ok((cached.raw.clone(), cached.content_type.clone()))
             }
             Ok(Some(file)) => {
-                self.objects.lock().unwrap().put(
+                let mut objects = self.objects.lock().unwrap();
+                // Servers that ignore If-None-Match resend the body; the same tag still means
+                // the compiled module can be reused.
+                let made = objects
+                    .get(&cache_key)
+                    .filter(|cached| cached.etag == file.etag)
+                    .and_then(|cached| cached.made.clone());
+                objects.put(
                     cache_key,
                     CachedObject {
                         etag: file.etag,
                         raw: file.bytes.clone(),
                         content_type: file.content_type.clone(),
-                        made: None,
+                        made,
                     },
                 );
                 Ok((file.bytes, file.content_type))

@@ -1,0 +1,332 @@
+//! The preview server against a real bucket: pages, compiled modules, the cache, and every
+//! refusal (another user's project, traversal, files that are not there).
+
+mod support;
+
+use std::sync::Arc;
+
+use bucketforge_engine::preview::{PreviewServer, VendorFiles};
+use bucketforge_engine::secrets::InMemorySecrets;
+use bucketforge_engine::session::{Overrides, Session};
+use bucketforge_engine::settings::SettingsFile;
+use bucketforge_engine::store::{
+    Manifest, ManifestFile, ManifestPrecondition, ObjectStore, ProjectKey, ProjectPath, UserId,
+};
+use support::{project, ServerKind, TestServer};
+
+const FILES: &[(&str, &str)] = &[
+    ("index.html", "<!doctype html>\n<html><head><title>Todo</title></head><body><div id=\"root\"></div><script type=\"module\" src=\"/src/main.jsx\"></script></body></html>\n"),
+    ("src/main.jsx", "import { createRoot } from 'react-dom/client';\nimport App from './App';\nimport './index.css';\ncreateRoot(document.getElementById('root')).render(<App />);\n"),
+    ("src/App.jsx", "import data from './data.json';\nimport { title } from './lib/text';\nexport default function App() { return <h1>{title(data.name)}</h1>; }\n"),
+    ("src/lib/text.ts", "export function title(s: string): string { return s.toUpperCase(); }\n"),
+    ("src/data.json", "{\"name\": \"todo\"}\n"),
+    ("src/index.css", "h1 { color: rebeccapurple; }\n"),
+    ("src/Broken.jsx", "export default function Broken() { return <div>; }\n"),
+    ("src/Axios.jsx", "import axios from 'axios';\nexport default axios;\n"),
+];
+
+struct Rig {
+    _server: TestServer,
+    _dir: tempfile::TempDir,
+    store: ObjectStore,
+    key: ProjectKey,
+    preview: PreviewServer,
+}
+
+async fn rig() -> Rig {
+    let server = TestServer::start(ServerKind::BuiltIn).await;
+    let store = server.store().await;
+    let user = UserId::new("alice").unwrap();
+    let key = project(&user, "todo");
+    let mut files = Vec::new();
+    for (path, content) in FILES {
+        let path = ProjectPath::new(path).unwrap();
+        let receipt = store.put_file(&key, &path, *content).await.unwrap();
+        files.push(ManifestFile {
+            path,
+            bytes: receipt.bytes,
+            sha256: receipt.sha256,
+            content_type: receipt.content_type,
+            attempts: 1,
+        });
+    }
+    let manifest: Manifest = serde_json::from_value(serde_json::json!({
+        "schema_version": 1, "status": "complete", "name": "Todo", "idea": "todos",
+        "plan": { "name": "Todo", "summary": "s", "stack": "react", "contract": "c", "files": [] },
+        "provider": "test", "model": "m", "files": files,
+        "usage": { "prompt_tokens": 1, "completion_tokens": 2 },
+        "timings": { "started_at": "2026-01-01T00:00:00Z" }, "revision": 1,
+    }))
+    .unwrap();
+    store
+        .write_manifest(&key, &manifest, ManifestPrecondition::MustNotExist)
+        .await
+        .unwrap();
+    // The session points at the same server through the seed's variables, as the CLI would.
+    let dir = tempfile::tempdir().unwrap();
+    let config = server.config.clone();
+    let env = env_for(&config);
+    let session = Arc::new(Session::open(
+        SettingsFile::in_dir(dir.path()),
+        Arc::new(InMemorySecrets::default()),
+        Some(Arc::new(move |name: &str| env.get(name).cloned())),
+        Overrides {
+            user: Some(user),
+            ..Overrides::default()
+        },
+    ));
+    let vendor: VendorFiles =
+        Arc::new(|name: &str| (name == "react.js").then(|| b"export default {};".to_vec()));
+    Rig {
+        _server: server,
+        _dir: dir,
+        store,
+        key,
+        preview: PreviewServer::new(session, vendor, "preview://localhost"),
+    }
+}
+
+fn env_for(
+    config: &bucketforge_engine::store::StoreConfig,
+) -> std::collections::HashMap<String, String> {
+    use secrecy::ExposeSecret;
+    let bucketforge_engine::store::StoreCredentials::Static {
+        access_key_id,
+        secret_access_key,
+    } = &config.credentials
+    else {
+        panic!("static credentials expected");
+    };
+    [
+        ("AWS_ACCESS_KEY_ID", access_key_id.clone()),
+        (
+            "AWS_SECRET_ACCESS_KEY",
+            secret_access_key.expose_secret().to_string(),
+        ),
+        ("AWS_REGION", config.region.clone()),
+        ("AWS_ENDPOINT_URL", config.endpoint.clone().unwrap()),
+        ("S3_BUCKET_NAME", config.bucket.clone()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
+}
+
+fn text(body: &bytes::Bytes) -> String {
+    String::from_utf8(body.to_vec()).unwrap()
+}
+
+#[tokio::test]
+async fn the_page_carries_the_import_map_and_a_strict_csp() {
+    let rig = rig().await;
+    let page = rig.preview.serve("/alice/todo/", None).await;
+    assert_eq!(page.status, 200);
+    assert_eq!(page.content_type, "text/html; charset=utf-8");
+    let html = text(&page.body);
+    assert!(html.contains("<script type=\"importmap\">"), "{html}");
+    assert!(html.contains("src=\"/alice/todo/src/main.jsx\""), "{html}");
+    assert!(page.csp.contains("connect-src 'none'"), "{}", page.csp);
+    assert!(
+        page.csp.contains("'sha256-"),
+        "the import map is allowed by its hash: {}",
+        page.csp
+    );
+}
+
+#[tokio::test]
+async fn modules_are_compiled_with_their_imports_resolved() {
+    let rig = rig().await;
+    rig.preview.serve("/alice/todo/", None).await;
+    let main = rig.preview.serve("/alice/todo/src/main.jsx", None).await;
+    assert_eq!(main.status, 200);
+    assert_eq!(main.content_type, "text/javascript; charset=utf-8");
+    let js = text(&main.body);
+    assert!(js.contains("\"/alice/todo/src/App.jsx\""), "{js}");
+    assert!(
+        js.contains("\"/alice/todo/src/index.css?as=style\""),
+        "{js}"
+    );
+    assert!(js.contains("from \"react/jsx-runtime\""), "{js}");
+
+    let app = text(
+        &rig.preview
+            .serve("/alice/todo/src/App.jsx", None)
+            .await
+            .body,
+    );
+    assert!(
+        app.contains("\"/alice/todo/src/data.json?as=json\""),
+        "{app}"
+    );
+    assert!(app.contains("\"/alice/todo/src/lib/text.ts\""), "{app}");
+    let ts = text(
+        &rig.preview
+            .serve("/alice/todo/src/lib/text.ts", None)
+            .await
+            .body,
+    );
+    assert!(!ts.contains(": string"), "types are stripped: {ts}");
+    let css = text(
+        &rig.preview
+            .serve("/alice/todo/src/index.css", Some("as=style"))
+            .await
+            .body,
+    );
+    assert!(
+        css.contains("rebeccapurple") && css.contains("createElement('style')"),
+        "{css}"
+    );
+    let json = text(
+        &rig.preview
+            .serve("/alice/todo/src/data.json", Some("as=json"))
+            .await
+            .body,
+    );
+    assert_eq!(json, "export default {\"name\":\"todo\"};\n");
+}
+
+#[tokio::test]
+async fn compile_errors_and_unknown_packages_become_modules_that_say_so() {
+    let rig = rig().await;
+    let broken = text(
+        &rig.preview
+            .serve("/alice/todo/src/Broken.jsx", None)
+            .await
+            .body,
+    );
+    assert!(broken.starts_with("throw new Error("), "{broken}");
+    assert!(
+        broken.contains("src/Broken.jsx could not be compiled"),
+        "{broken}"
+    );
+    let axios = text(
+        &rig.preview
+            .serve("/alice/todo/src/Axios.jsx", None)
+            .await
+            .body,
+    );
+    assert!(
+        axios.contains("/__bucketforge/error.js?message="),
+        "{axios}"
+    );
+    let error = rig
+        .preview
+        .serve(
+            "/__bucketforge/error.js",
+            Some("message=it%20imports%20%E2%80%9Caxios%E2%80%9D"),
+        )
+        .await;
+    assert_eq!(
+        text(&error.body),
+        "throw new Error(\"it imports “axios”\");\n"
+    );
+}
+
+#[tokio::test]
+async fn another_users_project_is_refused() {
+    let rig = rig().await;
+    let bob = project(&UserId::new("bob").unwrap(), "secret");
+    rig.store
+        .put_file(
+            &bob,
+            &ProjectPath::new("src/App.jsx").unwrap(),
+            "export const key = 'bob-only';\n",
+        )
+        .await
+        .unwrap();
+    let answer = rig.preview.serve("/bob/secret/src/App.jsx", None).await;
+    assert_eq!(answer.status, 403);
+    assert!(!text(&answer.body).contains("bob-only"));
+}
+
+#[tokio::test]
+async fn traversal_in_any_spelling_is_refused() {
+    let rig = rig().await;
+    for path in [
+        "/alice/todo/../../bob/secret/src/App.jsx",
+        "/alice/todo/%2e%2e/%2e%2e/bob/secret/src/App.jsx",
+        "/alice/todo/..%2F..%2Fbob/secret/src/App.jsx",
+        "/alice/%2E%2E/bob/secret/src/App.jsx",
+        "/alice/todo/src%5C..%5CApp.jsx",
+    ] {
+        let answer = rig.preview.serve(path, None).await;
+        assert!(
+            answer.status == 400 || answer.status == 403,
+            "{path}: {}",
+            answer.status
+        );
+    }
+    assert_eq!(
+        rig.preview
+            .serve("/alice/todo/src/Missing.jsx", None)
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        rig.preview
+            .serve("/__bucketforge/vendor/../../etc/passwd", None)
+            .await
+            .status,
+        400
+    );
+}
+
+#[tokio::test]
+async fn vendored_modules_and_the_overlay_are_served_by_the_app() {
+    let rig = rig().await;
+    let react = rig
+        .preview
+        .serve("/__bucketforge/vendor/react.js", None)
+        .await;
+    assert_eq!(
+        (react.status, text(&react.body).as_str()),
+        (200, "export default {};")
+    );
+    assert_eq!(
+        rig.preview
+            .serve("/__bucketforge/vendor/vue.js", None)
+            .await
+            .status,
+        404
+    );
+    let overlay = rig.preview.serve("/__bucketforge/overlay.js", None).await;
+    assert!(text(&overlay.body).contains("unhandledrejection"));
+}
+
+#[tokio::test]
+async fn a_changed_file_is_served_fresh_after_being_cached() {
+    let rig = rig().await;
+    let first = text(
+        &rig.preview
+            .serve("/alice/todo/src/lib/text.ts", None)
+            .await
+            .body,
+    );
+    assert!(first.contains("toUpperCase"));
+    // Served again unchanged (from the cache, after S3 answered 304 Not Modified).
+    assert_eq!(
+        text(
+            &rig.preview
+                .serve("/alice/todo/src/lib/text.ts", None)
+                .await
+                .body
+        ),
+        first
+    );
+    rig.store
+        .put_file(
+            &rig.key,
+            &ProjectPath::new("src/lib/text.ts").unwrap(),
+            "export function title(s: string): string { return s.toLowerCase(); }\n",
+        )
+        .await
+        .unwrap();
+    let second = text(
+        &rig.preview
+            .serve("/alice/todo/src/lib/text.ts", None)
+            .await
+            .body,
+    );
+    assert!(second.contains("toLowerCase"), "{second}");
+}
