@@ -19,6 +19,10 @@ install_test_tools() {
   install_system_packages run test
   install_npm_packages
   command -v tauri-driver >/dev/null || cargo install tauri-driver --locked --version 2.1.0
+  # S3 servers the storage tests start: moto from PyPI, Garage from crates.io (a long build,
+  # once per machine).
+  command -v moto_server >/dev/null || python3 -m pip install --quiet 'moto[server]'
+  command -v garage >/dev/null || cargo install garage --locked --version 2.5.0
 }
 
 rust_lints() {
@@ -27,7 +31,16 @@ rust_lints() {
 }
 
 rust_tests() {
-  cargo test --workspace --locked
+  # A private D-Bus session with an unlocked gnome-keyring: the keyring tests use the real
+  # Secret Service, and nothing of the user's own keyring is touched.
+  dbus-run-session -- sh -c '
+    printf "test-keyring" | gnome-keyring-daemon --unlock --components=secrets >/dev/null &&
+    cargo test --workspace --locked'
+  # `cargo test` regenerates the UI's TypeScript bindings from the Rust types.
+  if [ -n "$(git status --porcelain -- ui/src/bindings)" ]; then
+    git status --short -- ui/src/bindings
+    fail "ui/src/bindings is out of date with the Rust types: commit what cargo test generated."
+  fi
 }
 
 ui_tests() {

@@ -26,6 +26,9 @@ async fn secret_tool_lookup(service: &str, name: &SecretName) -> Option<String> 
         .then(|| String::from_utf8(out.stdout).unwrap())
 }
 
+/// Secret Service implementations handle concurrent clients poorly: one test at a time.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 fn require_session() {
     assert!(
         std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
@@ -35,6 +38,7 @@ fn require_session() {
 
 #[tokio::test]
 async fn secrets_round_trip_through_the_secret_service() {
+    let _one = ONE_AT_A_TIME.lock().await;
     require_session();
     let service = test_service();
     let name = SecretName::llm_api_key("openai");
@@ -85,6 +89,7 @@ async fn secrets_round_trip_through_the_secret_service() {
 
 #[tokio::test]
 async fn entries_for_different_secrets_do_not_overwrite_each_other() {
+    let _one = ONE_AT_A_TIME.lock().await;
     require_session();
     let service = test_service();
     let store = KeyringStore::with_service(&service);
