@@ -8,10 +8,17 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use bucketforge_engine::generate::{EventSink, GenerationEvent, GenerationSettings, Generator, NewProject};
-use bucketforge_engine::llm::{build_provider, ChatMessage, ChatProvider, ChatRequest, ProviderConfig, ProviderKind, StreamEvent};
+use bucketforge_engine::generate::{
+    EventSink, GenerationEvent, GenerationSettings, Generator, NewProject,
+};
+use bucketforge_engine::llm::{
+    build_provider, ChatMessage, ChatProvider, ChatRequest, ProviderConfig, ProviderKind,
+    StreamEvent,
+};
 use bucketforge_engine::plan::Stack;
-use bucketforge_engine::store::{LocalBucket, LocalBucketOptions, ObjectStore, ProjectKey, ProjectPath, Slug, UserId};
+use bucketforge_engine::store::{
+    LocalBucket, LocalBucketOptions, ObjectStore, ProjectKey, ProjectPath, Slug, UserId,
+};
 use bucketforge_scripted_llm::{Reply, Script, ScriptedLlm};
 use futures_util::StreamExt;
 use tokio_util::sync::CancellationToken;
@@ -23,8 +30,12 @@ const CONCURRENCY: usize = 6;
 
 /// A valid JSX file of about 1.2 KB.
 fn component(i: usize) -> String {
-    let items: String = (0..20).map(|j| format!("      <li key=\"{j}\">Item {j} of part {i}</li>\n")).collect();
-    format!("export default function Part{i}() {{\n  return (\n    <ul>\n{items}    </ul>\n  );\n}}\n")
+    let items: String = (0..20)
+        .map(|j| format!("      <li key=\"{j}\">Item {j} of part {i}</li>\n"))
+        .collect();
+    format!(
+        "export default function Part{i}() {{\n  return (\n    <ul>\n{items}    </ul>\n  );\n}}\n"
+    )
 }
 
 fn files(n: usize) -> Vec<(String, String)> {
@@ -41,7 +52,10 @@ fn files(n: usize) -> Vec<(String, String)> {
 }
 
 fn script(files: &[(String, String)]) -> Script {
-    let planned: Vec<_> = files.iter().map(|(p, _)| serde_json::json!({"path": p, "purpose": "part"})).collect();
+    let planned: Vec<_> = files
+        .iter()
+        .map(|(p, _)| serde_json::json!({"path": p, "purpose": "part"}))
+        .collect();
     let plan = serde_json::json!({"name": "Bench", "summary": "s", "stack": "react", "contract": "c", "files": planned});
     let mut script = Script::new().reply("plan", Reply::text(plan.to_string()));
     for (path, content) in files {
@@ -58,7 +72,10 @@ fn script(files: &[(String, String)]) -> Script {
 
 /// How long one file's answer takes at the scripted rate.
 fn file_time(content: &str) -> Duration {
-    FIRST_TOKEN + Duration::from_secs_f64(content.len().div_ceil(CHARS_PER_TOKEN) as f64 / TOKENS_PER_SECOND)
+    FIRST_TOKEN
+        + Duration::from_secs_f64(
+            content.len().div_ceil(CHARS_PER_TOKEN) as f64 / TOKENS_PER_SECOND,
+        )
 }
 
 /// The best any pipeline could do: the plan, then the files in waves of CONCURRENCY.
@@ -78,8 +95,22 @@ struct Outcome {
 }
 
 async fn streaming(store: &ObjectStore, llm: &ScriptedLlm, n: usize, user: &UserId) -> Outcome {
-    let provider = build_provider(&ProviderConfig::new(ProviderKind::OpenAi).with_base_url(llm.openai_base_url()).with_api_key("k")).unwrap();
-    let generator = Generator::new(store.clone(), provider, ProviderKind::OpenAi, "bench", GenerationSettings { concurrency: CONCURRENCY, ..GenerationSettings::default() });
+    let provider = build_provider(
+        &ProviderConfig::new(ProviderKind::OpenAi)
+            .with_base_url(llm.openai_base_url())
+            .with_api_key("k"),
+    )
+    .unwrap();
+    let generator = Generator::new(
+        store.clone(),
+        provider,
+        ProviderKind::OpenAi,
+        "bench",
+        GenerationSettings {
+            concurrency: CONCURRENCY,
+            ..GenerationSettings::default()
+        },
+    );
     let last_token: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();
     let uploaded: Arc<Mutex<Vec<(String, Instant)>>> = Arc::default();
     let (tokens, ups) = (last_token.clone(), uploaded.clone());
@@ -88,32 +119,76 @@ async fn streaming(store: &ObjectStore, llm: &ScriptedLlm, n: usize, user: &User
         GenerationEvent::FileProgress { path, .. } => {
             tokens.lock().unwrap().insert(path, Instant::now());
         }
-        GenerationEvent::FileUploaded { path, .. } => ups.lock().unwrap().push((path, Instant::now())),
+        GenerationEvent::FileUploaded { path, .. } => {
+            ups.lock().unwrap().push((path, Instant::now()))
+        }
         _ => {}
     });
     let started = Instant::now();
-    let project = NewProject { idea: "bench".into(), name: Some(format!("bench-{n}")), user: user.clone(), stack: Stack::React };
-    generator.generate(project, CancellationToken::new(), sink).await.unwrap();
+    let project = NewProject {
+        idea: "bench".into(),
+        name: Some(format!("bench-{n}")),
+        user: user.clone(),
+        stack: Stack::React,
+    };
+    generator
+        .generate(project, CancellationToken::new(), sink)
+        .await
+        .unwrap();
     let wall = started.elapsed();
     let tokens = last_token.lock().unwrap();
-    let readable = uploaded.lock().unwrap().iter().map(|(path, at)| at.duration_since(tokens[path])).collect();
+    let readable = uploaded
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(path, at)| at.duration_since(tokens[path]))
+        .collect();
     Outcome { wall, readable }
 }
 
 /// The seed's way: every answer written to a temp dir, then the dir walked and uploaded.
-async fn temp_dir_then_upload(store: &ObjectStore, llm: &ScriptedLlm, files: &[(String, String)], user: &UserId) -> Outcome {
-    let provider: Arc<dyn ChatProvider> = build_provider(&ProviderConfig::new(ProviderKind::OpenAi).with_base_url(llm.openai_base_url()).with_api_key("k")).unwrap();
+async fn temp_dir_then_upload(
+    store: &ObjectStore,
+    llm: &ScriptedLlm,
+    files: &[(String, String)],
+    user: &UserId,
+) -> Outcome {
+    let provider: Arc<dyn ChatProvider> = build_provider(
+        &ProviderConfig::new(ProviderKind::OpenAi)
+            .with_base_url(llm.openai_base_url())
+            .with_api_key("k"),
+    )
+    .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let started = Instant::now();
-    let plan = ChatRequest { system: "s".into(), messages: vec![ChatMessage::user("TASK: plan\n")], model: "bench".into(), max_tokens: 4096, temperature: None, json_mode: true };
+    let plan = ChatRequest {
+        system: "s".into(),
+        messages: vec![ChatMessage::user("TASK: plan\n")],
+        model: "bench".into(),
+        max_tokens: 4096,
+        temperature: None,
+        json_mode: true,
+    };
     drain(&*provider, &plan).await;
     let limit = Arc::new(tokio::sync::Semaphore::new(CONCURRENCY));
     let mut tasks = Vec::new();
     for (path, _) in files {
-        let (provider, limit, root, path) = (provider.clone(), limit.clone(), dir.path().to_path_buf(), path.clone());
+        let (provider, limit, root, path) = (
+            provider.clone(),
+            limit.clone(),
+            dir.path().to_path_buf(),
+            path.clone(),
+        );
         tasks.push(tokio::spawn(async move {
             let _permit = limit.acquire().await.unwrap();
-            let request = ChatRequest { system: "s".into(), messages: vec![ChatMessage::user(format!("TASK: write {path}\n"))], model: "bench".into(), max_tokens: 8192, temperature: None, json_mode: false };
+            let request = ChatRequest {
+                system: "s".into(),
+                messages: vec![ChatMessage::user(format!("TASK: write {path}\n"))],
+                model: "bench".into(),
+                max_tokens: 8192,
+                temperature: None,
+                json_mode: false,
+            };
             let text = drain(&*provider, &request).await;
             let done = Instant::now();
             let file = root.join(&path);
@@ -127,15 +202,28 @@ async fn temp_dir_then_upload(store: &ObjectStore, llm: &ScriptedLlm, files: &[(
         let (path, at) = task.await.unwrap();
         last_token.insert(path, at);
     }
-    let key = ProjectKey::new(user.clone(), Slug::new(&format!("seed-{}", files.len())).unwrap());
+    let key = ProjectKey::new(
+        user.clone(),
+        Slug::new(&format!("seed-{}", files.len())).unwrap(),
+    );
     let mut readable = Vec::new();
     for entry in walk(dir.path()) {
-        let relative = entry.strip_prefix(dir.path()).unwrap().to_string_lossy().replace('\\', "/");
+        let relative = entry
+            .strip_prefix(dir.path())
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
         let body = std::fs::read(&entry).unwrap();
-        store.put_file(&key, &ProjectPath::new(&relative).unwrap(), body).await.unwrap();
+        store
+            .put_file(&key, &ProjectPath::new(&relative).unwrap(), body)
+            .await
+            .unwrap();
         readable.push(Instant::now().duration_since(last_token[&relative]));
     }
-    Outcome { wall: started.elapsed(), readable }
+    Outcome {
+        wall: started.elapsed(),
+        readable,
+    }
 }
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
@@ -152,7 +240,10 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 }
 
 async fn drain(provider: &dyn ChatProvider, request: &ChatRequest) -> String {
-    let mut stream = provider.stream_chat(request, CancellationToken::new()).await.unwrap();
+    let mut stream = provider
+        .stream_chat(request, CancellationToken::new())
+        .await
+        .unwrap();
     let mut text = String::new();
     while let Some(event) = stream.next().await {
         if let StreamEvent::TextDelta(delta) = event.unwrap() {
@@ -169,10 +260,15 @@ fn ms(d: Duration) -> String {
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let data = tempfile::tempdir().unwrap();
-    let local = LocalBucket::start(LocalBucketOptions::with_random_credentials(data.path()).unwrap()).await.unwrap();
+    let local =
+        LocalBucket::start(LocalBucketOptions::with_random_credentials(data.path()).unwrap())
+            .await
+            .unwrap();
     let store = ObjectStore::connect_local(&local).await.unwrap();
     println!("Scripted LLM: first token after {} ms, {TOKENS_PER_SECOND} tokens/s of {CHARS_PER_TOKEN} chars; concurrency {CONCURRENCY}; built-in bucket.\n", FIRST_TOKEN.as_millis());
-    println!("| files | pipeline | wall | ideal | wall ÷ ideal | last token → readable p50 | p99 |");
+    println!(
+        "| files | pipeline | wall | ideal | wall ÷ ideal | last token → readable p50 | p99 |"
+    );
     println!("|---|---|---|---|---|---|---|");
     for n in [12, 40] {
         let files = files(n);
@@ -181,7 +277,10 @@ async fn main() {
         let ideal = ideal(&files, Duration::ZERO);
         for (name, outcome) in [
             ("streamed to S3", streaming(&store, &llm, n, &user).await),
-            ("temp dir, then upload", temp_dir_then_upload(&store, &llm, &files, &user).await),
+            (
+                "temp dir, then upload",
+                temp_dir_then_upload(&store, &llm, &files, &user).await,
+            ),
         ] {
             let mut readable = outcome.readable.clone();
             readable.sort();
