@@ -5,12 +5,18 @@ import { beforeEach, describe, expect, it, vi } from "vitest";
 vi.mock("@tauri-apps/api/core", () => import("./testing/tauri"));
 
 import App from "./App";
+import type { GenerationEvent } from "./bindings/GenerationEvent";
 import { answerDefaults, emit } from "./testing/app";
 import { settingsView } from "./testing/fixtures";
 import { callsOf, invoke } from "./testing/tauri";
 
-const planned = (slug: string) =>
-  ({ type: "planned", slug, name: slug, summary: "", files: ["index.html", "src/App.jsx"] }) as const;
+const planned = (slug: string): GenerationEvent => ({
+  type: "planned",
+  slug,
+  name: slug,
+  summary: "",
+  files: ["index.html", "src/App.jsx"],
+});
 
 async function startRun(user: ReturnType<typeof userEvent.setup>, idea: string) {
   await user.type(screen.getByRole("textbox", { name: "Your idea" }), idea);
