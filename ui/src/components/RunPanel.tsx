@@ -215,7 +215,7 @@ export default function RunPanel({ run, inProject = false }: Props) {
       {state.phase === "finished" && (
         <div className="run-outcome is-success" role="status">
           <p>
-            All {t.uploaded} files are saved in your bucket
+            All {t.planned} files are saved in your bucket
             {tokens > 0 && `, using ${formatTokens(tokens)} tokens (${formatCost(state.costUsd, state.usageEstimated)})`}.
           </p>
           {slug && !inProject && (

@@ -1,8 +1,9 @@
 // Where an idea becomes a project: the idea form, and every run of this session with its live progress.
-import { useId, useState, type FormEvent } from "react";
+import { useState, type FormEvent } from "react";
 import { errorCode, errorMessage } from "../api";
 import type { RunInfo } from "../bindings/RunInfo";
 import type { Stack } from "../bindings/Stack";
+import Field from "../components/Field";
 import RunPanel from "../components/RunPanel";
 import { useNavigation } from "../navigation";
 import { fixedInSettings, generateBlocker } from "../readiness";
@@ -43,7 +44,6 @@ export default function GenerateScreen() {
   const [stack, setStack] = useState<Stack>("fastapi-react");
   const [starting, setStarting] = useState(false);
   const [startError, setStartError] = useState<{ message: string; code: string | null } | null>(null);
-  const slugId = useId();
 
   const slug = name.trim() ? slugify(name) : null;
   const settingsReason = loadError
@@ -104,41 +104,46 @@ export default function GenerateScreen() {
           ))}
         </div>
         <div className="field-row">
-          <label className="field">
-            <span className="label">
-              Project name <span className="optional">(optional)</span>
-            </span>
-            <input
-              name="project-name"
-              type="text"
-              value={name}
-              onChange={(e) => setName(e.target.value)}
-              placeholder="My to-do list"
-              aria-describedby={slugId}
-              autoComplete="off"
-            />
-            <span id={slugId} className="hint slug-preview" data-testid="slug-preview">
-              {!name.trim() ? (
-                "Leave it empty and the AI names the project."
-              ) : slug ? (
-                <>
-                  Saved as <code>{slug}</code>
-                </>
-              ) : (
-                <span className="error-text">Use at least one letter or digit.</span>
-              )}
-            </span>
-          </label>
-          <label className="field">
-            <span className="label">Kind of app</span>
-            <select name="stack" value={stack} onChange={(e) => setStack(e.target.value as Stack)}>
-              {STACKS.map((s) => (
-                <option key={s.value} value={s.value}>
-                  {s.label}
-                </option>
-              ))}
-            </select>
-          </label>
+          <Field
+            label="Project name"
+            optional
+            hint={
+              <span data-testid="slug-preview" className="slug-preview">
+                {!name.trim() ? (
+                  "Leave it empty and the AI names the project."
+                ) : slug ? (
+                  <>
+                    Saved as <code>{slug}</code>
+                  </>
+                ) : (
+                  <span className="error-text">Use at least one letter or digit.</span>
+                )}
+              </span>
+            }
+          >
+            {(control) => (
+              <input
+                {...control}
+                name="project-name"
+                type="text"
+                value={name}
+                onChange={(e) => setName(e.target.value)}
+                placeholder="My to-do list"
+                autoComplete="off"
+              />
+            )}
+          </Field>
+          <Field label="Kind of app">
+            {(control) => (
+              <select {...control} name="stack" value={stack} onChange={(e) => setStack(e.target.value as Stack)}>
+                {STACKS.map((s) => (
+                  <option key={s.value} value={s.value}>
+                    {s.label}
+                  </option>
+                ))}
+              </select>
+            )}
+          </Field>
         </div>
         <div className="actions">
           {/* A disabled button gets no hover events, so the tooltip sits on its wrapper. */}

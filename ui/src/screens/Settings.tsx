@@ -1,5 +1,5 @@
 // Where projects are stored and which AI writes them, with live connection tests; keys go to the keyring only.
-import { useEffect, useId, useMemo, useState, type FormEvent, type ReactNode } from "react";
+import { useEffect, useMemo, useState, type FormEvent, type ReactNode } from "react";
 import { errorMessage, llmCheck, llmModels, secretDelete, secretSet, settingsSave, storageCheck, storagePresets } from "../api";
 import type { ConnectionReport } from "../bindings/ConnectionReport";
 import type { LlmCheck } from "../bindings/LlmCheck";
@@ -10,6 +10,7 @@ import type { Settings } from "../bindings/Settings";
 import type { SettingsView } from "../bindings/SettingsView";
 import type { StorageKind } from "../bindings/StorageKind";
 import type { StoragePreset } from "../bindings/StoragePreset";
+import Field from "../components/Field";
 import { AlertIcon, CheckIcon } from "../components/Icons";
 import SecretField from "../components/SecretField";
 import { useDebounced } from "../hooks";
@@ -295,25 +296,27 @@ function SettingsForm({ view }: { view: SettingsView }) {
         <fieldset className="card form">
           <legend className="section-title">AI provider</legend>
           <div className="field-grid">
-            <label className="field">
-              <span className="label">Provider</span>
-              <select
-                name="llm-provider"
-                value={llm.provider}
-                onChange={(e) => {
-                  setLlm({ provider: e.target.value as ProviderKind, model: "", base_url: "" });
-                  setLlmKey(null);
-                  setLlmOutcome(null);
-                }}
-              >
-                {providers.map((p) => (
-                  <option key={p.kind} value={p.kind}>
-                    {p.name}
-                    {p.local ? " (on this computer)" : ""}
-                  </option>
-                ))}
-              </select>
-            </label>
+            <Field label="Provider">
+              {(control) => (
+                <select
+                  {...control}
+                  name="llm-provider"
+                  value={llm.provider}
+                  onChange={(e) => {
+                    setLlm({ provider: e.target.value as ProviderKind, model: "", base_url: "" });
+                    setLlmKey(null);
+                    setLlmOutcome(null);
+                  }}
+                >
+                  {providers.map((p) => (
+                    <option key={p.kind} value={p.kind}>
+                      {p.name}
+                      {p.local ? " (on this computer)" : ""}
+                    </option>
+                  ))}
+                </select>
+              )}
+            </Field>
             {provider && (provider.local || provider.kind === "custom") && (
               <TextField
                 label={provider.kind === "custom" ? "Address (OpenAI-compatible)" : "Address"}
@@ -379,21 +382,23 @@ function SettingsForm({ view }: { view: SettingsView }) {
               problem={userIdProblem}
               optional
             />
-            <label className="field">
-              <span className="label">Files written at once</span>
-              <input
-                name="concurrency"
-                type="number"
-                min={1}
-                max={16}
-                value={Number.isNaN(draft.concurrency) ? "" : draft.concurrency}
-                onChange={(e) => setDraft((d) => ({ ...d, concurrency: e.target.valueAsNumber }))}
-                aria-invalid={concurrencyProblem ? true : undefined}
-              />
-              <span className={concurrencyProblem ? "error-text" : "hint"}>
-                {concurrencyProblem ?? "More is faster; lower it if your provider limits requests."}
-              </span>
-            </label>
+            <Field
+              label="Files written at once"
+              hint="More is faster; lower it if your provider limits requests."
+              problem={concurrencyProblem}
+            >
+              {(control) => (
+                <input
+                  {...control}
+                  name="concurrency"
+                  type="number"
+                  min={1}
+                  max={16}
+                  value={Number.isNaN(draft.concurrency) ? "" : draft.concurrency}
+                  onChange={(e) => setDraft((d) => ({ ...d, concurrency: e.target.valueAsNumber }))}
+                />
+              )}
+            </Field>
           </div>
         </fieldset>
 
@@ -435,51 +440,44 @@ function TextField(props: {
   problem?: string | null;
   optional?: boolean;
 }) {
-  const id = useId();
   return (
-    <label className="field">
-      <span className="label">
-        {props.label} {props.optional && <span className="optional">(optional)</span>}
-      </span>
-      <input
-        name={props.name}
-        type="text"
-        value={props.value}
-        onChange={(e) => props.onChange(e.target.value)}
-        placeholder={props.placeholder}
-        autoComplete="off"
-        spellCheck={false}
-        aria-invalid={props.problem ? true : undefined}
-        aria-describedby={props.problem || props.hint ? id : undefined}
-      />
-      {(props.problem || props.hint) && (
-        <span id={id} className={props.problem ? "error-text" : "hint"}>
-          {props.problem ?? props.hint}
-        </span>
+    <Field label={props.label} optional={props.optional} hint={props.hint} problem={props.problem}>
+      {(control) => (
+        <input
+          {...control}
+          name={props.name}
+          type="text"
+          value={props.value}
+          onChange={(e) => props.onChange(e.target.value)}
+          placeholder={props.placeholder}
+          autoComplete="off"
+          spellCheck={false}
+        />
       )}
-    </label>
+    </Field>
   );
 }
 
 function PresetPicker({ presets, current, onPick }: { presets: StoragePreset[]; current: string | null; onPick: (preset: StoragePreset | null) => void }) {
   const chosen = presets.find((p) => p.id === current);
   return (
-    <label className="field">
-      <span className="label">Service</span>
-      <select
-        name="storage-preset"
-        value={chosen ? chosen.id : ""}
-        onChange={(e) => onPick(presets.find((p) => p.id === e.target.value) ?? null)}
-      >
-        <option value="">Another S3-compatible service</option>
-        {presets.map((p) => (
-          <option key={p.id} value={p.id}>
-            {p.name}
-          </option>
-        ))}
-      </select>
-      <span className="hint">{chosen ? chosen.help : "Choosing a service fills in its address, region and address style."}</span>
-    </label>
+    <Field label="Service" hint={chosen ? chosen.help : "Choosing a service fills in its address, region and address style."}>
+      {(control) => (
+        <select
+          {...control}
+          name="storage-preset"
+          value={chosen ? chosen.id : ""}
+          onChange={(e) => onPick(presets.find((p) => p.id === e.target.value) ?? null)}
+        >
+          <option value="">Another S3-compatible service</option>
+          {presets.map((p) => (
+            <option key={p.id} value={p.id}>
+              {p.name}
+            </option>
+          ))}
+        </select>
+      )}
+    </Field>
   );
 }
 
@@ -552,30 +550,31 @@ function ModelPicker(props: {
 
   return (
     <div className="field-grid">
-      <label className="field">
-        <span className="label">Model</span>
-        <select
-          name="llm-model"
-          value={showOther ? OTHER_MODEL : value}
-          onChange={(e) => {
-            if (e.target.value === OTHER_MODEL) {
-              setOther(true);
-            } else {
-              setOther(false);
-              onChange(e.target.value);
-            }
-          }}
-        >
-          {knownModels.length > 0 && <option value="">Recommended ({knownModels[0]})</option>}
-          {models.map((m) => (
-            <option key={m.id} value={m.id}>
-              {m.label}
-            </option>
-          ))}
-          <option value={OTHER_MODEL}>Another model…</option>
-        </select>
-        <span className="hint">{note ?? `${models.length} models available from ${providerName}.`}</span>
-      </label>
+      <Field label="Model" hint={note ?? `${models.length} models available from ${providerName}.`}>
+        {(control) => (
+          <select
+            {...control}
+            name="llm-model"
+            value={showOther ? OTHER_MODEL : value}
+            onChange={(e) => {
+              if (e.target.value === OTHER_MODEL) {
+                setOther(true);
+              } else {
+                setOther(false);
+                onChange(e.target.value);
+              }
+            }}
+          >
+            {knownModels.length > 0 && <option value="">Recommended ({knownModels[0]})</option>}
+            {models.map((m) => (
+              <option key={m.id} value={m.id}>
+                {m.label}
+              </option>
+            ))}
+            <option value={OTHER_MODEL}>Another model…</option>
+          </select>
+        )}
+      </Field>
       {showOther && (
         <TextField label="Model name" name="llm-model-custom" value={value} onChange={onChange} placeholder="e.g. qwen2.5-coder:7b" />
       )}

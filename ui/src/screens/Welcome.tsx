@@ -4,6 +4,7 @@ import mark from "../assets/mark.svg";
 import { errorMessage, ollamaDetect, secretSet, settingsSave } from "../api";
 import type { DetectedOllama } from "../bindings/DetectedOllama";
 import type { ProviderKind } from "../bindings/ProviderKind";
+import Field from "../components/Field";
 import { AlertIcon, CheckIcon } from "../components/Icons";
 import { useSetup } from "../setup";
 
@@ -150,43 +151,46 @@ export default function Welcome({ onDone, onSkip }: Props) {
             </div>
           )}
           {!detecting && choice === "ollama" && ollama && (
-            <label className="field">
-              <span className="label">Ollama model</span>
-              <select name="ollama-model" value={ollamaModel} onChange={(e) => setOllamaModel(e.target.value)}>
-                {ollama.models.map((m) => (
-                  <option key={m.id} value={m.id}>
-                    {m.display_name ?? m.id}
-                  </option>
-                ))}
-              </select>
-            </label>
-          )}
-          {!detecting && choice === "key" && (
-            <div className="field-grid">
-              <label className="field">
-                <span className="label">Provider</span>
-                <select name="llm-provider" value={provider} onChange={(e) => setProvider(e.target.value as ProviderKind)}>
-                  {cloud.map((p) => (
-                    <option key={p.kind} value={p.kind}>
-                      {p.name}
+            <Field label="Ollama model">
+              {(control) => (
+                <select {...control} name="ollama-model" value={ollamaModel} onChange={(e) => setOllamaModel(e.target.value)}>
+                  {ollama.models.map((m) => (
+                    <option key={m.id} value={m.id}>
+                      {m.display_name ?? m.id}
                     </option>
                   ))}
                 </select>
-              </label>
-              <label className="field">
-                <span className="label">{providerName} API key</span>
-                <input
-                  name="llm-api-key"
-                  type="password"
-                  value={apiKey}
-                  onChange={(e) => setApiKey(e.target.value)}
-                  autoComplete="off"
-                  spellCheck={false}
-                  placeholder="Paste your key"
-                  disabled={keyringProblem !== null}
-                />
-                <span className="hint">Kept in your system keyring, never in a file.</span>
-              </label>
+              )}
+            </Field>
+          )}
+          {!detecting && choice === "key" && (
+            <div className="field-grid">
+              <Field label="Provider">
+                {(control) => (
+                  <select {...control} name="llm-provider" value={provider} onChange={(e) => setProvider(e.target.value as ProviderKind)}>
+                    {cloud.map((p) => (
+                      <option key={p.kind} value={p.kind}>
+                        {p.name}
+                      </option>
+                    ))}
+                  </select>
+                )}
+              </Field>
+              <Field label={`${providerName} API key`} hint="Kept in your system keyring, never in a file.">
+                {(control) => (
+                  <input
+                    {...control}
+                    name="llm-api-key"
+                    type="password"
+                    value={apiKey}
+                    onChange={(e) => setApiKey(e.target.value)}
+                    autoComplete="off"
+                    spellCheck={false}
+                    placeholder="Paste your key"
+                    disabled={keyringProblem !== null}
+                  />
+                )}
+              </Field>
             </div>
           )}
           {!detecting && choice === "key" && keyringProblem && (
