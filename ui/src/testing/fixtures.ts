@@ -1,4 +1,6 @@
 // Typical command answers for tests, built from the generated binding types.
+import type { Manifest } from "../bindings/Manifest";
+import type { ProjectDetails } from "../bindings/ProjectDetails";
 import type { ProjectListItem } from "../bindings/ProjectListItem";
 import type { ProviderInfo } from "../bindings/ProviderInfo";
 import type { SettingsView } from "../bindings/SettingsView";
@@ -117,5 +119,35 @@ export function projectItem(slug: string, overrides: Partial<ProjectListItem> = 
     idea: `An app called ${slug}`,
     problem: null,
     ...overrides,
+  };
+}
+
+/** A project as `project_get` returns it, with a manifest. */
+export function projectDetails(slug: string, overrides: Partial<Manifest> = {}): ProjectDetails {
+  const files = [
+    { path: "backend/main.py", bytes: 1200 },
+    { path: "frontend/index.html", bytes: 300 },
+    { path: "frontend/src/App.jsx", bytes: 2048 },
+    { path: "README.md", bytes: 500 },
+  ];
+  return {
+    slug,
+    source: "manifest",
+    files: files.map((f) => ({ ...f, sha256: "ab".repeat(32), content_type: "text/plain" })),
+    manifest: {
+      schema_version: 1,
+      status: "complete",
+      name: "Todo List",
+      idea: "A to-do list with filters",
+      plan: { name: "Todo List", summary: "", stack: "fastapi-react", contract: "", files: [] },
+      provider: "OpenAI",
+      model: "gpt-4.1-mini",
+      files: files.map((f) => ({ ...f, sha256: "ab".repeat(32), content_type: "text/plain", attempts: 1 })),
+      usage: { prompt_tokens: 10_000, completion_tokens: 2_345, estimated: false, cost_usd: 0.0312 },
+      timings: { started_at: "2026-03-01T10:00:00Z", finished_at: "2026-03-01T10:01:05Z", elapsed_ms: 65_000 },
+      revision: 2,
+      error: null,
+      ...overrides,
+    },
   };
 }
