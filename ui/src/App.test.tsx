@@ -6,7 +6,7 @@ vi.mock("@tauri-apps/api/core", () => import("./testing/tauri"));
 
 import App from "./App";
 import type { GenerationEvent } from "./bindings/GenerationEvent";
-import { answerDefaults, emit } from "./testing/app";
+import { answerDefaults, emit, renderApp } from "./testing/app";
 import { settingsView } from "./testing/fixtures";
 import { callsOf, invoke } from "./testing/tauri";
 
@@ -48,7 +48,7 @@ describe("the app shell", () => {
 
   it("switches between the three screens from the sidebar", async () => {
     const user = userEvent.setup();
-    render(<App />);
+    await renderApp();
     expect(await screen.findByRole("heading", { level: 1 })).toHaveTextContent("Generate an app");
 
     await user.click(screen.getByRole("button", { name: "Projects" }));
@@ -65,7 +65,7 @@ describe("the app shell", () => {
 
   it("sends the empty Projects screen back to Generate", async () => {
     const user = userEvent.setup();
-    render(<App />);
+    await renderApp();
     await user.click(screen.getByRole("button", { name: "Projects" }));
     await user.click(await screen.findByRole("button", { name: "Go to Generate" }));
     expect(screen.getByRole("heading", { level: 1 })).toHaveTextContent("Generate an app");
@@ -95,7 +95,7 @@ describe("runs above the screens", () => {
 
   it("keeps a run going while the user visits other screens", async () => {
     const user = userEvent.setup();
-    render(<App />);
+    await renderApp();
     await startRun(user, "A tiny todo app");
     emit(0, { type: "planning" }, planned("tiny-todo"));
 
@@ -121,7 +121,7 @@ describe("runs above the screens", () => {
 
   it("runs two projects at once and cancels only the one asked", async () => {
     const user = userEvent.setup();
-    render(<App />);
+    await renderApp();
     await startRun(user, "First app");
     await startRun(user, "Second app");
     emit(0, planned("first-app"));
@@ -140,7 +140,7 @@ describe("runs above the screens", () => {
 
   it("resumes a cancelled run in the same place and follows the new run", async () => {
     const user = userEvent.setup();
-    render(<App />);
+    await renderApp();
     await startRun(user, "An app");
     emit(0, planned("an-app"), { type: "cancelled", slug: "an-app", landed: [] });
     await user.click(screen.getByRole("button", { name: "Resume" }));

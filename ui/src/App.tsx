@@ -47,6 +47,15 @@ function Shell() {
     [],
   );
 
+  // Until the settings answer, it isn't known whether the welcome or the screens come first.
+  if (!view && !loadError) {
+    return (
+      <main className="welcome" aria-busy="true">
+        <p className="hint loading-line">Starting BucketForge…</p>
+      </main>
+    );
+  }
+
   if (view?.first_run && !welcomeSkipped) {
     return (
       <Welcome

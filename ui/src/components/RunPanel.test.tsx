@@ -75,7 +75,8 @@ describe("the run panel", () => {
     expect(row("backend/requirements.txt")).toHaveAttribute("data-status", "queued");
     expect(row("backend/requirements.txt")).toHaveTextContent("Waiting for its turn");
     expect(row("frontend/src/App.jsx")).toHaveAttribute("data-status", "writing");
-    expect(row("frontend/src/App.jsx")).toHaveTextContent("Writing… 1.5 KB so far");
+    expect(row("frontend/src/App.jsx")).toHaveTextContent("Writing…");
+    expect(within(row("frontend/src/App.jsx")).getByTestId("file-bytes")).toHaveTextContent("1.5 KB");
     expect(row("backend/main.py")).toHaveAttribute("data-status", "repairing");
     expect(row("backend/main.py")).toHaveTextContent("Fixing (try 1): line 4: expected ':'");
     expect(row("frontend/index.html")).toHaveAttribute("data-status", "uploaded");

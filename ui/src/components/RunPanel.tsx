@@ -34,7 +34,7 @@ function fileDetail(file: FileProgress): string {
     case "queued":
       return "Waiting for its turn";
     case "writing":
-      return file.bytes > 0 ? `Writing… ${formatBytes(file.bytes)} so far` : "Writing…";
+      return "Writing…";
     case "repairing":
       return `Fixing (try ${Math.max(file.attempt, 1)}): ${file.note ?? "the file had a problem"}`;
     case "uploaded":
@@ -56,7 +56,8 @@ function StatusGlyph({ status }: { status: FileStatus }) {
 
 export function FileRow({ file }: { file: FileProgress }) {
   const detail = fileDetail(file);
-  const size = file.bytes > 0 ? formatBytes(file.bytes) : "";
+  // A stopped file's partial bytes were never saved, so they are not worth a number.
+  const size = file.bytes > 0 && file.status !== "stopped" ? formatBytes(file.bytes) : "";
   return (
     <li className={`file-row is-${file.status}`} data-testid="file-row" data-path={file.path} data-status={file.status}>
       <span className="file-glyph" aria-hidden="true">
@@ -204,14 +205,6 @@ export default function RunPanel({ run, inProject = false }: Props) {
       )}
       {state.summary && <p className="run-summary">{state.summary}</p>}
 
-      {state.files.length > 0 && (
-        <ul className="file-list" aria-label="Files">
-          {state.files.map((f) => (
-            <FileRow key={f.path} file={f} />
-          ))}
-        </ul>
-      )}
-
       {state.phase === "finished" && (
         <div className="run-outcome is-success" role="status">
           <p>
@@ -271,6 +264,14 @@ export default function RunPanel({ run, inProject = false }: Props) {
             )}
           </div>
         </div>
+      )}
+
+      {state.files.length > 0 && (
+        <ul className="file-list" aria-label="Files">
+          {state.files.map((f) => (
+            <FileRow key={f.path} file={f} />
+          ))}
+        </ul>
       )}
 
       {actionError && (

@@ -66,7 +66,6 @@ export default function SecretField({ label, name, saved, value, onChange, onRem
             <KeyIcon width={14} height={14} />
             Saved
           </span>
-          <span className="hint">in your system keyring</span>
           <button type="button" className="secondary small" onClick={() => onChange("")} aria-describedby={id} disabled={unavailable !== null}>
             Replace
           </button>

@@ -1,11 +1,10 @@
-import { render, screen, within } from "@testing-library/react";
+import { screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 
 vi.mock("@tauri-apps/api/core", () => import("../testing/tauri"));
 
-import App from "../App";
-import { answerDefaults, emit } from "../testing/app";
+import { answerDefaults, emit, renderApp } from "../testing/app";
 import { settingsView } from "../testing/fixtures";
 import { callsOf, invoke } from "../testing/tauri";
 import { EXAMPLE_IDEAS } from "./Generate";
@@ -22,7 +21,7 @@ describe("the Generate screen", () => {
 
   it("shows the project's short name live, as the engine will make it", async () => {
     const user = userEvent.setup();
-    render(<App />);
+    await renderApp();
     const slug = screen.getByTestId("slug-preview");
     expect(slug).toHaveTextContent("Leave it empty and the AI names the project.");
     await user.type(screen.getByRole("textbox", { name: /Project name/ }), "Café Crème!");
@@ -34,14 +33,14 @@ describe("the Generate screen", () => {
 
   it("fills the idea from an example", async () => {
     const user = userEvent.setup();
-    render(<App />);
+    await renderApp();
     await user.click(screen.getByRole("button", { name: EXAMPLE_IDEAS[1].title }));
     expect(idea()).toHaveValue(EXAMPLE_IDEAS[1].idea);
   });
 
   it("keeps Generate disabled until there is an idea, and says why", async () => {
     const user = userEvent.setup();
-    render(<App />);
+    await renderApp();
     await screen.findByText("Describe your app idea first.");
     expect(generateButton()).toBeDisabled();
     expect(generateButton()).toHaveAccessibleDescription("Describe your app idea first.");
@@ -52,7 +51,7 @@ describe("the Generate screen", () => {
   it("keeps Generate disabled when the settings can't generate, and leads to Settings", async () => {
     answerDefaults({ settings_get: settingsView({ secrets: { llm_api_keys: [] } }) });
     const user = userEvent.setup();
-    render(<App />);
+    await renderApp();
     await user.type(idea(), "A recipe box");
     expect(await screen.findByText("Save your OpenAI API key in Settings → AI provider.")).toBeVisible();
     expect(generateButton()).toBeDisabled();
@@ -62,7 +61,7 @@ describe("the Generate screen", () => {
 
   it("sends the idea, the name and the chosen stack, then clears the form for the next idea", async () => {
     const user = userEvent.setup();
-    render(<App />);
+    await renderApp();
     await user.type(idea(), "  A recipe box  ");
     await user.type(screen.getByRole("textbox", { name: /Project name/ }), "Recipes");
     await user.selectOptions(screen.getByRole("combobox", { name: "Kind of app" }), "react");
@@ -72,8 +71,8 @@ describe("the Generate screen", () => {
     expect(screen.getByTestId("run")).toHaveAttribute("data-phase", "planning");
   });
 
-  it("defaults to a website with its own server", () => {
-    render(<App />);
+  it("defaults to a website with its own server", async () => {
+    await renderApp();
     expect(screen.getByRole("combobox", { name: "Kind of app" })).toHaveValue("fastapi-react");
   });
 
@@ -84,7 +83,7 @@ describe("the Generate screen", () => {
       },
     });
     const user = userEvent.setup();
-    render(<App />);
+    await renderApp();
     await user.type(idea(), "A recipe box");
     await user.click(generateButton());
     expect(await screen.findByRole("alert")).toHaveTextContent("No API key is set for OpenAI. Add one in Settings or set OPENAI_API_KEY.");
@@ -99,7 +98,7 @@ describe("the Generate screen", () => {
       preview_url: "preview://localhost/alex/recipes/",
     });
     const user = userEvent.setup();
-    render(<App />);
+    await renderApp();
     await user.type(idea(), "A recipe box");
     await user.click(generateButton());
     emit(0, { type: "planned", slug: "recipes", name: "Recipes", summary: "", files: ["index.html"] });
@@ -113,7 +112,7 @@ describe("the Generate screen", () => {
     let release: (id: string) => void = () => {};
     answerDefaults({ generate: () => new Promise<string>((resolve) => (release = resolve)) });
     const user = userEvent.setup();
-    render(<App />);
+    await renderApp();
     await user.type(idea(), "A recipe box");
     await user.click(generateButton());
     await user.click(await screen.findByRole("button", { name: "Cancel" }));

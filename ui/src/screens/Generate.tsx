@@ -1,5 +1,5 @@
 // Where an idea becomes a project: the idea form, and every run of this session with its live progress.
-import { useState, type FormEvent } from "react";
+import { useRef, useState, type FormEvent } from "react";
 import { errorCode, errorMessage } from "../api";
 import type { RunInfo } from "../bindings/RunInfo";
 import type { Stack } from "../bindings/Stack";
@@ -43,6 +43,7 @@ export default function GenerateScreen() {
   const [name, setName] = useState("");
   const [stack, setStack] = useState<Stack>("fastapi-react");
   const [starting, setStarting] = useState(false);
+  const runsSection = useRef<HTMLElement>(null);
   const [startError, setStartError] = useState<{ message: string; code: string | null } | null>(null);
 
   const slug = name.trim() ? slugify(name) : null;
@@ -68,6 +69,8 @@ export default function GenerateScreen() {
       await start({ idea: idea.trim(), name: name.trim() || null, stack });
       setIdea("");
       setName("");
+      // The new run's panel is below the form: bring it into view so its progress is seen.
+      requestAnimationFrame(() => runsSection.current?.scrollIntoView?.({ behavior: "smooth", block: "start" }));
     } catch (err) {
       setStartError({ message: errorMessage(err), code: errorCode(err) });
     } finally {
@@ -184,7 +187,7 @@ export default function GenerateScreen() {
       )}
 
       {runs.length > 0 && (
-        <section className="runs" aria-label="Runs">
+        <section className="runs" aria-label="Runs" ref={runsSection}>
           {runs.map((run) => (
             <RunPanel key={run.key} run={run} />
           ))}

@@ -116,7 +116,11 @@ function SettingsForm({ view }: { view: SettingsView }) {
     try {
       await persist();
     } catch (e) {
-      setSaveOutcome({ error: `Your settings were not saved. ${errorMessage(e)}` });
+      // The error goes where the user is looking: beside the button they pressed.
+      const outcome = { error: `Your settings were not saved, so nothing was tested. ${errorMessage(e)}` };
+      if (what === "storage") setStorageOutcome(outcome);
+      else if (what === "llm") setLlmOutcome(outcome);
+      else setSaveOutcome({ error: `Your settings were not saved. ${errorMessage(e)}` });
       setSaving(null);
       return;
     }
@@ -528,7 +532,7 @@ function ModelPicker(props: {
       .then((models) => {
         if (!live) return;
         setListed(models);
-        setNote(models.length === 0 ? `${providerName} listed no models; type the name of one below.` : null);
+        setNote(models.length === 0 ? `${providerName} listed no models; choose a usual one or type a name.` : null);
       })
       .catch((e: unknown) => {
         if (!live) return;
@@ -541,8 +545,9 @@ function ModelPicker(props: {
   }, [provider, providerName, baseUrl, keyNeeded]);
 
   const models = useMemo(() => {
-    const ids = (checked ?? listed)?.map((m) => ({ id: m.id, label: m.display_name && m.display_name !== m.id ? `${m.display_name} (${m.id})` : m.id }));
-    return ids ?? knownModels.map((id) => ({ id, label: id }));
+    const answered = checked?.length ? checked : listed?.length ? listed : null;
+    if (!answered) return knownModels.map((id) => ({ id, label: id }));
+    return answered.map((m) => ({ id: m.id, label: m.display_name && m.display_name !== m.id ? `${m.display_name} (${m.id})` : m.id }));
   }, [checked, listed, knownModels]);
 
   const inList = value === "" ? knownModels.length > 0 : models.some((m) => m.id === value);

@@ -163,6 +163,11 @@ export default function Welcome({ onDone, onSkip }: Props) {
               )}
             </Field>
           )}
+          {!detecting && !ollama && (
+            <p className="hint">
+              No AI was found running on this computer, so BucketForge needs an API key from one online AI service.
+            </p>
+          )}
           {!detecting && choice === "key" && (
             <div className="field-grid">
               <Field label="Provider">

@@ -1,5 +1,7 @@
 // Default command answers for rendering the whole app in tests, and a way to play a run's events.
-import { act } from "@testing-library/react";
+import { act, render, screen } from "@testing-library/react";
+import { createElement } from "react";
+import App from "../App";
 import type { GenerationEvent } from "../bindings/GenerationEvent";
 import { PRESETS, PROVIDERS, settingsView } from "./fixtures";
 import { answer, type Channel } from "./tauri";
@@ -38,4 +40,10 @@ export function answerDefaults(overrides: Record<string, unknown> = {}): void {
     cancel: null,
     ...overrides,
   });
+}
+
+/** Renders the whole app and waits until its settings are loaded and the screens are up. */
+export async function renderApp(): Promise<void> {
+  render(createElement(App));
+  await screen.findByRole("navigation", { name: "Main" });
 }
