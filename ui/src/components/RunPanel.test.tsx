@@ -187,6 +187,11 @@ describe("the run panel", () => {
     expect(invoke).toHaveBeenCalledWith("generate", expect.objectContaining({ request: { idea: "A todo list", name: null, stack: "fastapi-react" } }));
   });
 
+  it("says when the provider asked to slow down, and to how many files at a time", () => {
+    render(wrap(<RunPanel run={runOf([planned, { type: "rate_limited", concurrency: 2 }])} />));
+    expect(screen.getByRole("status")).toHaveTextContent("The AI provider asked BucketForge to slow down, so it now writes 2 files at a time.");
+  });
+
   it("offers the finished project and its preview", async () => {
     const user = userEvent.setup();
     render(wrap(<RunPanel run={runOf([planned, { type: "finished", slug: "todo", files: 5, tokens: 10, cost_usd: null, elapsed_ms: 3000 }])} />));

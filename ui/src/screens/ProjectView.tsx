@@ -296,16 +296,13 @@ export default function ProjectView({ slug, tab }: Props) {
                     {openPath}
                     {file && file.path === openPath && <span className="hint num"> · {formatBytes(file.bytes)}</span>}
                   </span>
-                  <label className="inline-field">
-                    <span className="visually-hidden">Link works for</span>
-                    <select name="share-expiry" value={expiry} onChange={(e) => setExpiry(Number(e.target.value))} aria-label="Link works for">
-                      {SHARE_EXPIRIES.map((e) => (
-                        <option key={e.secs} value={e.secs}>
-                          Link works for {e.label}
-                        </option>
-                      ))}
-                    </select>
-                  </label>
+                  <select name="share-expiry" value={expiry} onChange={(e) => setExpiry(Number(e.target.value))} aria-label="Link works for">
+                    {SHARE_EXPIRIES.map((e) => (
+                      <option key={e.secs} value={e.secs}>
+                        Link works for {e.label}
+                      </option>
+                    ))}
+                  </select>
                   <button type="button" className="secondary with-icon" onClick={copyShareLink} disabled={!openPath || busy !== null}>
                     <LinkIcon width={16} height={16} />
                     Copy share link
