@@ -47,6 +47,12 @@ export default function ProjectView({ slug, tab }: Props) {
   const [confirmDelete, setConfirmDelete] = useState(false);
   const [busy, setBusy] = useState<null | "export" | "share" | "delete" | "resume">(null);
   const fileRequest = useRef(0);
+  const heading = useRef<HTMLHeadingElement>(null);
+
+  // The row that opened this page is gone: keyboard focus starts again at the project's name.
+  useEffect(() => {
+    heading.current?.focus();
+  }, []);
 
   const load = useCallback(async () => {
     setLoadError(null);
@@ -151,7 +157,9 @@ export default function ProjectView({ slug, tab }: Props) {
       </button>
       <header className="project-header">
         <div className="project-heading">
-          <h1 id="project-title">{name}</h1>
+          <h1 id="project-title" ref={heading} tabIndex={-1}>
+            {name}
+          </h1>
           <StatusBadge status={status} />
           <code className="slug-tag">{slug}</code>
         </div>
