@@ -1,12 +1,35 @@
-import { useEffect, useState } from "react";
+// The window: the first-run welcome, or the sidebar and the screen the user is on; runs live above both.
+import { useEffect, useMemo, useState } from "react";
 import { errorMessage, version } from "./api";
-import Sidebar, { type Screen } from "./components/Sidebar";
+import Sidebar from "./components/Sidebar";
+import { NavigationContext, type Navigation, type ProjectTab, type Screen } from "./navigation";
+import { RunsProvider, useRuns } from "./runs";
 import GenerateScreen from "./screens/Generate";
 import ProjectsScreen from "./screens/Projects";
 import SettingsScreen from "./screens/Settings";
+import Welcome from "./screens/Welcome";
+import { SetupProvider, useSetup } from "./setup";
 
 export default function App() {
-  const [screen, setScreen] = useState<Screen>("generate");
+  return (
+    <SetupProvider>
+      <RunsProvider>
+        <Shell />
+      </RunsProvider>
+    </SetupProvider>
+  );
+}
+
+interface Route {
+  screen: Screen;
+  project: { slug: string; tab: ProjectTab } | null;
+}
+
+function Shell() {
+  const { view, loadError, reload } = useSetup();
+  const { running } = useRuns();
+  const [route, setRoute] = useState<Route>({ screen: "generate", project: null });
+  const [welcomeSkipped, setWelcomeSkipped] = useState(false);
   const [appVersion, setAppVersion] = useState<string | null>(null);
   const [versionError, setVersionError] = useState<string | null>(null);
 
@@ -16,19 +39,53 @@ export default function App() {
       .catch((e: unknown) => setVersionError(errorMessage(e)));
   }, []);
 
-  return (
-    <div className="app">
-      <Sidebar
-        current={screen}
-        onSelect={setScreen}
-        version={appVersion}
-        versionError={versionError}
-      />
-      <main className="content" aria-live="polite">
-        {screen === "generate" && <GenerateScreen />}
-        {screen === "projects" && <ProjectsScreen onGenerate={() => setScreen("generate")} />}
-        {screen === "settings" && <SettingsScreen />}
+  const navigation = useMemo<Navigation>(
+    () => ({
+      go: (screen) => setRoute({ screen, project: null }),
+      openProject: (slug, tab = "files") => setRoute({ screen: "projects", project: { slug, tab } }),
+    }),
+    [],
+  );
+
+  // Until the settings answer, it isn't known whether the welcome or the screens come first.
+  if (!view && !loadError) {
+    return (
+      <main className="welcome" aria-busy="true">
+        <p className="hint loading-line">Starting BucketForge…</p>
       </main>
-    </div>
+    );
+  }
+
+  if (view?.first_run && !welcomeSkipped) {
+    return (
+      <Welcome
+        onDone={() => navigation.go("generate")}
+        onSkip={() => {
+          setWelcomeSkipped(true);
+          navigation.go("settings");
+        }}
+      />
+    );
+  }
+
+  return (
+    <NavigationContext.Provider value={navigation}>
+      <div className="app">
+        <Sidebar current={route.screen} onSelect={navigation.go} version={appVersion} versionError={versionError} running={running} />
+        <main className="content">
+          {loadError && (
+            <div className="banner is-error app-banner" role="alert">
+              <p>Your settings could not be loaded: {loadError}</p>
+              <button type="button" className="secondary" onClick={() => void reload()}>
+                Try again
+              </button>
+            </div>
+          )}
+          {route.screen === "generate" && <GenerateScreen />}
+          {route.screen === "projects" && <ProjectsScreen slug={route.project?.slug ?? null} tab={route.project?.tab ?? "files"} />}
+          {route.screen === "settings" && <SettingsScreen />}
+        </main>
+      </div>
+    </NavigationContext.Provider>
   );
 }

@@ -1,6 +1,17 @@
 import { describe, expect, it } from "vitest";
 import type { GenerationEvent } from "./bindings/GenerationEvent";
-import { applyEvent, formatBytes, formatCost, formatElapsed, initialRun, isRunning, progress } from "./generation";
+import {
+  applyEvent,
+  formatBytes,
+  formatCost,
+  formatElapsed,
+  formatTokens,
+  initialRun,
+  isRunning,
+  progress,
+  totalTokens,
+  totals,
+} from "./generation";
 
 function run(events: GenerationEvent[]) {
   return events.reduce(applyEvent, initialRun());
@@ -78,5 +89,54 @@ describe("formatting", () => {
     expect(formatCost(1.234, true)).toBe("about $1.23");
     expect(formatElapsed(59_000)).toBe("59s");
     expect(formatElapsed(125_000)).toBe("2m 05s");
+  });
+});
+
+describe("a run that ends early", () => {
+  it("marks files that were waiting or in flight as stopped, and keeps the uploaded ones", () => {
+    const s = run([
+      planned,
+      { type: "file_started", path: "backend/main.py" },
+      { type: "file_uploaded", path: "backend/main.py", key: "k", bytes: 10, ms: 5 },
+      { type: "file_started", path: "frontend/src/App.jsx" },
+      { type: "file_progress", path: "frontend/src/App.jsx", bytes: 300, tokens: 80 },
+      { type: "cancelled", slug: "todo", landed: ["backend/main.py"] },
+    ]);
+    expect(s.files.map((f) => [f.path, f.status])).toEqual([
+      ["backend/main.py", "uploaded"],
+      ["frontend/src/App.jsx", "stopped"],
+      ["README.md", "stopped"],
+    ]);
+  });
+
+  it("keeps a repairing file's reason while the fixed version streams in", () => {
+    const s = run([
+      planned,
+      { type: "file_started", path: "README.md" },
+      { type: "file_repairing", path: "README.md", reason: "unclosed code fence", attempt: 2 },
+      { type: "file_progress", path: "README.md", bytes: 40, tokens: 9 },
+    ]);
+    expect(s.files[2]).toMatchObject({ status: "repairing", note: "unclosed code fence", attempt: 2, bytes: 40 });
+  });
+});
+
+describe("totals", () => {
+  it("counts planned, uploaded and failed files and the bytes written so far", () => {
+    const s = run([
+      planned,
+      { type: "file_uploaded", path: "backend/main.py", key: "k", bytes: 1000, ms: 5 },
+      { type: "file_progress", path: "frontend/src/App.jsx", bytes: 250, tokens: 60 },
+      { type: "file_failed", path: "README.md", error: "too long" },
+      { type: "usage", prompt_tokens: 1200, completion_tokens: 300, cost_usd: 0.02, estimated: true },
+    ]);
+    expect(totals(s)).toEqual({ planned: 3, uploaded: 1, failed: 1, bytes: 1250 });
+    expect(totalTokens(s)).toBe(1500);
+    expect(formatTokens(totalTokens(s))).toBe("1,500");
+  });
+
+  it("counts a file kept from the last run as uploaded", () => {
+    const s = run([planned, { type: "file_kept", path: "README.md", bytes: 77 }]);
+    expect(s.files[2]).toMatchObject({ status: "uploaded", bytes: 77, note: "kept from the last run" });
+    expect(totals(s).uploaded).toBe(1);
   });
 });

@@ -2,7 +2,8 @@
 import type { ErrorReport } from "./bindings/ErrorReport";
 import type { GenerationEvent } from "./bindings/GenerationEvent";
 
-export type FileStatus = "queued" | "writing" | "repairing" | "uploaded" | "failed";
+/** `stopped`: the run ended (failed or cancelled) before this file was written. */
+export type FileStatus = "queued" | "writing" | "repairing" | "uploaded" | "failed" | "stopped";
 
 export interface FileProgress {
   path: string;
@@ -13,6 +14,8 @@ export interface FileProgress {
   note: string | null;
   /** Upload time, once uploaded. */
   ms: number | null;
+  /** Which repair try is under way (1, 2, …); 0 before any. */
+  attempt: number;
 }
 
 export type RunPhase = "planning" | "writing" | "finished" | "failed" | "cancelled";
@@ -52,12 +55,25 @@ export function initialRun(slug: string | null = null): RunState {
   };
 }
 
+function queuedFile(path: string): FileProgress {
+  return { path, status: "queued", bytes: 0, tokens: 0, note: null, ms: null, attempt: 0 };
+}
+
 function updateFile(state: RunState, path: string, change: Partial<FileProgress>): RunState {
   const known = state.files.some((f) => f.path === path);
   const files = known
     ? state.files.map((f) => (f.path === path ? { ...f, ...change } : f))
-    : [...state.files, { path, status: "queued" as FileStatus, bytes: 0, tokens: 0, note: null, ms: null, ...change }];
+    : [...state.files, { ...queuedFile(path), ...change }];
   return { ...state, files };
+}
+
+/** Files still waiting or in flight when a run ends were not written: say so, not "writing". */
+function stopUnfinished(files: FileProgress[]): FileProgress[] {
+  return files.map((f) =>
+    f.status === "queued" || f.status === "writing" || f.status === "repairing"
+      ? { ...f, status: "stopped", note: null }
+      : f,
+  );
 }
 
 export function applyEvent(state: RunState, event: GenerationEvent): RunState {
@@ -71,25 +87,22 @@ export function applyEvent(state: RunState, event: GenerationEvent): RunState {
         phase: "writing",
         name: event.name,
         summary: event.summary,
-        files: event.files.map((path) => state.files.find((f) => f.path === path) ?? {
-          path,
-          status: "queued",
-          bytes: 0,
-          tokens: 0,
-          note: null,
-          ms: null,
-        }),
+        files: event.files.map((path) => state.files.find((f) => f.path === path) ?? queuedFile(path)),
       };
     case "file_started":
-      return updateFile(state, event.path, { status: "writing", note: null });
-    case "file_progress":
-      return updateFile(state, event.path, { status: "writing", bytes: event.bytes, tokens: event.tokens });
+      return updateFile(state, event.path, { status: "writing", note: null, bytes: 0, tokens: 0 });
+    case "file_progress": {
+      // A repair streams too: it stays "repairing" so its reason stays on screen.
+      const current = state.files.find((f) => f.path === event.path);
+      const status = current?.status === "repairing" ? "repairing" : "writing";
+      return updateFile(state, event.path, { status, bytes: event.bytes, tokens: event.tokens });
+    }
     case "file_repairing":
-      return updateFile(state, event.path, { status: "repairing", note: event.reason });
+      return updateFile(state, event.path, { status: "repairing", note: event.reason, attempt: event.attempt });
     case "file_uploaded":
       return updateFile(state, event.path, { status: "uploaded", bytes: event.bytes, ms: event.ms, note: null });
     case "file_kept":
-      return updateFile(state, event.path, { status: "uploaded", bytes: event.bytes, note: "kept from the last run" });
+      return updateFile(state, event.path, { status: "uploaded", bytes: event.bytes, ms: null, note: "kept from the last run" });
     case "file_failed":
       return updateFile(state, event.path, { status: "failed", note: event.error });
     case "rate_limited":
@@ -105,9 +118,9 @@ export function applyEvent(state: RunState, event: GenerationEvent): RunState {
     case "finished":
       return { ...state, phase: "finished", elapsedMs: event.elapsed_ms, costUsd: event.cost_usd ?? state.costUsd };
     case "failed":
-      return { ...state, phase: "failed", error: event.error, landed: event.landed };
+      return { ...state, phase: "failed", error: event.error, landed: event.landed, files: stopUnfinished(state.files) };
     case "cancelled":
-      return { ...state, phase: "cancelled", landed: event.landed };
+      return { ...state, phase: "cancelled", landed: event.landed, files: stopUnfinished(state.files) };
   }
 }
 
@@ -116,6 +129,31 @@ export function progress(state: RunState): number {
   if (state.phase === "finished") return 1;
   if (state.files.length === 0) return 0;
   return state.files.filter((f) => f.status === "uploaded").length / state.files.length;
+}
+
+/** Counts for the run's summary line. */
+export interface RunTotals {
+  planned: number;
+  uploaded: number;
+  failed: number;
+  /** Bytes written so far, uploaded or still streaming. */
+  bytes: number;
+}
+
+export function totals(state: RunState): RunTotals {
+  let uploaded = 0;
+  let failed = 0;
+  let bytes = 0;
+  for (const f of state.files) {
+    if (f.status === "uploaded") uploaded += 1;
+    if (f.status === "failed") failed += 1;
+    bytes += f.bytes;
+  }
+  return { planned: state.files.length, uploaded, failed, bytes };
+}
+
+export function totalTokens(state: RunState): number {
+  return state.promptTokens + state.completionTokens;
 }
 
 export function isRunning(state: RunState): boolean {
@@ -132,6 +170,10 @@ export function formatCost(usd: number | null, estimated: boolean): string {
   if (usd === null) return "cost unknown for this model";
   const amount = usd < 0.01 ? "< $0.01" : `$${usd.toFixed(2)}`;
   return estimated ? `about ${amount}` : amount;
+}
+
+export function formatTokens(tokens: number): string {
+  return tokens.toLocaleString("en-US");
 }
 
 export function formatElapsed(ms: number): string {

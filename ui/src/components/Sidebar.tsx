@@ -1,7 +1,9 @@
+// The app's main navigation, with a live count of the runs in progress.
 import mark from "../assets/mark.svg";
+import type { Screen } from "../navigation";
 import { FolderIcon, GearIcon, SparkIcon } from "./Icons";
 
-export type Screen = "generate" | "projects" | "settings";
+export type { Screen };
 
 const ITEMS: { id: Screen; label: string; Icon: typeof SparkIcon }[] = [
   { id: "generate", label: "Generate", Icon: SparkIcon },
@@ -14,9 +16,11 @@ interface Props {
   onSelect: (screen: Screen) => void;
   version: string | null;
   versionError: string | null;
+  /** Runs in progress; shown next to Generate. */
+  running: number;
 }
 
-export default function Sidebar({ current, onSelect, version, versionError }: Props) {
+export default function Sidebar({ current, onSelect, version, versionError, running }: Props) {
   return (
     <nav className="sidebar" aria-label="Main">
       <div className="brand">
@@ -38,6 +42,14 @@ export default function Sidebar({ current, onSelect, version, versionError }: Pr
           </li>
         ))}
       </ul>
+      <div className="sidebar-running" aria-live="polite">
+        {running > 0 && (
+          <button type="button" className="running-indicator" data-testid="runs-indicator" onClick={() => onSelect("generate")}>
+            <span className="pulse" aria-hidden="true" />
+            {running === 1 ? "1 app generating" : `${running} apps generating`}
+          </button>
+        )}
+      </div>
       <footer className="sidebar-footer">
         {version && <span data-testid="app-version">Version {version}</span>}
         {versionError && (

@@ -1,0 +1,204 @@
+import { render, screen, within } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import type { ReactNode } from "react";
+import { beforeEach, describe, expect, it, vi } from "vitest";
+
+vi.mock("@tauri-apps/api/core", () => import("../testing/tauri"));
+
+import type { GenerationEvent } from "../bindings/GenerationEvent";
+import { applyEvent, initialRun } from "../generation";
+import { NavigationContext } from "../navigation";
+import { RunsProvider, type Run } from "../runs";
+import { answerDefaults } from "../testing/app";
+import { invoke } from "../testing/tauri";
+import RunPanel from "./RunPanel";
+
+const go = vi.fn();
+const openProject = vi.fn();
+
+function wrap(children: ReactNode) {
+  return (
+    <NavigationContext.Provider value={{ go, openProject }}>
+      <RunsProvider>{children}</RunsProvider>
+    </NavigationContext.Provider>
+  );
+}
+
+function runOf(events: GenerationEvent[], extra: Partial<Run> = {}): Run {
+  return {
+    key: "k1",
+    runId: "run-1",
+    idea: "A todo list",
+    request: { idea: "A todo list", name: null, stack: "fastapi-react" },
+    state: events.reduce(applyEvent, initialRun()),
+    startedAt: Date.now(),
+    endedAt: null,
+    cancelRequested: false,
+    ...extra,
+  };
+}
+
+const planned: GenerationEvent = {
+  type: "planned",
+  slug: "todo",
+  name: "Todo",
+  summary: "Add and tick off tasks.",
+  files: ["backend/main.py", "frontend/src/App.jsx", "frontend/index.html", "README.md", "backend/requirements.txt"],
+};
+
+const row = (path: string) => screen.getAllByTestId("file-row").find((r) => r.dataset.path === path)!;
+
+describe("the run panel", () => {
+  beforeEach(() => {
+    invoke.mockReset();
+    answerDefaults();
+    go.mockReset();
+    openProject.mockReset();
+  });
+
+  it("shows every file's state in words: waiting, writing, fixing with the reason, saved with size and time, failed", () => {
+    render(
+      wrap(
+        <RunPanel
+          run={runOf([
+            planned,
+            { type: "file_started", path: "frontend/src/App.jsx" },
+            { type: "file_progress", path: "frontend/src/App.jsx", bytes: 1536, tokens: 300 },
+            { type: "file_started", path: "backend/main.py" },
+            { type: "file_repairing", path: "backend/main.py", reason: "line 4: expected ':'", attempt: 1 },
+            { type: "file_uploaded", path: "frontend/index.html", key: "k", bytes: 2048, ms: 37 },
+            { type: "file_failed", path: "README.md", error: "The answer was cut off." },
+          ])}
+        />,
+      ),
+    );
+    expect(row("backend/requirements.txt")).toHaveAttribute("data-status", "queued");
+    expect(row("backend/requirements.txt")).toHaveTextContent("Waiting for its turn");
+    expect(row("frontend/src/App.jsx")).toHaveAttribute("data-status", "writing");
+    expect(row("frontend/src/App.jsx")).toHaveTextContent("Writing…");
+    expect(within(row("frontend/src/App.jsx")).getByTestId("file-bytes")).toHaveTextContent("1.5 KB");
+    expect(row("backend/main.py")).toHaveAttribute("data-status", "repairing");
+    expect(row("backend/main.py")).toHaveTextContent("Fixing (try 1): line 4: expected ':'");
+    expect(row("frontend/index.html")).toHaveAttribute("data-status", "uploaded");
+    expect(row("frontend/index.html")).toHaveTextContent("2.0 KB");
+    expect(row("frontend/index.html")).toHaveTextContent("37 ms");
+    expect(row("README.md")).toHaveAttribute("data-status", "failed");
+    expect(row("README.md")).toHaveTextContent("The answer was cut off.");
+  });
+
+  it("shows a file's byte count growing as it streams in", () => {
+    const start: GenerationEvent[] = [planned, { type: "file_started", path: "README.md" }];
+    const { rerender } = render(
+      wrap(<RunPanel run={runOf([...start, { type: "file_progress", path: "README.md", bytes: 300, tokens: 70 }])} />),
+    );
+    expect(within(row("README.md")).getByTestId("file-bytes")).toHaveTextContent("300 B");
+    rerender(wrap(<RunPanel run={runOf([...start, { type: "file_progress", path: "README.md", bytes: 5000, tokens: 900 }])} />));
+    expect(within(row("README.md")).getByTestId("file-bytes")).toHaveTextContent("4.9 KB");
+  });
+
+  it("gives every row the same cells whatever its state, so updates never shift the list", () => {
+    render(
+      wrap(
+        <RunPanel
+          run={runOf([
+            planned,
+            { type: "file_started", path: "README.md" },
+            { type: "file_repairing", path: "README.md", reason: "x".repeat(300), attempt: 2 },
+            { type: "file_uploaded", path: "backend/main.py", key: "k", bytes: 9, ms: 1 },
+          ])}
+        />,
+      ),
+    );
+    for (const r of screen.getAllByTestId("file-row")) {
+      expect(r.children).toHaveLength(4);
+      expect(r.querySelector(".file-main")!.children).toHaveLength(2);
+    }
+  });
+
+  it("totals the files saved, the tokens and the estimated cost, and shows the elapsed time", () => {
+    render(
+      wrap(
+        <RunPanel
+          run={runOf(
+            [
+              planned,
+              { type: "file_uploaded", path: "README.md", key: "k", bytes: 10, ms: 1 },
+              { type: "usage", prompt_tokens: 12_000, completion_tokens: 3_456, cost_usd: 0.042, estimated: true },
+            ],
+            { startedAt: Date.now() - 65_000 },
+          )}
+        />,
+      ),
+    );
+    expect(screen.getByTestId("run-files")).toHaveTextContent("1 / 5");
+    expect(screen.getByTestId("run-tokens")).toHaveTextContent("15,456");
+    expect(screen.getByTestId("run-cost")).toHaveTextContent("about $0.04");
+    expect(screen.getByTestId("run-elapsed")).toHaveTextContent("1m 05s");
+    const bar = screen.getByRole("progressbar");
+    expect(bar).toHaveAttribute("aria-valuenow", "20");
+    expect(bar).toHaveAttribute("aria-valuetext", "1 of 5 files saved");
+  });
+
+  it("shows a failure's message as written, what landed, and Resume", async () => {
+    const user = userEvent.setup();
+    render(
+      wrap(
+        <RunPanel
+          run={runOf([
+            planned,
+            { type: "file_uploaded", path: "README.md", key: "k", bytes: 10, ms: 1 },
+            {
+              type: "failed",
+              slug: "todo",
+              error: { code: "llm_key_rejected", message: "The API key for OpenAI was rejected (HTTP 401)." },
+              landed: ["README.md"],
+            },
+          ])}
+        />,
+      ),
+    );
+    expect(screen.getByRole("alert")).toHaveTextContent("The API key for OpenAI was rejected (HTTP 401).");
+    expect(screen.getByTestId("run-landed")).toHaveTextContent("1 of 5 files are saved in your bucket; Resume writes the rest.");
+    expect(row("backend/main.py")).toHaveAttribute("data-status", "stopped");
+    // A rejected key is fixed in Settings.
+    await user.click(screen.getByRole("button", { name: "Open Settings" }));
+    expect(go).toHaveBeenCalledWith("settings");
+    await user.click(screen.getByRole("button", { name: "Resume" }));
+    expect(invoke).toHaveBeenCalledWith("resume", expect.objectContaining({ slug: "todo" }));
+  });
+
+  it("offers Try again, not Resume, when a run failed before its project was named", async () => {
+    const user = userEvent.setup();
+    render(
+      wrap(
+        <RunPanel
+          run={runOf([
+            { type: "planning" },
+            { type: "failed", slug: "", error: { code: "plan_invalid", message: "The AI's plan could not be used." }, landed: [] },
+          ])}
+        />,
+      ),
+    );
+    expect(screen.getByRole("alert")).toHaveTextContent("The AI's plan could not be used.");
+    expect(screen.getByTestId("run-landed")).toHaveTextContent("No files were saved to your bucket.");
+    expect(screen.queryByRole("button", { name: "Resume" })).toBeNull();
+    expect(screen.queryByRole("button", { name: "Open Settings" })).toBeNull();
+    await user.click(screen.getByRole("button", { name: "Try again" }));
+    expect(invoke).toHaveBeenCalledWith("generate", expect.objectContaining({ request: { idea: "A todo list", name: null, stack: "fastapi-react" } }));
+  });
+
+  it("says when the provider asked to slow down, and to how many files at a time", () => {
+    render(wrap(<RunPanel run={runOf([planned, { type: "rate_limited", concurrency: 2 }])} />));
+    expect(screen.getByRole("status")).toHaveTextContent("The AI provider asked BucketForge to slow down, so it now writes 2 files at a time.");
+  });
+
+  it("offers the finished project and its preview", async () => {
+    const user = userEvent.setup();
+    render(wrap(<RunPanel run={runOf([planned, { type: "finished", slug: "todo", files: 5, tokens: 10, cost_usd: null, elapsed_ms: 3000 }])} />));
+    expect(screen.getByRole("status")).toHaveTextContent("All 5 files are saved in your bucket.");
+    await user.click(screen.getByRole("button", { name: "Preview" }));
+    expect(openProject).toHaveBeenCalledWith("todo", "preview");
+    await user.click(screen.getByRole("button", { name: "Open project" }));
+    expect(openProject).toHaveBeenCalledWith("todo", "files");
+  });
+});

@@ -1,0 +1,356 @@
+// One project: its details from the manifest, file tree and code, preview, and what can be done with it.
+import { save } from "@tauri-apps/plugin-dialog";
+import { writeText } from "@tauri-apps/plugin-clipboard-manager";
+import { useCallback, useEffect, useRef, useState } from "react";
+import { errorCode, errorMessage, projectDelete, projectExport, projectFile, projectGet, projectShareLink } from "../api";
+import type { FileContent } from "../bindings/FileContent";
+import type { ProjectDetails } from "../bindings/ProjectDetails";
+import CodeViewer from "../components/CodeViewer";
+import ConfirmDialog from "../components/ConfirmDialog";
+import FileTree from "../components/FileTree";
+import { BackIcon, DownloadIcon, LinkIcon, PlayIcon, RefreshIcon, TrashIcon } from "../components/Icons";
+import PreviewPane from "../components/PreviewPane";
+import RunPanel from "../components/RunPanel";
+import StatusBadge from "../components/StatusBadge";
+import { formatDate } from "../dates";
+import { preferredFile } from "../file-tree";
+import { formatBytes, formatCost, formatElapsed, formatTokens, isRunning } from "../generation";
+import { useNavigation, type ProjectTab } from "../navigation";
+import { fixedInSettings } from "../readiness";
+import { useRuns } from "../runs";
+
+export const SHARE_EXPIRIES: { secs: number; label: string }[] = [
+  { secs: 3600, label: "1 hour" },
+  { secs: 86_400, label: "1 day" },
+  { secs: 604_800, label: "7 days" },
+];
+
+type Notice = { kind: "success" | "error"; text: string; code?: string | null };
+
+interface Props {
+  slug: string;
+  tab: ProjectTab;
+}
+
+export default function ProjectView({ slug, tab }: Props) {
+  const { go, openProject } = useNavigation();
+  const runs = useRuns();
+  const run = runs.forSlug(slug);
+  const running = run ? isRunning(run.state) : false;
+  const [details, setDetails] = useState<ProjectDetails | null>(null);
+  const [loadError, setLoadError] = useState<{ message: string; code: string | null } | null>(null);
+  const [openPath, setOpenPath] = useState<string | null>(null);
+  const [file, setFile] = useState<FileContent | null>(null);
+  const [fileError, setFileError] = useState<string | null>(null);
+  const [expiry, setExpiry] = useState(86_400);
+  const [notice, setNotice] = useState<Notice | null>(null);
+  const [confirmDelete, setConfirmDelete] = useState(false);
+  const [busy, setBusy] = useState<null | "export" | "share" | "delete" | "resume">(null);
+  const fileRequest = useRef(0);
+  const heading = useRef<HTMLHeadingElement>(null);
+
+  // The row that opened this page is gone: keyboard focus starts again at the project's name.
+  useEffect(() => {
+    heading.current?.focus();
+  }, []);
+
+  const load = useCallback(async () => {
+    setLoadError(null);
+    try {
+      const d = await projectGet(slug);
+      setDetails(d);
+      setOpenPath((was) => (was && d.files.some((f) => f.path === was) ? was : preferredFile(d.files.map((f) => f.path))));
+    } catch (e) {
+      setLoadError({ message: errorMessage(e), code: errorCode(e) });
+    }
+  }, [slug]);
+
+  // Reload when a run of this project ends, so the tree and the details show what it wrote.
+  const runEnded = run?.endedAt ?? null;
+  useEffect(() => {
+    void load();
+  }, [load, runEnded]);
+
+  useEffect(() => {
+    if (!openPath) {
+      setFile(null);
+      return;
+    }
+    const mine = ++fileRequest.current;
+    setFileError(null);
+    projectFile(slug, openPath)
+      .then((f) => mine === fileRequest.current && setFile(f))
+      .catch((e: unknown) => {
+        if (mine !== fileRequest.current) return;
+        setFile(null);
+        setFileError(errorMessage(e));
+      });
+  }, [slug, openPath, details]);
+
+  const manifest = details?.manifest ?? null;
+  const name = manifest?.name ?? slug;
+  const status = running ? "generating" : (manifest?.status ?? null);
+  const canResume = !running && (status === "failed" || status === "cancelled");
+
+  const act = async (what: NonNullable<typeof busy>, action: () => Promise<string | null>) => {
+    setBusy(what);
+    setNotice(null);
+    try {
+      const text = await action();
+      if (text) setNotice({ kind: "success", text });
+    } catch (e) {
+      setNotice({ kind: "error", text: errorMessage(e), code: errorCode(e) });
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  const exportZip = () =>
+    act("export", async () => {
+      const out = await save({
+        title: `Export ${name}`,
+        defaultPath: `${slug}.zip`,
+        filters: [{ name: "Zip archive", extensions: ["zip"] }],
+      });
+      if (!out) return null;
+      const summary = await projectExport(slug, out);
+      return `Exported ${summary.files} files (${formatBytes(summary.bytes)}) to ${summary.path}.`;
+    });
+
+  const copyShareLink = () =>
+    act("share", async () => {
+      if (!openPath) return null;
+      const link = await projectShareLink(slug, openPath, expiry);
+      await writeText(link.url);
+      const label = SHARE_EXPIRIES.find((e) => e.secs === link.expires_in_secs)?.label ?? `${Math.round(link.expires_in_secs / 60)} minutes`;
+      return `Link copied. Anyone with it can download ${openPath} for ${label}.`;
+    });
+
+  const resumeRun = () =>
+    act("resume", async () => {
+      await runs.resume(slug, manifest?.idea);
+      return null;
+    });
+
+  const deleteProject = async () => {
+    setBusy("delete");
+    try {
+      await projectDelete(slug);
+      setConfirmDelete(false);
+      go("projects");
+    } catch (e) {
+      setConfirmDelete(false);
+      setNotice({ kind: "error", text: errorMessage(e), code: errorCode(e) });
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  const paths = details?.files.map((f) => f.path) ?? [];
+  const tokens = manifest ? manifest.usage.prompt_tokens + manifest.usage.completion_tokens : 0;
+
+  return (
+    <section className="screen wide project-view" aria-labelledby="project-title">
+      <button type="button" className="link back" onClick={() => go("projects")}>
+        <BackIcon width={16} height={16} />
+        All projects
+      </button>
+      <header className="project-header">
+        <div className="project-heading">
+          <h1 id="project-title" ref={heading} tabIndex={-1}>
+            {name}
+          </h1>
+          <StatusBadge status={status} />
+          <code className="slug-tag">{slug}</code>
+        </div>
+        <div className="project-actions">
+          <div className="segmented" role="group" aria-label="Show">
+            <button type="button" aria-pressed={tab === "files"} onClick={() => openProject(slug, "files")}>
+              Files
+            </button>
+            <button type="button" aria-pressed={tab === "preview"} onClick={() => openProject(slug, "preview")}>
+              <PlayIcon width={16} height={16} />
+              Preview
+            </button>
+          </div>
+          {canResume && (
+            <button type="button" className="primary" onClick={resumeRun} disabled={busy !== null}>
+              Resume
+            </button>
+          )}
+          <button type="button" className="secondary with-icon" onClick={exportZip} disabled={busy !== null || !details || paths.length === 0}>
+            <DownloadIcon width={16} height={16} />
+            {busy === "export" ? "Exporting…" : "Export .zip"}
+          </button>
+          <span className="tooltip-anchor" title={running ? "Cancel or wait for the run before deleting the project." : undefined}>
+            <button type="button" className="danger-outline with-icon" onClick={() => setConfirmDelete(true)} disabled={busy !== null || running || !details}>
+              <TrashIcon width={16} height={16} />
+              Delete
+            </button>
+          </span>
+        </div>
+      </header>
+
+      {notice && (
+        <div className={`banner ${notice.kind === "error" ? "is-error" : "is-success"}`} role={notice.kind === "error" ? "alert" : "status"}>
+          <p>{notice.text}</p>
+          {notice.kind === "error" && fixedInSettings(notice.code ?? null) && (
+            <button type="button" className="secondary" onClick={() => go("settings")}>
+              Open Settings
+            </button>
+          )}
+        </div>
+      )}
+
+      {run && running && <RunPanel run={run} inProject />}
+
+      {loadError && (
+        <div className="banner is-error" role="alert">
+          <p>This project could not be opened. {loadError.message}</p>
+          <div className="actions">
+            <button type="button" className="secondary" onClick={() => void load()}>
+              Try again
+            </button>
+            {fixedInSettings(loadError.code) && (
+              <button type="button" className="secondary" onClick={() => go("settings")}>
+                Open Settings
+              </button>
+            )}
+          </div>
+        </div>
+      )}
+
+      {!details && !loadError && (
+        <p className="hint loading-line" role="status">
+          Opening the project…
+        </p>
+      )}
+
+      {details && (
+        <>
+          <dl className="card project-details" data-testid="project-details">
+            {manifest ? (
+              <>
+                <div className="wide-detail">
+                  <dt>Idea</dt>
+                  <dd>{manifest.idea}</dd>
+                </div>
+                <div>
+                  <dt>AI</dt>
+                  <dd>
+                    {manifest.provider} · {manifest.model}
+                  </dd>
+                </div>
+                <div>
+                  <dt>Tokens</dt>
+                  <dd className="num">
+                    {formatTokens(tokens)}
+                    {manifest.usage.estimated ? " (estimated)" : ""}
+                  </dd>
+                </div>
+                <div>
+                  <dt>Cost</dt>
+                  <dd className="num">{formatCost(manifest.usage.cost_usd, manifest.usage.estimated)}</dd>
+                </div>
+                <div>
+                  <dt>Started</dt>
+                  <dd>{formatDate(manifest.timings.started_at)}</dd>
+                </div>
+                <div>
+                  <dt>Took</dt>
+                  <dd className="num">{manifest.timings.finished_at ? formatElapsed(manifest.timings.elapsed_ms) : "—"}</dd>
+                </div>
+                <div>
+                  <dt>Files</dt>
+                  <dd className="num">
+                    {details.files.length} · {formatBytes(details.files.reduce((s, f) => s + f.bytes, 0))}
+                  </dd>
+                </div>
+                {manifest.error && (
+                  <div className="wide-detail">
+                    <dt>What went wrong</dt>
+                    <dd className="error-text" data-testid="project-error">
+                      {manifest.error}
+                    </dd>
+                  </div>
+                )}
+              </>
+            ) : (
+              <div className="wide-detail">
+                <dt>No record</dt>
+                <dd>
+                  This project has no readable record (manifest), so its idea and status are unknown. The files below were
+                  found by listing the bucket.
+                </dd>
+              </div>
+            )}
+          </dl>
+
+          {tab === "preview" ? (
+            <PreviewPane slug={slug} name={name} />
+          ) : paths.length === 0 ? (
+            <div className="empty-state card">
+              <h2>No files yet</h2>
+              <p>{running ? "Files appear here as they are saved." : "Resume the project to write its files."}</p>
+            </div>
+          ) : (
+            <div className="card project-files">
+              <div className="project-tree">
+                <FileTree paths={paths} selected={openPath} onOpen={setOpenPath} />
+              </div>
+              <div className="project-code">
+                <div className="code-bar">
+                  <span className="code-path" title={openPath ?? ""}>
+                    {openPath}
+                    {file && file.path === openPath && <span className="hint num"> · {formatBytes(file.bytes)}</span>}
+                  </span>
+                  <select name="share-expiry" value={expiry} onChange={(e) => setExpiry(Number(e.target.value))} aria-label="Link works for">
+                    {SHARE_EXPIRIES.map((e) => (
+                      <option key={e.secs} value={e.secs}>
+                        Link works for {e.label}
+                      </option>
+                    ))}
+                  </select>
+                  <button type="button" className="secondary with-icon" onClick={copyShareLink} disabled={!openPath || busy !== null}>
+                    <LinkIcon width={16} height={16} />
+                    Copy share link
+                  </button>
+                </div>
+                {fileError && (
+                  <div className="banner is-error" role="alert">
+                    <p>{openPath} could not be read. {fileError}</p>
+                    <button type="button" className="secondary with-icon" onClick={() => void load()}>
+                      <RefreshIcon width={16} height={16} />
+                      Try again
+                    </button>
+                  </div>
+                )}
+                {file && file.path === openPath ? (
+                  <CodeViewer path={file.path} text={file.text} />
+                ) : (
+                  !fileError && <p className="hint loading-line">Loading {openPath}…</p>
+                )}
+              </div>
+            </div>
+          )}
+        </>
+      )}
+
+      {confirmDelete && (
+        <ConfirmDialog
+          title={`Delete “${name}”?`}
+          confirmLabel={busy === "delete" ? "Deleting…" : "Delete project"}
+          declineLabel="Keep project"
+          danger
+          busy={busy === "delete"}
+          onConfirm={deleteProject}
+          onDecline={() => setConfirmDelete(false)}
+        >
+          <p>
+            This removes its {paths.length} files from your bucket for good. Export it as a .zip first if you want a copy.
+          </p>
+        </ConfirmDialog>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,241 @@
+import { render, screen, waitFor, within } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { beforeEach, describe, expect, it, vi } from "vitest";
+
+const plugins = vi.hoisted(() => ({ save: vi.fn(), writeText: vi.fn() }));
+vi.mock("@tauri-apps/api/core", () => import("../testing/tauri"));
+vi.mock("@tauri-apps/plugin-dialog", () => ({ save: plugins.save }));
+vi.mock("@tauri-apps/plugin-clipboard-manager", () => ({ writeText: plugins.writeText }));
+
+import App from "../App";
+import { answerDefaults } from "../testing/app";
+import { projectDetails, projectItem } from "../testing/fixtures";
+import { callsOf, invoke } from "../testing/tauri";
+
+const rows = () => screen.getAllByTestId("project-row");
+const slugs = () => rows().map((r) => r.dataset.slug);
+
+async function openProjects(user: ReturnType<typeof userEvent.setup>) {
+  render(<App />);
+  await user.click(await screen.findByRole("button", { name: "Projects" }));
+}
+
+async function openTodo(user: ReturnType<typeof userEvent.setup>, overrides: Record<string, unknown> = {}) {
+  answerDefaults({
+    projects_list: { projects: [projectItem("todo")], next_page: null },
+    project_get: projectDetails("todo"),
+    project_file: ({ path }: { path: string }) => ({ path, text: `// ${path}\nexport default 1;\n`, content_type: "text/javascript", bytes: 30 }),
+    ...overrides,
+  });
+  await openProjects(user);
+  await user.click(await screen.findByTestId("project-row"));
+  await screen.findByRole("heading", { level: 1, name: "Todo List" });
+}
+
+describe("the project list", () => {
+  beforeEach(() => {
+    invoke.mockReset();
+  });
+
+  it("lists each project's name, status, file count, size and update time", async () => {
+    answerDefaults({
+      projects_list: {
+        projects: [projectItem("todo", { name: "Todo List", files: 7, bytes: 20_480 }), projectItem("broken", { status: "failed" })],
+        next_page: null,
+      },
+    });
+    const user = userEvent.setup();
+    await openProjects(user);
+    await screen.findAllByTestId("project-row");
+    const [todo, broken] = rows();
+    expect(todo).toHaveAttribute("data-status", "complete");
+    expect(todo).toHaveTextContent("Todo List");
+    expect(todo).toHaveTextContent("Complete");
+    expect(todo).toHaveTextContent("7");
+    expect(todo).toHaveTextContent("20.0 KB");
+    expect(todo).toHaveTextContent("2026");
+    expect(broken).toHaveAttribute("data-status", "failed");
+    expect(callsOf("projects_list")[0]).toEqual({ page: null, search: null });
+  });
+
+  it("loads the next page only when asked, with the token the last page gave", async () => {
+    answerDefaults({
+      projects_list: ({ page }: { page: string | null }) =>
+        page === null
+          ? { projects: [projectItem("alpha"), projectItem("beta")], next_page: "token-2" }
+          : { projects: [projectItem("gamma")], next_page: null },
+    });
+    const user = userEvent.setup();
+    await openProjects(user);
+    await screen.findAllByTestId("project-row");
+    expect(slugs()).toEqual(["alpha", "beta"]);
+    expect(callsOf("projects_list")).toHaveLength(1);
+
+    await user.click(screen.getByRole("button", { name: "Load more" }));
+    await waitFor(() => expect(slugs()).toEqual(["alpha", "beta", "gamma"]));
+    expect(callsOf("projects_list")[1]).toEqual({ page: "token-2", search: null });
+    expect(screen.queryByRole("button", { name: "Load more" })).toBeNull();
+  });
+
+  it("searches by name on the server and starts again from the first page", async () => {
+    answerDefaults({
+      projects_list: ({ search }: { search: string | null }) =>
+        search === null
+          ? { projects: [projectItem("alpha"), projectItem("beta")], next_page: "t" }
+          : search === "be"
+            ? { projects: [projectItem("beta")], next_page: null }
+            : { projects: [], next_page: null },
+    });
+    const user = userEvent.setup();
+    await openProjects(user);
+    await screen.findAllByTestId("project-row");
+    await user.type(screen.getByRole("searchbox", { name: "Search projects by name" }), "be");
+    await waitFor(() => expect(slugs()).toEqual(["beta"]));
+    expect(callsOf("projects_list").at(-1)).toEqual({ page: null, search: "be" });
+
+    await user.type(screen.getByRole("searchbox"), "x");
+    expect(await screen.findByText("No project names start with “bex”")).toBeVisible();
+    await user.click(screen.getByRole("button", { name: "Clear search" }));
+    await waitFor(() => expect(slugs()).toEqual(["alpha", "beta"]));
+  });
+
+  it("refreshes the list from the bucket", async () => {
+    let listed = [projectItem("alpha")];
+    answerDefaults({ projects_list: () => ({ projects: listed, next_page: null }) });
+    const user = userEvent.setup();
+    await openProjects(user);
+    await screen.findAllByTestId("project-row");
+    listed = [projectItem("alpha"), projectItem("beta")];
+    await user.click(screen.getByRole("button", { name: "Refresh" }));
+    await waitFor(() => expect(slugs()).toEqual(["alpha", "beta"]));
+  });
+
+  it("says plainly when the bucket can't be read, and where to fix it", async () => {
+    answerDefaults({
+      projects_list: () => {
+        throw { code: "bucket_not_found", message: "The bucket “apps” does not exist. Create it with your storage provider, or fix the bucket name in Settings." };
+      },
+    });
+    const user = userEvent.setup();
+    await openProjects(user);
+    const alert = await screen.findByRole("alert");
+    expect(alert).toHaveTextContent("The bucket “apps” does not exist.");
+    await user.click(within(alert).getByRole("button", { name: "Open Settings" }));
+    expect(screen.getByRole("heading", { level: 1 })).toHaveTextContent("Settings");
+  });
+});
+
+describe("an open project", () => {
+  beforeEach(() => {
+    invoke.mockReset();
+    plugins.save.mockReset();
+    plugins.writeText.mockReset();
+  });
+
+  it("shows the manifest's details, the file tree and the main component's code", async () => {
+    const user = userEvent.setup();
+    await openTodo(user);
+    const details = screen.getByTestId("project-details");
+    expect(details).toHaveTextContent("A to-do list with filters");
+    expect(details).toHaveTextContent("OpenAI · gpt-4.1-mini");
+    expect(details).toHaveTextContent("12,345");
+    expect(details).toHaveTextContent("$0.03");
+    const items = screen.getAllByTestId("file-item").map((i) => i.dataset.path);
+    expect(items).toEqual(["backend/main.py", "frontend/src/App.jsx", "frontend/index.html", "README.md"]);
+    const viewer = await screen.findByTestId("code-viewer");
+    expect(viewer).toHaveAttribute("data-path", "frontend/src/App.jsx");
+    expect(callsOf("project_file")[0]).toEqual({ slug: "todo", path: "frontend/src/App.jsx" });
+  });
+
+  it("opens another file from the tree, by mouse or keyboard", async () => {
+    const user = userEvent.setup();
+    await openTodo(user);
+    await screen.findByTestId("code-viewer");
+    await user.click(screen.getAllByTestId("file-item").find((i) => i.dataset.path === "backend/main.py")!);
+    await waitFor(() => expect(screen.getByTestId("code-viewer")).toHaveAttribute("data-path", "backend/main.py"));
+
+    const current = screen.getAllByTestId("file-item").find((i) => i.dataset.path === "backend/main.py")!;
+    current.focus();
+    // Down from main.py reaches the "frontend" folder, then its "src" folder, then App.jsx.
+    await user.keyboard("{ArrowDown}{ArrowDown}{ArrowDown}{Enter}");
+    await waitFor(() => expect(screen.getByTestId("code-viewer")).toHaveAttribute("data-path", "frontend/src/App.jsx"));
+  });
+
+  it("shows the error a failed project ended with, and resumes it", async () => {
+    const user = userEvent.setup();
+    await openTodo(user, {
+      project_get: projectDetails("todo", { status: "failed", error: "“backend/main.py” still had an error after the AI tried to fix it twice." }),
+    });
+    expect(screen.getByTestId("project-error")).toHaveTextContent("still had an error after the AI tried to fix it twice");
+    await user.click(screen.getByRole("button", { name: "Resume" }));
+    expect(callsOf("resume")[0]).toMatchObject({ slug: "todo" });
+    // The running project can't be deleted under the run's feet.
+    expect(await screen.findByRole("button", { name: "Delete" })).toBeDisabled();
+    expect(screen.getByTestId("run")).toHaveAttribute("data-slug", "todo");
+  });
+
+  it("exports a zip where the user chose in the save dialog", async () => {
+    plugins.save.mockResolvedValue("/home/alex/todo.zip");
+    const user = userEvent.setup();
+    await openTodo(user, { project_export: { path: "/home/alex/todo.zip", files: 4, bytes: 4048, source: "manifest" } });
+    await user.click(screen.getByRole("button", { name: "Export .zip" }));
+    expect(plugins.save).toHaveBeenCalledWith(expect.objectContaining({ defaultPath: "todo.zip" }));
+    expect(callsOf("project_export")).toEqual([{ slug: "todo", out: "/home/alex/todo.zip" }]);
+    expect(await screen.findByRole("status")).toHaveTextContent("Exported 4 files (4.0 KB) to /home/alex/todo.zip.");
+  });
+
+  it("exports nothing when the save dialog is closed", async () => {
+    plugins.save.mockResolvedValue(null);
+    const user = userEvent.setup();
+    await openTodo(user, { project_export: { path: "x", files: 0, bytes: 0, source: "manifest" } });
+    await user.click(screen.getByRole("button", { name: "Export .zip" }));
+    await waitFor(() => expect(screen.getByRole("button", { name: "Export .zip" })).toBeEnabled());
+    expect(callsOf("project_export")).toEqual([]);
+  });
+
+  it("copies a share link for the open file with the chosen expiry", async () => {
+    plugins.writeText.mockResolvedValue(undefined);
+    const user = userEvent.setup();
+    await openTodo(user, {
+      project_share_link: ({ expiresInSecs }: { expiresInSecs: number }) => ({ url: "https://bucket/signed?x=1", expires_in_secs: expiresInSecs }),
+    });
+    await screen.findByTestId("code-viewer");
+    await user.selectOptions(screen.getByRole("combobox", { name: "Link works for" }), "604800");
+    await user.click(screen.getByRole("button", { name: "Copy share link" }));
+    expect(callsOf("project_share_link")).toEqual([{ slug: "todo", path: "frontend/src/App.jsx", expiresInSecs: 604_800 }]);
+    expect(plugins.writeText).toHaveBeenCalledWith("https://bucket/signed?x=1");
+    expect(await screen.findByRole("status")).toHaveTextContent("Link copied. Anyone with it can download frontend/src/App.jsx for 7 days.");
+  });
+
+  it("deletes only after the in-app confirmation, and goes back to the list", async () => {
+    const user = userEvent.setup();
+    await openTodo(user, { project_delete: 5 });
+    await user.click(screen.getByRole("button", { name: "Delete" }));
+    const dialog = screen.getByRole("alertdialog", { name: "Delete “Todo List”?" });
+    expect(within(dialog).getByRole("button", { name: "Keep project" })).toHaveFocus();
+    await user.click(within(dialog).getByRole("button", { name: "Keep project" }));
+    expect(callsOf("project_delete")).toEqual([]);
+
+    await user.click(screen.getByRole("button", { name: "Delete" }));
+    await user.click(within(screen.getByRole("alertdialog")).getByRole("button", { name: "Delete project" }));
+    expect(callsOf("project_delete")).toEqual([{ slug: "todo" }]);
+    expect(await screen.findByRole("heading", { level: 1, name: "Projects" })).toBeVisible();
+  });
+
+  it("closes the delete confirmation with Escape", async () => {
+    const user = userEvent.setup();
+    await openTodo(user, { project_delete: 5 });
+    await user.click(screen.getByRole("button", { name: "Delete" }));
+    await user.keyboard("{Escape}");
+    expect(screen.queryByRole("alertdialog")).toBeNull();
+    expect(callsOf("project_delete")).toEqual([]);
+  });
+
+  it("switches to the sandboxed preview", async () => {
+    const user = userEvent.setup();
+    await openTodo(user, { preview_url: "preview://localhost/alex/todo/" });
+    await user.click(screen.getByRole("button", { name: "Preview" }));
+    const frame = await screen.findByTestId("preview-frame");
+    expect(frame.getAttribute("sandbox")).toBe("allow-scripts");
+  });
+});

@@ -1,0 +1,263 @@
+import { render, screen, within } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { beforeEach, describe, expect, it, vi } from "vitest";
+
+vi.mock("@tauri-apps/api/core", () => import("../testing/tauri"));
+
+import App from "../App";
+import type { Settings } from "../bindings/Settings";
+import type { SettingsView } from "../bindings/SettingsView";
+import { answerDefaults } from "../testing/app";
+import { settingsView } from "../testing/fixtures";
+import { callsOf, commandOrder, invoke } from "../testing/tauri";
+
+const SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+
+/** A Settings backend that remembers what was saved, as the real one does (never the secret's value). */
+function settingsBackend(start: SettingsView) {
+  let view = start;
+  return {
+    settings_get: () => view,
+    settings_save: ({ settings }: { settings: Settings }) => (view = { ...view, settings, first_run: false }),
+    secret_set: ({ slot }: { slot: { kind: string; provider?: string } }) =>
+      (view =
+        slot.kind === "storage_secret_key"
+          ? { ...view, secrets: { ...view.secrets, storage_secret_key: true } }
+          : { ...view, secrets: { ...view.secrets, llm_api_keys: [...view.secrets.llm_api_keys, slot.provider as never] } }),
+    secret_delete: ({ slot }: { slot: { kind: string; provider?: string } }) =>
+      (view =
+        slot.kind === "storage_secret_key"
+          ? { ...view, secrets: { ...view.secrets, storage_secret_key: false } }
+          : { ...view, secrets: { ...view.secrets, llm_api_keys: view.secrets.llm_api_keys.filter((k) => k !== slot.provider) } }),
+  };
+}
+
+const s3View = (secretSaved: boolean) =>
+  settingsView({
+    settings: {
+      storage: {
+        kind: "amazon-s3",
+        bucket: "my-apps",
+        region: "eu-west-1",
+        endpoint: "",
+        path_style: false,
+        access_key_id: "AKIAEXAMPLE",
+        aws_profile: "",
+        preset: null,
+      },
+    },
+    secrets: { storage_secret_key: secretSaved },
+  });
+
+async function openSettings(user: ReturnType<typeof userEvent.setup>) {
+  render(<App />);
+  await user.click(await screen.findByRole("button", { name: "Settings" }));
+  await screen.findByRole("group", { name: "Storage" });
+}
+
+const storageSection = () => screen.getByRole("group", { name: "Storage" });
+const aiSection = () => screen.getByRole("group", { name: "AI provider" });
+
+describe("the Settings screen", () => {
+  beforeEach(() => {
+    invoke.mockReset();
+  });
+
+  it("sends a typed secret once, then shows it only as Saved", async () => {
+    answerDefaults(settingsBackend(s3View(false)));
+    const user = userEvent.setup();
+    await openSettings(user);
+    await user.type(screen.getByLabelText("Secret access key"), SECRET);
+    await user.click(screen.getByRole("button", { name: "Save" }));
+
+    expect(await screen.findByRole("status")).toHaveTextContent("Settings saved.");
+    expect(callsOf("secret_set")).toEqual([{ slot: { kind: "storage_secret_key" }, value: SECRET }]);
+    expect(screen.getByTestId("secret-secret-access-key")).toHaveAttribute("data-saved", "true");
+    expect(document.body.innerHTML).not.toContain(SECRET);
+    for (const input of document.querySelectorAll("input")) expect(input.value).not.toBe(SECRET);
+
+    // Saving again does not send the key again.
+    await user.click(screen.getByRole("button", { name: "Save" }));
+    await vi.waitFor(() => expect(callsOf("settings_save")).toHaveLength(2));
+    expect(callsOf("secret_set")).toHaveLength(1);
+  });
+
+  it("never fills a saved key back in: Replace opens an empty field", async () => {
+    answerDefaults(settingsBackend(s3View(true)));
+    const user = userEvent.setup();
+    await openSettings(user);
+    const field = screen.getByTestId("secret-secret-access-key");
+    expect(within(field).getByText("Saved")).toBeVisible();
+    expect(within(field).queryByLabelText("Secret access key")).toBeNull();
+    await user.click(within(field).getByRole("button", { name: "Replace" }));
+    expect(within(field).getByLabelText("Secret access key")).toHaveValue("");
+    await user.click(within(field).getByRole("button", { name: "Keep saved key" }));
+    expect(within(field).getByText("Saved")).toBeVisible();
+  });
+
+  it("removes a saved key from the keyring", async () => {
+    answerDefaults(settingsBackend(s3View(true)));
+    const user = userEvent.setup();
+    await openSettings(user);
+    await user.click(within(screen.getByTestId("secret-secret-access-key")).getByRole("button", { name: "Remove" }));
+    expect(callsOf("secret_delete")).toEqual([{ slot: { kind: "storage_secret_key" } }]);
+    expect(await screen.findByLabelText("Secret access key")).toHaveValue("");
+  });
+
+  it("saves the storage settings and the typed key before testing the connection", async () => {
+    answerDefaults({
+      ...settingsBackend(s3View(false)),
+      storage_check: {
+        bucket: "my-apps",
+        region: "eu-west-1",
+        endpoint: "",
+        probe_key: "projects/alex/.probe",
+        can_list: true,
+        can_write: true,
+        can_read: true,
+        can_delete: true,
+        conditional_writes: "supported",
+        notes: ["Conditional writes work, so two devices can't overwrite each other's projects."],
+        elapsed_ms: 120,
+      },
+    });
+    const user = userEvent.setup();
+    await openSettings(user);
+    await user.clear(within(storageSection()).getByRole("textbox", { name: "Bucket" }));
+    await user.type(within(storageSection()).getByRole("textbox", { name: "Bucket" }), "other-bucket");
+    await user.type(screen.getByLabelText("Secret access key"), SECRET);
+    await user.click(within(storageSection()).getByRole("button", { name: "Test connection" }));
+
+    const result = await screen.findByTestId("storage-result");
+    expect(result).toHaveAttribute("data-result", "success");
+    expect(result).toHaveTextContent("Conditional writes work, so two devices can't overwrite each other's projects.");
+    const order = commandOrder().filter((c) => ["settings_save", "secret_set", "storage_check"].includes(c));
+    expect(order).toEqual(["settings_save", "secret_set", "storage_check"]);
+    expect((callsOf("settings_save")[0].settings as Settings).storage.bucket).toBe("other-bucket");
+  });
+
+  it("shows the storage check's precise error", async () => {
+    const message =
+      "The bucket “my-apps” refused to let BucketForge write under “projects/alex/” (HTTP 403: AccessDenied). Ask whoever manages it to grant s3:PutObject on that prefix, or use other keys.";
+    answerDefaults({
+      ...settingsBackend(s3View(true)),
+      storage_check: () => {
+        throw { code: "access_denied_write", message };
+      },
+    });
+    const user = userEvent.setup();
+    await openSettings(user);
+    await user.click(within(storageSection()).getByRole("button", { name: "Test connection" }));
+    const result = await screen.findByTestId("storage-result");
+    expect(result).toHaveAttribute("role", "alert");
+    expect(result).toHaveTextContent(message);
+  });
+
+  it("saves the AI settings and key before checking them, and names the model that answered", async () => {
+    answerDefaults({
+      ...settingsBackend(settingsView({ secrets: { llm_api_keys: [] } })),
+      llm_check: { provider: "Anthropic", model: "claude-sonnet-4-5", models: [{ id: "claude-sonnet-4-5", display_name: null }], elapsed_ms: 210 },
+    });
+    const user = userEvent.setup();
+    await openSettings(user);
+    await user.selectOptions(within(aiSection()).getByRole("combobox", { name: "Provider" }), "anthropic");
+    await user.type(screen.getByLabelText("Anthropic API key"), "sk-ant-secret");
+    await user.click(within(aiSection()).getByRole("button", { name: "Test connection" }));
+    const result = await screen.findByTestId("llm-result");
+    expect(result).toHaveTextContent("Anthropic answered in 210 ms; the model “claude-sonnet-4-5” is ready.");
+    expect(callsOf("secret_set")).toEqual([{ slot: { kind: "llm_api_key", provider: "anthropic" }, value: "sk-ant-secret" }]);
+    const order = commandOrder().filter((c) => ["settings_save", "secret_set", "llm_check"].includes(c));
+    expect(order).toEqual(["settings_save", "secret_set", "llm_check"]);
+    expect((callsOf("settings_save")[0].settings as Settings).llm.provider).toBe("anthropic");
+  });
+
+  it("fills the endpoint, region and address style from a preset", async () => {
+    answerDefaults(settingsBackend(settingsView()));
+    const user = userEvent.setup();
+    await openSettings(user);
+    await user.click(screen.getByRole("radio", { name: /S3-compatible service/ }));
+    await user.selectOptions(screen.getByRole("combobox", { name: "Service" }), "minio");
+    expect(screen.getByRole("textbox", { name: /Endpoint/ })).toHaveValue("http://localhost:9000");
+    expect(screen.getByRole("textbox", { name: "Region" })).toHaveValue("us-east-1");
+    expect(screen.getByRole("checkbox", { name: /Path-style/ })).toBeChecked();
+
+    await user.selectOptions(screen.getByRole("combobox", { name: "Service" }), "r2");
+    expect(screen.getByRole("textbox", { name: /Endpoint/ })).toHaveValue("https://{account}.r2.cloudflarestorage.com");
+    expect(screen.getByText("Replace {account} with your own account.")).toBeVisible();
+    expect(screen.getByRole("checkbox", { name: /Path-style/ })).not.toBeChecked();
+  });
+
+  it("lists the provider's own models when it answers", async () => {
+    answerDefaults({
+      ...settingsBackend(settingsView({ settings: { llm: { provider: "ollama", model: "", base_url: "" } } })),
+      llm_models: [
+        { id: "llama3.2:3b", display_name: null },
+        { id: "qwen2.5-coder:7b", display_name: null },
+      ],
+    });
+    const user = userEvent.setup();
+    await openSettings(user);
+    const model = within(aiSection()).getByRole("combobox", { name: "Model" });
+    await within(model).findByRole("option", { name: "qwen2.5-coder:7b" });
+    expect(callsOf("llm_models")[0]).toEqual({ provider: "ollama", baseUrl: null });
+    await user.selectOptions(model, "qwen2.5-coder:7b");
+    await user.click(screen.getByRole("button", { name: "Save" }));
+    await vi.waitFor(() => expect((callsOf("settings_save")[0].settings as Settings).llm.model).toBe("qwen2.5-coder:7b"));
+  });
+
+  it("falls back to the known models and free text when the provider can't be asked", async () => {
+    answerDefaults({
+      ...settingsBackend(settingsView({ settings: { llm: { provider: "ollama", model: "", base_url: "" } } })),
+      llm_models: () => {
+        throw { code: "llm_unreachable", message: "Could not reach Ollama at http://localhost:11434/v1 (connection refused)." };
+      },
+    });
+    const user = userEvent.setup();
+    await openSettings(user);
+    expect(await screen.findByText(/the full list could not be read\. Could not reach Ollama/)).toBeVisible();
+    const model = within(aiSection()).getByRole("combobox", { name: "Model" });
+    expect(within(model).getByRole("option", { name: "qwen2.5-coder" })).toBeInTheDocument();
+    await user.selectOptions(model, "Another model…");
+    await user.type(screen.getByRole("textbox", { name: "Model name" }), "mistral:7b");
+    await user.click(screen.getByRole("button", { name: "Save" }));
+    await vi.waitFor(() => expect((callsOf("settings_save")[0].settings as Settings).llm.model).toBe("mistral:7b"));
+  });
+
+  it("shows the default user ID and refuses one the bucket can't use", async () => {
+    answerDefaults(settingsBackend(settingsView()));
+    const user = userEvent.setup();
+    await openSettings(user);
+    const userId = screen.getByRole("textbox", { name: /User ID/ });
+    expect(userId).toHaveAttribute("placeholder", "alex");
+    await user.type(userId, "Not Valid");
+    expect(screen.getByText(/Use lowercase letters, digits and “-”/)).toBeVisible();
+    await user.click(screen.getByRole("button", { name: "Save" }));
+    expect(await screen.findByRole("alert")).toHaveTextContent("Your settings were not saved.");
+    expect(callsOf("settings_save")).toEqual([]);
+  });
+
+  it("says when saved settings could not be read, and when the keyring is unavailable", async () => {
+    answerDefaults(
+      settingsBackend(
+        settingsView({
+          settings_error: { code: "settings_unreadable", message: "Your settings file /c/settings.json could not be read: bad JSON." },
+          secrets: { llm_api_keys: [], keyring_error: { code: "keyring_unavailable", message: "No system keyring is available: unlock or install GNOME Keyring / KWallet" } },
+        }),
+      ),
+    );
+    const user = userEvent.setup();
+    await openSettings(user);
+    const alerts = screen.getAllByRole("alert").map((a) => a.textContent);
+    expect(alerts.some((t) => t?.includes("Your settings file /c/settings.json could not be read: bad JSON."))).toBe(true);
+    expect(screen.getByTestId("keyring-error")).toHaveTextContent("No system keyring is available: unlock or install GNOME Keyring / KWallet.");
+    expect(screen.getByLabelText("OpenAI API key")).toBeDisabled();
+  });
+
+  it("marks the setup as done when saved", async () => {
+    answerDefaults(settingsBackend(settingsView({ settings: { onboarded: false } })));
+    const user = userEvent.setup();
+    await openSettings(user);
+    await user.click(screen.getByRole("button", { name: "Save" }));
+    await vi.waitFor(() => expect((callsOf("settings_save")[0].settings as Settings).onboarded).toBe(true));
+  });
+});

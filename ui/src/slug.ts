@@ -1,0 +1,33 @@
+// A project name's short name exactly as the engine derives it, so the Generate screen can show it live.
+
+const MAX_SLUG_LEN = 63;
+const COMBINING_MARK = /\p{M}/u;
+const ASCII_ALPHANUMERIC = /^[A-Za-z0-9]$/;
+
+/**
+ * Mirrors the engine's `slugify`: NFKD, accents dropped, lowercase, every run of anything
+ * else than A–Z/0–9 becomes one "-", no "-" at either end, at most 63 characters.
+ * Returns null when nothing usable is left (the engine refuses such a name).
+ */
+export function slugify(name: string): string | null {
+  let out = "";
+  let pendingDash = false;
+  for (const c of name.normalize("NFKD")) {
+    if (COMBINING_MARK.test(c)) continue;
+    if (ASCII_ALPHANUMERIC.test(c)) {
+      if (pendingDash && out.length > 0) out += "-";
+      pendingDash = false;
+      out += c.toLowerCase();
+      if (out.length >= MAX_SLUG_LEN) break;
+    } else {
+      pendingDash = true;
+    }
+  }
+  while (out.length > MAX_SLUG_LEN || out.endsWith("-")) out = out.slice(0, -1);
+  return out.length > 0 ? out : null;
+}
+
+/** Whether `value` is a valid user ID or short name: `[a-z0-9][a-z0-9-]{0,62}`. */
+export function isValidName(value: string): boolean {
+  return /^[a-z0-9][a-z0-9-]{0,62}$/.test(value);
+}
