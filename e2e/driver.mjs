@@ -1,50 +1,107 @@
-// Starts tauri-driver and opens WebDriver sessions on the built BucketForge binary.
-import { spawn } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
-import { createConnection } from "node:net";
+// Starts tauri-driver and opens WebDriver sessions on the built BucketForge binary, each with
+// a home folder of its own (settings, data and WebKit's files all land there) and its output
+// captured, so tests can search both for anything that must not be there.
+import { execFileSync, spawn } from "node:child_process";
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Builder, By, until } from "selenium-webdriver";
+import { freePort, waitForPort } from "./servers.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const APPLICATION =
   process.env.BUCKETFORGE_APP ?? path.join(root, "target", "release", "bucketforge");
+export const CLI = process.env.BUCKETFORGE_CLI ?? APPLICATION;
 export const ARTIFACTS = path.join(root, "artifacts", "e2e");
 
-function portOpen(port) {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: "127.0.0.1", port });
-    socket.once("connect", () => {
-      socket.end();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
-  });
+/** A fresh home folder; `settings` (if given) is saved as the app's settings file. */
+export function makeHome(settings) {
+  const home = mkdtempSync(path.join(tmpdir(), "bf-home-"));
+  if (settings) {
+    const dir = path.join(home, ".config", "bucketforge");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, "settings.json"), JSON.stringify(settings, null, 2));
+  }
+  return home;
+}
+
+/** The environment the app runs with: everything of its own under `home`. */
+export function homeEnv(home, extra = {}) {
+  return {
+    HOME: home,
+    XDG_CONFIG_HOME: path.join(home, ".config"),
+    XDG_DATA_HOME: path.join(home, ".local", "share"),
+    XDG_CACHE_HOME: path.join(home, ".cache"),
+    USER: "e2e",
+    ...extra,
+  };
 }
 
 /**
- * Starts tauri-driver on `port` (WebKitWebDriver on `port + 1`) with extra environment for the
- * app; resolves once it listens.
+ * Starts tauri-driver (and through it WebKitWebDriver and the app) with `env`; its output
+ * and the app's go to artifacts/e2e/<name>.log.
  */
-export async function startDriver({ port = 4444, env = {} } = {}) {
-  const args = ["--port", String(port), "--native-port", String(port + 1)];
-  const child = spawn("tauri-driver", args, {
+export async function startDriver({ name = "app", env = {} } = {}) {
+  const port = await freePort();
+  const nativePort = await freePort();
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const logFile = path.join(ARTIFACTS, `${name}.log`);
+  const log = createWriteStream(logFile);
+  const child = spawn("tauri-driver", ["--port", String(port), "--native-port", String(nativePort)], {
     env: { ...process.env, ...env },
-    stdio: ["ignore", "inherit", "inherit"],
+    stdio: ["ignore", "pipe", "pipe"],
   });
+  child.stdout.pipe(log);
+  child.stderr.pipe(log);
   const exited = new Promise((resolve) => child.once("exit", resolve));
-  for (let i = 0; i < 100; i++) {
-    if (await portOpen(port)) return { child, port, stop: () => stop(child, exited) };
-    if (child.exitCode !== null) throw new Error(`tauri-driver exited with ${child.exitCode}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  child.kill();
-  throw new Error("tauri-driver did not start listening within 10 s");
+  await waitForPort(port);
+  return {
+    port,
+    logFile,
+    log: () => readFileSync(logFile, "utf8"),
+    stop: async () => {
+      if (child.exitCode === null) child.kill("SIGTERM");
+      await exited;
+      log.end();
+    },
+  };
 }
 
-async function stop(child, exited) {
-  if (child.exitCode === null) child.kill("SIGTERM");
-  await exited;
+/** Runs the CLI with the app's home (and so its settings and keyring); returns stdout. */
+export function cli(home, args, input) {
+  return execFileSync(CLI, args, {
+    env: { ...process.env, ...homeEnv(home) },
+    input,
+    encoding: "utf8",
+  });
+}
+
+/** Settings pointing at a moto server and an OpenAI-compatible LLM server. */
+export function remoteSettings(moto, llmBaseUrl, model = "e2e-model") {
+  return {
+    schema_version: 1,
+    storage: {
+      kind: "s3-compatible",
+      bucket: moto.bucket,
+      region: "us-east-1",
+      endpoint: moto.endpoint,
+      path_style: true,
+      access_key_id: moto.accessKeyId,
+    },
+    user_id: "e2e",
+    llm: { provider: "custom", model, base_url: llmBaseUrl },
+    concurrency: 6,
+    onboarded: true,
+  };
+}
+
+/** A home whose settings point at `moto` and the LLM, with both secrets in the keyring. */
+export function configuredHome(moto, llmBaseUrl, llmKey) {
+  const home = makeHome(remoteSettings(moto, llmBaseUrl));
+  cli(home, ["config", "set-secret", "s3-secret-key"], moto.secretAccessKey);
+  cli(home, ["config", "set-secret", "custom-api-key"], llmKey);
+  return home;
 }
 
 /** A WebDriver session on the BucketForge window. */
@@ -55,6 +112,21 @@ export async function openApp(driver) {
     .build();
 }
 
+/** Starts the app for one test suite; `close()` ends the session and the driver. */
+export async function launch({ name, home, env = {} }) {
+  const driver = await startDriver({ name, env: homeEnv(home, env) });
+  const app = await openApp(driver);
+  return {
+    app,
+    driver,
+    home,
+    close: async () => {
+      await app.quit().catch(() => {});
+      await driver.stop();
+    },
+  };
+}
+
 export async function screenshot(session, name) {
   mkdirSync(ARTIFACTS, { recursive: true });
   const file = path.join(ARTIFACTS, `${name}.png`);
@@ -63,8 +135,49 @@ export async function screenshot(session, name) {
 }
 
 export async function heading(session) {
-  const h1 = await session.wait(until.elementLocated(By.css("main h1")), 10_000);
+  const h1 = await session.wait(until.elementLocated(By.css("main h1")), 15_000);
   return h1.getText();
+}
+
+/** Waits until `find()` returns something truthy, polling; fails with `what` after `ms`. */
+export async function eventually(find, what, ms = 20_000) {
+  const deadline = Date.now() + ms;
+  let last;
+  while (Date.now() < deadline) {
+    try {
+      last = await find();
+      if (last) return last;
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  throw new Error(`timed out waiting for ${what} (last: ${last})`);
+}
+
+/** Calls a command from the main window's own page, as its UI does. */
+export async function invokeFromMain(session, command, args = {}) {
+  return session.executeAsyncScript(
+    `const done = arguments[arguments.length - 1];
+     window.__TAURI_INTERNALS__.invoke(arguments[0], arguments[1]).then(
+       (value) => done({ ok: value }), (error) => done({ error }));`,
+    command,
+    args,
+  );
+}
+
+/**
+ * Clicks like a person: the element scrolled to the middle of the pane first, so sticky bars
+ * never cover it.
+ */
+export async function click(session, element) {
+  await session.executeScript("arguments[0].scrollIntoView({ block: 'center', inline: 'center' })", element);
+  await element.click();
+}
+
+/** Clicks the sidebar entry `label`. */
+export async function goTo(session, label) {
+  await session.findElement(By.xpath(`//nav[@aria-label='Main']//button[normalize-space()='${label}']`)).click();
 }
 
 export { By, until };

@@ -1,6 +1,6 @@
 """An S3 client independent of the app (boto3, which moto brings), for the end-to-end tests.
 
-Usage: s3tool.py ENDPOINT KEY_ID SECRET BUCKET (setup|list PREFIX|get KEY)
+Usage: s3tool.py ENDPOINT KEY_ID SECRET BUCKET (create|list PREFIX|get KEY)
 Prints JSON on stdout.
 """
 import json
@@ -22,7 +22,9 @@ def client(endpoint, key_id, secret):
 def main():
     endpoint, key_id, secret, bucket, command, *args = sys.argv[1:]
     s3 = client(endpoint, key_id, secret)
-    if command == "list":
+    if command == "create":
+        s3.create_bucket(Bucket=bucket)
+    elif command == "list":
         keys, token = [], None
         while True:
             extra = {"ContinuationToken": token} if token else {}

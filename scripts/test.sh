@@ -33,9 +33,7 @@ rust_lints() {
 rust_tests() {
   # A private D-Bus session with an unlocked gnome-keyring: the keyring tests use the real
   # Secret Service, and nothing of the user's own keyring is touched.
-  dbus-run-session -- sh -c '
-    printf "test-keyring" | gnome-keyring-daemon --unlock --components=secrets >/dev/null &&
-    cargo test --workspace --locked'
+  dbus-run-session -- bash scripts/with-keyring.sh cargo test --workspace --locked
   # `cargo test` regenerates the UI's TypeScript bindings from the Rust types.
   if [ -n "$(git status --porcelain -- ui/src/bindings)" ]; then
     git status --short -- ui/src/bindings
@@ -49,8 +47,11 @@ ui_tests() {
 }
 
 end_to_end() {
-  # dbus-run-session ends WebKit's D-Bus and accessibility helpers together with the app.
-  xvfb-run -a dbus-run-session -- node --test --test-concurrency=1 e2e/
+  cargo build -p bucketforge-scripted-llm --locked
+  # dbus-run-session ends WebKit's D-Bus and accessibility helpers together with the app, and
+  # gives the app a keyring of its own (gnome-keyring, unlocked).
+  xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- \
+    bash scripts/with-keyring.sh node --test --test-concurrency=1 e2e/
 }
 
 timed "Install test tools" install_test_tools

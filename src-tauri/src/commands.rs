@@ -187,8 +187,8 @@ pub fn preview_url(state: State<'_, AppState>, slug: String) -> Reply<String> {
     Ok(crate::preview::page_url(&user, &slug))
 }
 
-/// How many commands have run; tests read it to prove that the preview pane ran none.
+/// How often each command has run; tests read it to prove that the preview pane ran none.
 #[tauri::command]
-pub fn ipc_calls(state: State<'_, AppState>) -> u64 {
-    state.calls.load(std::sync::atomic::Ordering::SeqCst)
+pub fn ipc_calls(state: State<'_, AppState>) -> std::collections::BTreeMap<String, u64> {
+    state.calls.lock().unwrap().clone()
 }

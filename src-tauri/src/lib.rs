@@ -7,8 +7,8 @@ pub mod commands;
 pub mod error;
 pub mod preview;
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 
 use bucketforge_engine::secrets::{KeyringStore, SecretStore};
 use bucketforge_engine::session::{Overrides, Session};
@@ -19,9 +19,9 @@ use tauri::{Builder, Manager, Runtime};
 /// What every command shares.
 pub struct AppState {
     pub session: Arc<Session>,
-    /// Commands run so far; `ipc_calls` reports it so tests can prove that nothing outside
-    /// the main window invoked anything.
-    pub calls: AtomicU64,
+    /// How often each command has run; `ipc_calls` reports it so tests can prove that
+    /// nothing outside the main window ran a command.
+    pub calls: Mutex<BTreeMap<String, u64>>,
 }
 
 impl AppState {
@@ -43,7 +43,7 @@ impl AppState {
     pub fn with(file: SettingsFile, secrets: Arc<dyn SecretStore>, overrides: Overrides) -> Self {
         Self {
             session: Arc::new(Session::open(file, secrets, None, overrides)),
-            calls: AtomicU64::new(0),
+            calls: Mutex::new(BTreeMap::new()),
         }
     }
 }
@@ -88,12 +88,16 @@ pub fn setup<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
         .plugin(tauri_plugin_clipboard_manager::init())
         .manage(state)
         .invoke_handler(move |invoke| {
-            invoke
+            let command = invoke.message.command().to_string();
+            *invoke
                 .message
                 .webview()
                 .state::<AppState>()
                 .calls
-                .fetch_add(1, Ordering::SeqCst);
+                .lock()
+                .unwrap()
+                .entry(command)
+                .or_default() += 1;
             handler(invoke)
         })
         .register_asynchronous_uri_scheme_protocol("preview", preview)

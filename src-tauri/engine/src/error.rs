@@ -86,6 +86,9 @@ pub enum Error {
     #[error("No system keyring is available: unlock or install GNOME Keyring / KWallet")]
     KeyringUnavailable,
 
+    #[error("The system keyring did not answer within a minute. It may be locked and waiting for its password in another window: unlock it, then try again.")]
+    KeyringNoAnswer,
+
     #[error("The system keyring could not handle “{name}”: {detail}")]
     Keyring { name: String, detail: String },
 
@@ -353,6 +356,7 @@ impl Error {
             Error::InvalidName { .. } => "invalid_name",
             Error::InvalidPath { .. } => "invalid_path",
             Error::KeyringUnavailable => "keyring_unavailable",
+            Error::KeyringNoAnswer => "keyring_no_answer",
             Error::Keyring { .. } => "keyring",
             Error::EmptySecret { .. } => "empty_secret",
             Error::Cancelled => "cancelled",

@@ -11,6 +11,10 @@ use crate::{Error, Result};
 /// The keyring service every BucketForge entry is filed under.
 pub const KEYRING_SERVICE: &str = "bucketforge";
 
+/// How long a keyring call may take. A locked keyring shows an unlock window and waits for
+/// the user; without this, a prompt nobody sees would hang Settings forever.
+const KEYRING_PATIENCE: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Which secret: one keyring entry each. The entry name never contains the secret.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct SecretName(String);
@@ -88,18 +92,20 @@ impl KeyringStore {
         let serial = Arc::clone(&self.serial);
         let service = self.service.clone();
         let entry_name = name.clone();
-        let outcome = tokio::task::spawn_blocking(move || {
+        let call = tokio::task::spawn_blocking(move || {
             let _one_at_a_time = serial
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
             let entry = keyring::Entry::new(&service, entry_name.as_str())?;
             op(&entry)
-        })
-        .await
-        .map_err(|_| Error::Keyring {
-            name: name.to_string(),
-            detail: "the keyring call stopped unexpectedly".into(),
-        })?;
+        });
+        let outcome = tokio::time::timeout(KEYRING_PATIENCE, call)
+            .await
+            .map_err(|_| Error::KeyringNoAnswer)?
+            .map_err(|_| Error::Keyring {
+                name: name.to_string(),
+                detail: "the keyring call stopped unexpectedly".into(),
+            })?;
         outcome.map_err(|e| keyring_error(name, e))
     }
 }

@@ -1,0 +1,12 @@
+// The projects the scripted LLM server writes in the end-to-end tests.
+
+/** A small, valid React project: a button that counts its clicks. */
+export const COUNTER_FILES = {
+  "index.html": "<!doctype html>\n<html lang=\"en\">\n  <head>\n    <meta charset=\"UTF-8\" />\n    <title>Click Counter</title>\n  </head>\n  <body>\n    <div id=\"root\"></div>\n    <script type=\"module\" src=\"/src/main.jsx\"></script>\n  </body>\n</html>\n",
+  "package.json": "{\n  \"name\": \"click-counter\",\n  \"private\": true,\n  \"type\": \"module\",\n  \"scripts\": { \"dev\": \"vite\" },\n  \"dependencies\": { \"react\": \"^18.3.1\", \"react-dom\": \"^18.3.1\" },\n  \"devDependencies\": { \"vite\": \"^5.4.0\" }\n}\n",
+  "src/main.jsx": "import { createRoot } from 'react-dom/client';\nimport App from './App.jsx';\nimport './index.css';\n\ncreateRoot(document.getElementById('root')).render(<App />);\n",
+  "src/index.css": "body { font-family: system-ui, sans-serif; margin: 2rem; }\nbutton { font-size: 1.25rem; padding: 0.5rem 1rem; }\n",
+  "src/App.jsx": "import { useState } from 'react';\nimport Title from './components/Title.jsx';\n\nexport default function App() {\n  const [count, setCount] = useState(0);\n  return (\n    <main>\n      <Title text=\"Click Counter\" />\n      <button onClick={() => setCount(count + 1)}>Clicked {count} times</button>\n    </main>\n  );\n}\n",
+  "src/components/Title.jsx": "export default function Title({ text }) {\n  return <h1>{text}</h1>;\n}\n",
+  "README.md": "# Click Counter\n\n1. Install Node.js.\n2. Run `npm install`, then `npm run dev`.\n",
+};
