@@ -177,7 +177,9 @@ export async function click(session, element) {
 
 /** Clicks the sidebar entry `label`. */
 export async function goTo(session, label) {
-  await session.findElement(By.xpath(`//nav[@aria-label='Main']//button[normalize-space()='${label}']`)).click();
+  const entry = By.xpath(`//nav[@aria-label='Main']//button[normalize-space()='${label}']`);
+  // The screens appear once the settings are read, a moment after the window opens.
+  await (await session.wait(until.elementLocated(entry), 20_000)).click();
 }
 
 export { By, until };
