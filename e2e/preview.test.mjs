@@ -32,7 +32,8 @@ export default function App() {
         await attempt('fetch ipc://localhost', () => fetch('ipc://localhost/project_delete', { method: 'POST', body: JSON.stringify(victim), headers: { 'Content-Type': 'application/json', 'Tauri-Callback': '1', 'Tauri-Error': '2' } }).then((r) => r.status)),
         await attempt('fetch http://ipc.localhost', () => fetch('http://ipc.localhost/project_delete', { method: 'POST', body: JSON.stringify(victim) }).then((r) => r.status)),
         await attempt('WebKit message handler', () => { window.webkit.messageHandlers.ipc.postMessage(JSON.stringify({ cmd: 'project_delete', callback: 1, error: 2, payload: victim })); return 'posted'; }),
-        await attempt("another user's project", () => import('/victim/victim-app/src/App.jsx').then((m) => Object.keys(m))),
+        // A computed specifier, so the request reaches the preview server as written.
+        await attempt("another user's project", () => { const stolen = ['', 'victim', 'victim-app', 'src', 'App.jsx'].join('/'); return import(stolen).then((m) => Object.keys(m)); }),
         await attempt('top-level navigation', () => { window.top.location.href = 'https://example.com/'; return 'asked'; }),
       ];
       setLog(results);
@@ -99,9 +100,10 @@ describe("the preview pane", () => {
     await app.wait(until.elementLocated(By.xpath("//button[normalize-space()='Clicked 1 times']")), 5_000);
     await app.switchTo().defaultContent();
     console.log(`preview: from clicking Preview to the app's button on screen: ${rendered} ms`);
+    assert.ok(await app.findElement(By.css("[data-testid=preview-frame]")).isDisplayed());
     await screenshot(app, "preview-desktop");
 
-    await app.findElement(By.xpath("//button[normalize-space()='Phone']")).click();
+    await app.findElement(By.xpath("//*[@aria-label='Screen width']//button[starts-with(normalize-space(), 'Phone')]")).click();
     const width = await eventually(async () => {
       const w = await app.executeScript("return document.querySelector('[data-testid=preview-frame]').getBoundingClientRect().width");
       return w <= 400 ? w : null;
