@@ -7,11 +7,7 @@ use std::io::Read;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use bucketforge_engine::store::{
-    LocalBucket, LocalBucketOptions, ManifestPrecondition, ObjectStore, ProjectKey, ProjectPath,
-    StoreConfig, StoreCredentials,
-};
-use secrecy::ExposeSecret;
+use bucketforge_engine::store::{LocalBucket, LocalBucketOptions, ObjectStore};
 use support::{project, unique_user, ServerKind, TestServer};
 
 const FILES: [(&str, &str); 3] = [
@@ -36,23 +32,6 @@ fn bucketforge(home: &Path) -> Command {
         .env("USER", "Test User")
         .stdin(Stdio::null());
     command
-}
-
-/// The seed's environment variables pointing at one of the test servers.
-fn with_server_env(command: &mut Command, config: &StoreConfig) {
-    let StoreCredentials::Static {
-        access_key_id,
-        secret_access_key,
-    } = &config.credentials
-    else {
-        panic!("static credentials expected");
-    };
-    command
-        .env("AWS_ACCESS_KEY_ID", access_key_id)
-        .env("AWS_SECRET_ACCESS_KEY", secret_access_key.expose_secret())
-        .env("AWS_REGION", &config.region)
-        .env("AWS_ENDPOINT_URL", config.endpoint.as_deref().unwrap())
-        .env("S3_BUCKET_NAME", &config.bucket);
 }
 
 fn run(command: &mut Command, args: &[&str]) -> Output {
@@ -93,30 +72,6 @@ fn assert_one_line_error(output: &Output) -> String {
     err
 }
 
-async fn seed_project(store: &ObjectStore, key: &ProjectKey) {
-    let mut files = Vec::new();
-    for (path, body) in FILES {
-        let path = ProjectPath::new(path).unwrap();
-        let receipt = store.put_file(key, &path, body).await.unwrap();
-        files.push(serde_json::json!({
-            "path": path, "bytes": receipt.bytes, "sha256": receipt.sha256,
-            "content_type": receipt.content_type, "attempts": 1,
-        }));
-    }
-    let manifest = serde_json::from_value(serde_json::json!({
-        "schema_version": 1, "status": "complete", "name": "Todo App", "idea": "todos",
-        "plan": { "name": "Todo App", "summary": "s", "stack": "fastapi-react", "contract": "c", "files": [] },
-        "provider": "test", "model": "m", "files": files,
-        "usage": { "prompt_tokens": 1, "completion_tokens": 2 },
-        "timings": { "started_at": "2025-01-01T00:00:00Z" }, "revision": 1,
-    }))
-    .unwrap();
-    store
-        .write_manifest(key, &manifest, ManifestPrecondition::MustNotExist)
-        .await
-        .unwrap();
-}
-
 #[test]
 fn help_and_version_work_without_a_display() {
     let home = tempfile::tempdir().unwrap();
@@ -140,11 +95,11 @@ async fn every_command_works_against_moto_through_the_seed_environment() {
     let store = server.store().await;
     let user = unique_user("cli");
     let key = project(&user, "todo-app");
-    seed_project(&store, &key).await;
+    support::seed_project(&store, &key, "fastapi-react", &FILES).await;
     let home = tempfile::tempdir().unwrap();
     let cli = || {
         let mut command = bucketforge(home.path());
-        with_server_env(&mut command, &server.config);
+        command.envs(support::seed_env(&server.config));
         command
     };
     let user_arg = user.as_str();
@@ -249,7 +204,7 @@ async fn the_built_in_bucket_serves_the_cli_from_its_folder() {
                 .await
                 .unwrap();
         let store = ObjectStore::connect_local(&local).await.unwrap();
-        seed_project(&store, &project(&user, "notes")).await;
+        support::seed_project(&store, &project(&user, "notes"), "fastapi-react", &FILES).await;
     }
     let home = tempfile::tempdir().unwrap();
     let dir = data.path().to_str().unwrap();

@@ -15,12 +15,8 @@ use bucketforge_engine::preview::{PreviewServer, VendorFiles};
 use bucketforge_engine::secrets::InMemorySecrets;
 use bucketforge_engine::session::{Overrides, Session};
 use bucketforge_engine::settings::SettingsFile;
-use bucketforge_engine::store::{
-    Manifest, ManifestFile, ManifestPrecondition, ProjectPath, StoreConfig, StoreCredentials,
-    UserId,
-};
+use bucketforge_engine::store::UserId;
 use futures_util::future::join_all;
-use secrecy::ExposeSecret;
 use support::{project, unique_user, ServerKind, TestServer};
 
 const OPENS: usize = 20;
@@ -48,26 +44,6 @@ fn files() -> Vec<(String, String)> {
     ));
     files.push(("src/App.jsx".into(), app));
     files
-}
-
-fn env_of(config: &StoreConfig) -> Vec<(String, String)> {
-    let StoreCredentials::Static {
-        access_key_id,
-        secret_access_key,
-    } = &config.credentials
-    else {
-        panic!("static credentials expected");
-    };
-    vec![
-        ("AWS_ACCESS_KEY_ID".into(), access_key_id.clone()),
-        (
-            "AWS_SECRET_ACCESS_KEY".into(),
-            secret_access_key.expose_secret().to_string(),
-        ),
-        ("AWS_REGION".into(), config.region.clone()),
-        ("AWS_ENDPOINT_URL".into(), config.endpoint.clone().unwrap()),
-        ("S3_BUCKET_NAME".into(), config.bucket.clone()),
-    ]
 }
 
 /// The project-absolute URLs a module or page refers to.
@@ -127,32 +103,13 @@ async fn main() {
         let user: UserId = unique_user("bench");
         let key = project(&user, "preview");
         let files = files();
-        let mut recorded = Vec::new();
-        for (path, content) in &files {
-            let path = ProjectPath::new(path).unwrap();
-            let receipt = store.put_file(&key, &path, content.clone()).await.unwrap();
-            recorded.push(ManifestFile {
-                path,
-                bytes: receipt.bytes,
-                sha256: receipt.sha256,
-                content_type: receipt.content_type,
-                attempts: 1,
-            });
-        }
-        let manifest: Manifest = serde_json::from_value(serde_json::json!({
-            "schema_version": 1, "status": "complete", "name": "P", "idea": "i",
-            "plan": { "name": "P", "summary": "s", "stack": "react", "contract": "c", "files": [] },
-            "provider": "p", "model": "m", "files": recorded,
-            "usage": { "prompt_tokens": 0, "completion_tokens": 0 },
-            "timings": { "started_at": "2026-01-01T00:00:00Z" }, "revision": 1,
-        }))
-        .unwrap();
-        store
-            .write_manifest(&key, &manifest, ManifestPrecondition::MustNotExist)
-            .await
-            .unwrap();
+        let borrowed: Vec<(&str, &str)> = files
+            .iter()
+            .map(|(p, c)| (p.as_str(), c.as_str()))
+            .collect();
+        support::seed_project(&store, &key, "react", &borrowed).await;
 
-        let env: Vec<(String, String)> = env_of(&server.config);
+        let env = support::seed_env(&server.config);
         let dir = tempfile::tempdir().unwrap();
         let session = Arc::new(Session::open(
             SettingsFile::in_dir(dir.path()),

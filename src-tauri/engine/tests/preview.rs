@@ -9,9 +9,7 @@ use bucketforge_engine::preview::{PreviewServer, VendorFiles};
 use bucketforge_engine::secrets::InMemorySecrets;
 use bucketforge_engine::session::{Overrides, Session};
 use bucketforge_engine::settings::SettingsFile;
-use bucketforge_engine::store::{
-    Manifest, ManifestFile, ManifestPrecondition, ObjectStore, ProjectKey, ProjectPath, UserId,
-};
+use bucketforge_engine::store::{ObjectStore, ProjectKey, ProjectPath, UserId};
 use support::{project, ServerKind, TestServer};
 
 const FILES: &[(&str, &str)] = &[
@@ -38,38 +36,17 @@ async fn rig() -> Rig {
     let store = server.store().await;
     let user = UserId::new("alice").unwrap();
     let key = project(&user, "todo");
-    let mut files = Vec::new();
-    for (path, content) in FILES {
-        let path = ProjectPath::new(path).unwrap();
-        let receipt = store.put_file(&key, &path, *content).await.unwrap();
-        files.push(ManifestFile {
-            path,
-            bytes: receipt.bytes,
-            sha256: receipt.sha256,
-            content_type: receipt.content_type,
-            attempts: 1,
-        });
-    }
-    let manifest: Manifest = serde_json::from_value(serde_json::json!({
-        "schema_version": 1, "status": "complete", "name": "Todo", "idea": "todos",
-        "plan": { "name": "Todo", "summary": "s", "stack": "react", "contract": "c", "files": [] },
-        "provider": "test", "model": "m", "files": files,
-        "usage": { "prompt_tokens": 1, "completion_tokens": 2 },
-        "timings": { "started_at": "2026-01-01T00:00:00Z" }, "revision": 1,
-    }))
-    .unwrap();
-    store
-        .write_manifest(&key, &manifest, ManifestPrecondition::MustNotExist)
-        .await
-        .unwrap();
+    support::seed_project(&store, &key, "react", FILES).await;
     // The session points at the same server through the seed's variables, as the CLI would.
     let dir = tempfile::tempdir().unwrap();
     let config = server.config.clone();
-    let env = env_for(&config);
+    let env = support::seed_env(&config);
     let session = Arc::new(Session::open(
         SettingsFile::in_dir(dir.path()),
         Arc::new(InMemorySecrets::default()),
-        Some(Arc::new(move |name: &str| env.get(name).cloned())),
+        Some(Arc::new(move |name: &str| {
+            env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+        })),
         Overrides {
             user: Some(user),
             ..Overrides::default()
@@ -84,32 +61,6 @@ async fn rig() -> Rig {
         key,
         preview: PreviewServer::new(session, vendor, "preview://localhost"),
     }
-}
-
-fn env_for(
-    config: &bucketforge_engine::store::StoreConfig,
-) -> std::collections::HashMap<String, String> {
-    use secrecy::ExposeSecret;
-    let bucketforge_engine::store::StoreCredentials::Static {
-        access_key_id,
-        secret_access_key,
-    } = &config.credentials
-    else {
-        panic!("static credentials expected");
-    };
-    [
-        ("AWS_ACCESS_KEY_ID", access_key_id.clone()),
-        (
-            "AWS_SECRET_ACCESS_KEY",
-            secret_access_key.expose_secret().to_string(),
-        ),
-        ("AWS_REGION", config.region.clone()),
-        ("AWS_ENDPOINT_URL", config.endpoint.clone().unwrap()),
-        ("S3_BUCKET_NAME", config.bucket.clone()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect()
 }
 
 fn text(body: &bytes::Bytes) -> String {

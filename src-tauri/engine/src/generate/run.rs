@@ -139,20 +139,16 @@ impl Generator {
         events(GenerationEvent::Planning {});
         let usage = Mutex::new(TokenUsage::default());
         let system = prompts::system(project.stack);
-        let plan = match self.plan(&project, &system, &usage, &events, &cancel).await {
-            Ok(plan) => plan,
-            Err(e) => {
-                emit_end(&events, "", &e, &[], &cancel);
-                return Err(e);
-            }
-        };
-        let (key, claim) = match self.claim(&project, &plan, &started_at, &usage).await {
-            Ok(claimed) => claimed,
-            Err(e) => {
-                emit_end(&events, "", &e, &[], &cancel);
-                return Err(e);
-            }
-        };
+        // Until the name is claimed the run has no slug, and nothing is in the bucket.
+        let ended = |e: &Error| emit_end(&events, "", e, &[], &cancel);
+        let plan = self
+            .plan(&project, &system, &usage, &events, &cancel)
+            .await
+            .inspect_err(ended)?;
+        let (key, claim) = self
+            .claim(&project, &plan, &started_at, &usage)
+            .await
+            .inspect_err(ended)?;
         let run = self.run(
             key,
             project.idea.clone(),
@@ -181,21 +177,18 @@ impl Generator {
         let started_at = now_rfc3339();
         events(GenerationEvent::Planning {});
         let slug = key.slug().to_string();
-        let (manifest, etag) = match self.store.read_manifest(&key).await {
-            Ok(Some(found)) => found,
-            Ok(None) => {
-                let e = Error::ProjectNotFound {
+        let ended = |e: &Error| emit_end(&events, &slug, e, &[], &cancel);
+        let (manifest, etag) = self
+            .store
+            .read_manifest(&key)
+            .await
+            .and_then(|found| {
+                found.ok_or_else(|| Error::ProjectNotFound {
                     user: key.user().to_string(),
                     slug: slug.clone(),
-                };
-                emit_end(&events, &slug, &e, &[], &cancel);
-                return Err(e);
-            }
-            Err(e) => {
-                emit_end(&events, &slug, &e, &[], &cancel);
-                return Err(e);
-            }
-        };
+                })
+            })
+            .inspect_err(ended)?;
         if matches!(
             manifest.status,
             ProjectStatus::Complete | ProjectStatus::Generating
@@ -204,7 +197,7 @@ impl Generator {
                 slug: slug.clone(),
                 status: manifest.status,
             };
-            emit_end(&events, &slug, &e, &[], &cancel);
+            ended(&e);
             return Err(e);
         }
         // Claim the project for this run, so a second resume elsewhere gets a conflict.
@@ -212,17 +205,11 @@ impl Generator {
         claim_manifest.status = ProjectStatus::Generating;
         claim_manifest.error = None;
         claim_manifest.revision += 1;
-        let claim = match self
+        let claim = self
             .store
             .write_manifest(&key, &claim_manifest, ManifestPrecondition::MustMatch(etag))
             .await
-        {
-            Ok(etag) => etag,
-            Err(e) => {
-                emit_end(&events, &slug, &e, &[], &cancel);
-                return Err(e);
-            }
-        };
+            .inspect_err(ended)?;
         let usage = Mutex::new(manifest.usage.clone());
         let system = prompts::system(manifest.plan.stack);
         let run = self.run(

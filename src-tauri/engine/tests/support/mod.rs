@@ -156,6 +156,71 @@ pub async fn put_all(
         .expect("the files are uploaded");
 }
 
+/// Uploads `files` and a `complete` manifest listing them, as a finished run leaves a project.
+pub async fn seed_project(
+    store: &ObjectStore,
+    key: &ProjectKey,
+    stack: &str,
+    files: &[(&str, &str)],
+) {
+    let mut recorded = Vec::new();
+    for (path, body) in files {
+        let path = bucketforge_engine::store::ProjectPath::new(path).unwrap();
+        let receipt = store.put_file(key, &path, body.to_string()).await.unwrap();
+        recorded.push(serde_json::json!({
+            "path": path, "bytes": receipt.bytes, "sha256": receipt.sha256,
+            "content_type": receipt.content_type, "attempts": 1,
+        }));
+    }
+    let manifest = serde_json::from_value(serde_json::json!({
+        "schema_version": 1, "status": "complete", "name": key.slug().to_string(), "idea": "a test project",
+        "plan": { "name": key.slug().to_string(), "summary": "s", "stack": stack, "contract": "c", "files": [] },
+        "provider": "test", "model": "m", "files": recorded,
+        "usage": { "prompt_tokens": 1, "completion_tokens": 2 },
+        "timings": { "started_at": "2026-01-01T00:00:00Z" }, "revision": 1,
+    }))
+    .unwrap();
+    store
+        .write_manifest(
+            key,
+            &manifest,
+            bucketforge_engine::store::ManifestPrecondition::MustNotExist,
+        )
+        .await
+        .unwrap();
+}
+
+/// The seed's environment variables (as the CLI reads them) for a server's settings.
+pub fn seed_env(config: &StoreConfig) -> Vec<(String, String)> {
+    use secrecy::ExposeSecret;
+    let StoreCredentials::Static {
+        access_key_id,
+        secret_access_key,
+    } = &config.credentials
+    else {
+        panic!("static credentials expected");
+    };
+    [
+        ("AWS_ACCESS_KEY_ID", access_key_id.clone()),
+        (
+            "AWS_SECRET_ACCESS_KEY",
+            secret_access_key.expose_secret().to_string(),
+        ),
+        ("AWS_REGION", config.region.clone()),
+        (
+            "AWS_ENDPOINT_URL",
+            config
+                .endpoint
+                .clone()
+                .expect("a test server has an endpoint"),
+        ),
+        ("S3_BUCKET_NAME", config.bucket.clone()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
+}
+
 // ---------------------------------------------------------------- child processes
 
 struct ChildServer {
