@@ -29,7 +29,8 @@ for i in $(seq 1 "$runs"); do
   shot=$(mktemp --suffix .png)
   start=$(now_ms)
   "$bin" & app=$!
-  xdotool search --sync --onlyvisible --name '^BucketForge$' >/dev/null
+  # Polled every 10 ms: `xdotool search --sync` sleeps half a second between its own tries.
+  until xdotool search --onlyvisible --name '^BucketForge$' >/dev/null; do sleep 0.01; done
   visible=$(( $(now_ms) - start ))
   until import -window root "$shot" && [ "$(identify -format '%k' "$shot")" -gt 64 ]; do :; done
   painted=$(( $(now_ms) - start ))

@@ -1,8 +1,8 @@
 // Starts tauri-driver and opens WebDriver sessions on the built BucketForge binary, each with
 // a home folder of its own (settings, data and WebKit's files all land there) and its output
 // captured, so tests can search both for anything that must not be there.
-import { execFileSync, spawn } from "node:child_process";
-import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -47,25 +47,71 @@ export async function startDriver({ name = "app", env = {} } = {}) {
   const nativePort = await freePort();
   mkdirSync(ARTIFACTS, { recursive: true });
   const logFile = path.join(ARTIFACTS, `${name}.log`);
-  const log = createWriteStream(logFile);
+  // The output goes straight to the file: a pipe through this process would keep the test run
+  // waiting for as long as any process that inherited it lives.
+  const log = openSync(logFile, "w");
   const child = spawn("tauri-driver", ["--port", String(port), "--native-port", String(nativePort)], {
     env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: ["ignore", log, log],
   });
-  child.stdout.pipe(log);
-  child.stderr.pipe(log);
+  closeSync(log);
   const exited = new Promise((resolve) => child.once("exit", resolve));
   await waitForPort(port);
   return {
     port,
+    pid: child.pid,
     logFile,
     log: () => readFileSync(logFile, "utf8"),
     stop: async () => {
-      if (child.exitCode === null) child.kill("SIGTERM");
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
       await exited;
-      log.end();
     },
   };
+}
+
+/** Every process below `pid`: tauri-driver's WebKitWebDriver, the app and WebKit's helpers. */
+function descendants(pid) {
+  const { stdout } = spawnSync("pgrep", ["-P", String(pid)], { encoding: "utf8" });
+  return stdout
+    .split("\n")
+    .filter(Boolean)
+    .map(Number)
+    .flatMap((child) => [child, ...descendants(child)]);
+}
+
+function running(pid) {
+  try {
+    // A zombie has ended; only its parent's wait is missing.
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Ends what `stop()` left: WebDriver's quit closes the window and the app with it, but when the
+ * quit fails the app would outlive the test run. Says so, so the log shows it.
+ */
+async function reap(pids, name) {
+  const left = () => pids.filter(running);
+  for (let waited = 0; left().length && waited < 5_000; waited += 100) await new Promise((r) => setTimeout(r, 100));
+  if (!left().length) return;
+  const names = left().map((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/comm`, "utf8").trim();
+    } catch {
+      return String(pid);
+    }
+  });
+  console.error(`${name}: still running after the WebDriver session ended, so stopped: ${names.join(", ")}`);
+  for (const signal of ["SIGTERM", "SIGKILL"]) {
+    for (const pid of left()) {
+      try {
+        process.kill(pid, signal);
+      } catch {}
+    }
+    for (let waited = 0; left().length && waited < 5_000; waited += 100) await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 /** Runs the CLI with the app's home (and so its settings and keyring); returns stdout. */
@@ -116,13 +162,18 @@ export async function openApp(driver) {
 export async function launch({ name, home, env = {} }) {
   const driver = await startDriver({ name, env: homeEnv(home, env) });
   const app = await openApp(driver);
+  let closed = false;
   return {
     app,
     driver,
     home,
     close: async () => {
-      await app.quit().catch(() => {});
+      if (closed) return;
+      closed = true;
+      const pids = descendants(driver.pid);
+      await app.quit().catch((e) => console.error(`${name}: the WebDriver session did not end cleanly: ${e.message}`));
       await driver.stop();
+      await reap(pids, name);
     },
   };
 }

@@ -10,3 +10,26 @@ export const COUNTER_FILES = {
   "src/components/Title.jsx": "export default function Title({ text }) {\n  return <h1>{text}</h1>;\n}\n",
   "README.md": "# Click Counter\n\n1. Install Node.js.\n2. Run `npm install`, then `npm run dev`.\n",
 };
+
+/**
+ * A 20-file React project (as in the engine's preview benchmark): a page, an entry, a stylesheet,
+ * a shared helper, 14 components, an App, a package.json.
+ */
+export const TWENTY_FILES = (() => {
+  const files = {
+    "index.html": "<!doctype html>\n<html lang=\"en\">\n  <head>\n    <meta charset=\"UTF-8\" />\n    <title>Parts</title>\n  </head>\n  <body>\n    <div id=\"root\"></div>\n    <script type=\"module\" src=\"/src/main.jsx\"></script>\n  </body>\n</html>\n",
+    "package.json": "{\n  \"name\": \"parts\",\n  \"private\": true,\n  \"type\": \"module\",\n  \"scripts\": { \"dev\": \"vite\" },\n  \"dependencies\": { \"react\": \"^18.3.1\", \"react-dom\": \"^18.3.1\" },\n  \"devDependencies\": { \"vite\": \"^5.4.0\" }\n}\n",
+    "src/main.jsx": "import { createRoot } from 'react-dom/client';\nimport App from './App.jsx';\nimport './index.css';\n\ncreateRoot(document.getElementById('root')).render(<App />);\n",
+    "src/index.css": "body { font-family: system-ui, sans-serif; margin: 2rem; }\nbutton { margin: 0.25rem; }\n",
+    "src/lib/format.ts": "export const label = (i: number): string => `Part ${i}`;\n",
+  };
+  const parts = Array.from({ length: 14 }, (_, i) => i);
+  for (const i of parts) {
+    files[`src/parts/Part${i}.tsx`] =
+      `import { useState } from 'react';\nimport { label } from '../lib/format';\n\nexport default function Part${i}() {\n  const [n, setN] = useState(0);\n  return <button onClick={() => setN(n + 1)}>{label(${i})}: {n}</button>;\n}\n`;
+  }
+  files["src/App.jsx"] =
+    parts.map((i) => `import Part${i} from './parts/Part${i}';\n`).join("") +
+    `\nexport default function App() {\n  return (\n    <main>\n      <h1>Parts</h1>\n      ${parts.map((i) => `<Part${i} />`).join("")}\n    </main>\n  );\n}\n`;
+  return files;
+})();

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { By, click, eventually, launch, makeHome, screenshot, until } from "./driver.mjs";
+import { By, cli, click, eventually, launch, makeHome, screenshot, until } from "./driver.mjs";
 import { startGarage, startMoto, startScriptedLlm } from "./servers.mjs";
 
 const LLM_KEY = "sk-e2e-settings-91c3f0aa57";
@@ -70,7 +70,11 @@ describe("the Settings screen", () => {
     moto = await startMoto();
     garage = await startGarage();
     llm = await startScriptedLlm({ api_key: LLM_KEY, models: [MODEL], replies: {} });
-    run = await launch({ name: "settings", home: makeHome() });
+    // The keyring is the OS user's, shared by every suite in this run: start with neither secret
+    // saved, as on a first run, whatever earlier suites left there.
+    const home = makeHome();
+    for (const secret of ["s3-secret-key", "custom-api-key"]) cli(home, ["config", "delete-secret", secret]);
+    run = await launch({ name: "settings", home });
   });
 
   after(async () => {

@@ -54,6 +54,13 @@ end_to_end() {
     bash scripts/with-keyring.sh node --test --test-concurrency=1 e2e/
 }
 
+# A cold run writes about 8 GB (debug and release builds, Garage's build, npm packages): say so
+# up front rather than fail half-way with "No space left on device".
+free_gb=$(( $(df --output=avail -k "$ROOT" | tail -1) / 1024 / 1024 ))
+if [ "$free_gb" -lt 8 ]; then
+  printf '\033[1;33mwarning:\033[0m only %s GB free on this disk; a cold test run needs about 8 GB. Free some space (cargo clean removes old builds) if it fails.\n' "$free_gb" >&2
+fi
+
 timed "Install test tools" install_test_tools
 timed "Rust format and lints" rust_lints
 timed "Rust tests" rust_tests

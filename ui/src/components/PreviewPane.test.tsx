@@ -1,4 +1,4 @@
-import { render, screen } from "@testing-library/react";
+import { act, render, screen } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 
@@ -60,5 +60,33 @@ describe("the preview pane", () => {
     render(<PreviewPane slug="Todo!" name="Todo" />);
     expect(await screen.findByRole("alert")).toHaveTextContent("only lowercase letters, digits and “-” are allowed");
     expect(screen.queryByTestId("preview-frame")).toBeNull();
+  });
+
+  it("says how long the app took to show, counting only its own frame's word", async () => {
+    const user = userEvent.setup();
+    render(<PreviewPane slug="todo" name="Todo" />);
+    const frame = (await screen.findByTestId("preview-frame")) as HTMLIFrameElement;
+    const post = (source: MessageEventSource | null, data: unknown) =>
+      act(() => {
+        window.dispatchEvent(new MessageEvent("message", { data, source }));
+      });
+
+    // Another window, or another message, says nothing about this frame.
+    await post(window, "bucketforge:rendered");
+    await post(frame.contentWindow, { bucketforge: "rendered" });
+    expect(screen.queryByTestId("preview-render-ms")).toBeNull();
+
+    await post(frame.contentWindow, "bucketforge:rendered");
+    const timing = screen.getByTestId("preview-render-ms");
+    expect(Number(timing.dataset.ms)).toBeGreaterThan(0);
+    expect(timing).toHaveTextContent(/^Shown in \d+ ms$/);
+
+    // A reload starts the clock again: the old figure goes until the new frame shows.
+    await user.click(screen.getByRole("button", { name: "Reload" }));
+    expect(screen.queryByTestId("preview-render-ms")).toBeNull();
+    await post(frame.contentWindow, "bucketforge:rendered");
+    expect(screen.queryByTestId("preview-render-ms")).toBeNull();
+    await post((screen.getByTestId("preview-frame") as HTMLIFrameElement).contentWindow, "bucketforge:rendered");
+    expect(screen.getByTestId("preview-render-ms")).toBeInTheDocument();
   });
 });

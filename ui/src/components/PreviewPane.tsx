@@ -1,5 +1,5 @@
 // The generated app running in a sandboxed frame, at desktop, tablet or phone width.
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { errorMessage, previewUrl } from "../api";
 import { RefreshIcon } from "./Icons";
 
@@ -17,15 +17,45 @@ const DEVICES: { id: Device; label: string; width: number | null }[] = [
  */
 export const PREVIEW_SANDBOX = "allow-scripts";
 
+/** What the preview page's overlay posts when the app first puts something on screen. */
+export const RENDERED_MESSAGE = "bucketforge:rendered";
+
+function seconds(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+
 export default function PreviewPane({ slug, name }: { slug: string; name: string }) {
   const [url, setUrl] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [device, setDevice] = useState<Device>("desktop");
   // The frame's origin is opaque, so it can't be told to reload: a new frame is mounted instead.
   const [generation, setGeneration] = useState(0);
+  // How long the app took from opening (or reloading) to its first content on screen.
+  const frame = useRef<HTMLIFrameElement>(null);
+  const openedAt = useRef(performance.now());
+  const [renderMs, setRenderMs] = useState<number | null>(null);
+
+  useEffect(() => {
+    // Only the fact is read from the untrusted frame, never data: the time is the app's own.
+    const onMessage = (event: MessageEvent) => {
+      if (event.source === null || event.source !== frame.current?.contentWindow) return;
+      if (event.data !== RENDERED_MESSAGE) return;
+      setRenderMs((seen) => seen ?? Math.max(1, Math.round(performance.now() - openedAt.current)));
+    };
+    window.addEventListener("message", onMessage);
+    return () => window.removeEventListener("message", onMessage);
+  }, []);
+
+  const reload = () => {
+    openedAt.current = performance.now();
+    setRenderMs(null);
+    setGeneration((g) => g + 1);
+  };
 
   useEffect(() => {
     let live = true;
+    openedAt.current = performance.now();
+    setRenderMs(null);
     setUrl(null);
     setError(null);
     previewUrl(slug)
@@ -49,10 +79,17 @@ export default function PreviewPane({ slug, name }: { slug: string; name: string
             </button>
           ))}
         </div>
-        <button type="button" className="secondary with-icon" onClick={() => setGeneration((g) => g + 1)} disabled={!url}>
-          <RefreshIcon width={16} height={16} />
-          Reload
-        </button>
+        <div className="preview-actions">
+          {renderMs !== null && (
+            <span className="preview-timing" data-testid="preview-render-ms" data-ms={renderMs} title="From opening the preview to the app's first content on screen">
+              Shown in {seconds(renderMs)}
+            </span>
+          )}
+          <button type="button" className="secondary with-icon" onClick={reload} disabled={!url}>
+            <RefreshIcon width={16} height={16} />
+            Reload
+          </button>
+        </div>
       </div>
       <div className="preview-stage">
         {error && (
@@ -64,6 +101,7 @@ export default function PreviewPane({ slug, name }: { slug: string; name: string
         {url && (
           <iframe
             key={generation}
+            ref={frame}
             className={`preview-frame is-${device}`}
             data-testid="preview-frame"
             data-device={device}

@@ -65,4 +65,19 @@
     const reason = event.reason;
     show(reason?.message ?? String(reason), "", reason?.stack ? String(reason.stack) : "");
   });
+
+  // Tells the preview pane when the app first puts content in the page (painted with the next
+  // frame), so the pane can say how long the preview took. The message is the bare fact; the pane
+  // keeps its own time. Not from requestAnimationFrame: WebKit slows that to about once a second
+  // in a cross-origin frame the user hasn't touched yet.
+  const shown = () =>
+    [...(document.body?.children ?? [])].some(
+      (el) => el.id !== "bucketforge-error" && el.tagName !== "SCRIPT" && (el.childElementCount > 0 || el.textContent.trim()),
+    );
+  const observer = new MutationObserver(() => {
+    if (!shown()) return;
+    observer.disconnect();
+    parent.postMessage("bucketforge:rendered", "*");
+  });
+  observer.observe(document, { childList: true, subtree: true, characterData: true });
 })();
