@@ -94,7 +94,10 @@ function running(pid) {
  */
 async function reap(pids, name) {
   const left = () => pids.filter(running);
-  for (let waited = 0; left().length && waited < 5_000; waited += 100) await new Promise((r) => setTimeout(r, 100));
+  const settle = async () => {
+    for (let waited = 0; left().length && waited < 5_000; waited += 100) await new Promise((r) => setTimeout(r, 100));
+  };
+  await settle();
   if (!left().length) return;
   const names = left().map((pid) => {
     try {
@@ -110,7 +113,7 @@ async function reap(pids, name) {
         process.kill(pid, signal);
       } catch {}
     }
-    for (let waited = 0; left().length && waited < 5_000; waited += 100) await new Promise((r) => setTimeout(r, 100));
+    await settle();
   }
 }
 
@@ -121,6 +124,13 @@ export function cli(home, args, input) {
     input,
     encoding: "utf8",
   });
+}
+
+/** `bucketforge generate --json` with `home`'s settings; fails unless the project finished. */
+export function generateProject(home, args) {
+  const out = cli(home, ["generate", "--stack", "react", "--json", ...args]);
+  const last = JSON.parse(out.trim().split("\n").pop());
+  if (last.type !== "finished") throw new Error(`generate did not finish:\n${out}`);
 }
 
 /** Settings pointing at a moto server and an OpenAI-compatible LLM server. */

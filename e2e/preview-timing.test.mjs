@@ -5,18 +5,13 @@
 // what is asserted is that every open shows the whole app.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { By, cli, configuredHome, eventually, goTo, launch, makeHome, screenshot, until } from "./driver.mjs";
+import { By, cli, configuredHome, eventually, generateProject, goTo, launch, makeHome, screenshot, until } from "./driver.mjs";
 import { TWENTY_FILES } from "./projects.mjs";
 import { projectScript, startMoto, startScriptedLlm } from "./servers.mjs";
 
 const LLM_KEY = "sk-e2e-timing-5a1d93e0";
 const REOPENS = 10;
-
-function generate(home) {
-  const out = cli(home, ["generate", "--stack", "react", "--json", "--idea", "Fourteen counters", "--name", "Parts"]);
-  const last = JSON.parse(out.trim().split("\n").pop());
-  assert.equal(last.type, "finished", out);
-}
+const PARTS = ["--idea", "Fourteen counters", "--name", "Parts"];
 
 function builtInHome(llmBaseUrl) {
   const home = makeHome({
@@ -88,9 +83,9 @@ describe("the preview's time to show", () => {
 
   it("is measured by the pane for a 20-file project, from the built-in bucket and from moto", async () => {
     const builtIn = builtInHome(llm.openaiBaseUrl);
-    generate(builtIn);
+    generateProject(builtIn, PARTS);
     const remote = configuredHome(moto, llm.openaiBaseUrl, LLM_KEY);
-    generate(remote);
+    generateProject(remote, PARTS);
     assert.equal(moto.list("projects/e2e/parts/").filter((k) => !k.includes("/.bucketforge/")).length, 20);
 
     const rows = [];

@@ -3,7 +3,7 @@
 // cannot navigate the window.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { By, cli, configuredHome, eventually, goTo, invokeFromMain, launch, screenshot, until } from "./driver.mjs";
+import { By, configuredHome, eventually, generateProject, goTo, invokeFromMain, launch, screenshot, until } from "./driver.mjs";
 import { COUNTER_FILES } from "./projects.mjs";
 import { projectScript, startMoto, startScriptedLlm } from "./servers.mjs";
 
@@ -49,12 +49,6 @@ export default function App() {
 }
 `;
 
-function generate(home, args) {
-  const out = cli(home, ["generate", "--stack", "react", "--json", ...args]);
-  const last = JSON.parse(out.trim().split("\n").pop());
-  assert.equal(last.type, "finished", out);
-}
-
 async function openPreview(app, slug) {
   await goTo(app, "Projects");
   await app.wait(until.elementLocated(By.css(`[data-testid=project-row][data-slug=${slug}]`)), 20_000).click();
@@ -71,13 +65,13 @@ describe("the preview pane", () => {
     moto = await startMoto();
     llm = await startScriptedLlm(projectScript({ name: "Click Counter", files: COUNTER_FILES, apiKey: LLM_KEY }));
     const home = configuredHome(moto, llm.openaiBaseUrl, LLM_KEY);
-    generate(home, ["--idea", "A click counter", "--name", "Click Counter"]);
+    generateProject(home, ["--idea", "A click counter", "--name", "Click Counter"]);
     // Another user's project, which the attack tries to read and to delete.
-    generate(home, ["--idea", "A click counter", "--name", "Victim App", "--user", "victim"]);
+    generateProject(home, ["--idea", "A click counter", "--name", "Victim App", "--user", "victim"]);
     await llm.stop();
     const attack = { ...COUNTER_FILES, "src/App.jsx": ATTACK_APP };
     llm = await startScriptedLlm(projectScript({ name: "Attack", files: attack, apiKey: LLM_KEY }), llm.port);
-    generate(home, ["--idea", "An app that tries to escape", "--name", "Attack"]);
+    generateProject(home, ["--idea", "An app that tries to escape", "--name", "Attack"]);
     run = await launch({ name: "preview", home });
   });
 

@@ -10,9 +10,8 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use bucketforge_engine::store::{ProjectPath, ProjectStatus, StoreConfig, StoreCredentials};
+use bucketforge_engine::store::{ProjectPath, ProjectStatus, StoreConfig};
 use bucketforge_scripted_llm::{Reply, Script, ScriptedLlm};
-use secrecy::ExposeSecret;
 use support::{project, unique_user, ServerKind, TestServer};
 
 const API_KEY: &str = "sk-cli-test-5ad1e0c7";
@@ -45,24 +44,13 @@ fn script() -> Script {
 /// The binary with a clean environment: S3 from the seed's variables, the LLM from flags and
 /// its key from OPENAI_API_KEY, no display, a home of its own.
 fn bucketforge(home: &Path, config: &StoreConfig, llm: &ScriptedLlm) -> Command {
-    let StoreCredentials::Static {
-        access_key_id,
-        secret_access_key,
-    } = &config.credentials
-    else {
-        panic!("static credentials expected");
-    };
     let mut command = Command::new(env!("CARGO_BIN_EXE_bucketforge"));
     command
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("HOME", home)
         .env("USER", "cli-tester")
-        .env("AWS_ACCESS_KEY_ID", access_key_id)
-        .env("AWS_SECRET_ACCESS_KEY", secret_access_key.expose_secret())
-        .env("AWS_REGION", &config.region)
-        .env("AWS_ENDPOINT_URL", config.endpoint.as_deref().unwrap())
-        .env("S3_BUCKET_NAME", &config.bucket)
+        .envs(support::seed_env(config))
         .env("OPENAI_API_KEY", API_KEY)
         .env("BUCKETFORGE_LLM_BASE_URL", llm.openai_base_url())
         .stdin(Stdio::null());

@@ -46,16 +46,19 @@ export default function PreviewPane({ slug, name }: { slug: string; name: string
     return () => window.removeEventListener("message", onMessage);
   }, []);
 
-  const reload = () => {
+  const startClock = () => {
     openedAt.current = performance.now();
     setRenderMs(null);
+  };
+
+  const reload = () => {
+    startClock();
     setGeneration((g) => g + 1);
   };
 
   useEffect(() => {
     let live = true;
-    openedAt.current = performance.now();
-    setRenderMs(null);
+    startClock();
     setUrl(null);
     setError(null);
     previewUrl(slug)
