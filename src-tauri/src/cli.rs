@@ -7,11 +7,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use bucketforge_engine::secrets::KeyringStore;
-use bucketforge_engine::session::{Overrides, Session};
+use bucketforge_engine::session::{run_activity, Overrides, RunActivity, Session};
 use bucketforge_engine::settings::SettingsFile;
 use bucketforge_engine::store::{
-    export_project, slugify, FileSource, ObjectStore, ProjectKey, ProjectPath, StoreConfigLayer,
-    UserId,
+    lease::spoken_age, slugify, FileSource, ObjectStore, ProjectKey, ProjectPath, ProjectStatus,
+    StoreConfigLayer, UserId,
 };
 use bucketforge_engine::{Error, Result};
 use clap::{Args, Parser, Subcommand};
@@ -107,6 +107,9 @@ pub enum Command {
         /// Do not ask for confirmation
         #[arg(long, short = 'y')]
         yes: bool,
+        /// Delete it even while a run is writing it (that run then fails)
+        #[arg(long)]
+        force: bool,
     },
     /// Save a project as a zip file
     Export {
@@ -116,6 +119,9 @@ pub enum Command {
         /// The zip file to write
         #[arg(long, value_name = "FILE.zip")]
         out: PathBuf,
+        /// Export an unfinished project too, with just the files that are in the bucket
+        #[arg(long)]
+        partial: bool,
     },
     /// Check that the storage settings work: list, write, read and delete a test object
     Check {
@@ -207,14 +213,18 @@ pub(crate) fn user_override(arg: &UserArg) -> Result<Option<UserId>> {
     arg.user.as_deref().map(UserId::new).transpose()
 }
 
-async fn open(storage: &StorageArgs, user: &UserArg) -> Result<(ObjectStore, UserId)> {
-    let session = session(
+fn user_session(storage: &StorageArgs, user: &UserArg) -> Result<Session> {
+    session(
         storage,
         Overrides {
             user: user_override(user)?,
             ..Overrides::default()
         },
-    )?;
+    )
+}
+
+async fn open(storage: &StorageArgs, user: &UserArg) -> Result<(ObjectStore, UserId)> {
+    let session = user_session(storage, user)?;
     Ok((session.store().await?, session.user()?))
 }
 
@@ -260,13 +270,16 @@ async fn run(storage: &StorageArgs, json: bool, command: Command) -> Result<Exit
                 .as_ref()
                 .map(|(m, _)| json!(m.status))
                 .unwrap_or(serde_json::Value::Null);
+            let activity = listing.manifest.as_ref().and_then(|(m, _)| run_activity(m));
             if json {
                 print_json(json!({
                     "user": key.user(),
                     "slug": key.slug(),
                     "status": status,
+                    "activity": activity,
                     "source": listing.source,
                     "name": listing.manifest.as_ref().map(|(m, _)| m.name.clone()),
+                    "planned_files": listing.manifest.as_ref().map(|(m, _)| m.plan.files.len()),
                     "files": listing.files,
                 }));
                 return Ok(ExitCode::SUCCESS);
@@ -274,7 +287,21 @@ async fn run(storage: &StorageArgs, json: bool, command: Command) -> Result<Exit
             match &listing.manifest {
                 Some((manifest, _)) => {
                     println!("{} ({})", manifest.name, key.slug());
-                    println!("Status: {}", status.as_str().unwrap_or("unknown"));
+                    println!(
+                        "Status: {}",
+                        status_line(
+                            status.as_str().unwrap_or("unknown"),
+                            activity.as_ref(),
+                            key.slug().as_str()
+                        )
+                    );
+                    if manifest.status != ProjectStatus::Complete {
+                        println!(
+                            "Incomplete: {} of {} planned files are in the bucket.",
+                            listing.files.len(),
+                            manifest.plan.files.len()
+                        );
+                    }
                     if let Some(error) = &manifest.error {
                         println!("Error: {error}");
                     }
@@ -318,32 +345,49 @@ async fn run(storage: &StorageArgs, json: bool, command: Command) -> Result<Exit
                 let _ = out.write_all(&file.bytes).and_then(|()| out.flush());
             }
         }
-        Command::Delete { user, slug, yes } => {
-            let (store, key) = project(storage, &user, &slug).await?;
-            if !yes && !confirm(&key, store.bucket()) {
+        Command::Delete {
+            user,
+            slug,
+            yes,
+            force,
+        } => {
+            let session = user_session(storage, &user)?;
+            let key = ProjectKey::new(session.user()?, slugify(&slug)?);
+            let bucket = session.store().await?.bucket().to_string();
+            if !yes && !confirm(&key, &bucket) {
                 return Err(Error::NotConfirmed {
                     what: key.slug().to_string(),
                 });
             }
-            let deleted = store.delete_project(&key).await?;
+            let deleted = session.delete(key.slug().as_str(), force).await?;
             if json {
                 print_json(json!({ "slug": key.slug(), "deleted_objects": deleted }));
             } else {
                 println!("Deleted project “{}” ({deleted} objects).", key.slug());
             }
         }
-        Command::Export { user, slug, out } => {
-            let (store, key) = project(storage, &user, &slug).await?;
-            let summary = export_project(&store, &key, &out).await?;
+        Command::Export {
+            user,
+            slug,
+            out,
+            partial,
+        } => {
+            let session = user_session(storage, &user)?;
+            let slug = slugify(&slug)?;
+            let summary = session.export(slug.as_str(), &out, partial).await?;
             if json {
                 print_json(json!(summary));
             } else {
                 println!(
-                    "Exported {} files ({}) of “{}” to {}.",
+                    "Exported {} files ({}) of “{slug}” to {}{}.",
                     summary.files,
                     human_size(summary.bytes),
-                    key.slug(),
-                    out.display()
+                    out.display(),
+                    if summary.complete {
+                        ""
+                    } else {
+                        " (the project is incomplete: only the files that landed)"
+                    }
                 );
             }
         }
@@ -369,6 +413,24 @@ async fn run(storage: &StorageArgs, json: bool, command: Command) -> Result<Exit
         Command::Config { action } => cli_config::run(storage, json, action).await?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The status as a person reads it: a `generating` project whose run stopped checking in
+/// is interrupted, and says how to finish it.
+fn status_line(status: &str, activity: Option<&RunActivity>, slug: &str) -> String {
+    match activity {
+        Some(a) if a.interrupted => format!(
+            "interrupted ({} stopped checking in {} ago); `bucketforge resume {slug}` finishes it",
+            a.owner,
+            spoken_age(a.seconds_since_check_in)
+        ),
+        Some(a) => format!(
+            "generating ({}, checked in {} ago)",
+            a.owner,
+            spoken_age(a.seconds_since_check_in)
+        ),
+        None => status.to_string(),
+    }
 }
 
 /// Asks on the terminal; anything but "y"/"yes" is a no. Without a terminal the answer is

@@ -10,12 +10,14 @@ use bucketforge_engine::llm::ProviderKind;
 use bucketforge_engine::plan::Stack;
 use bucketforge_engine::session::Overrides;
 use bucketforge_engine::store::{slugify, ProjectKey};
-use bucketforge_engine::Result;
+use bucketforge_engine::{Error, Result};
 use clap::Args;
+use futures::FutureExt;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio_util::sync::CancellationToken;
 
 use crate::cli::{human_size, session, user_override, StorageArgs, UserArg};
+use crate::signals::stop_signal;
 
 /// Exit code of a run the user cancelled (as for a shell command stopped with Ctrl-C).
 const CANCELLED: u8 = 130;
@@ -77,11 +79,9 @@ pub async fn generate(storage: &StorageArgs, json: bool, args: GenerateArgs) -> 
         user: session.user()?,
         stack: args.stack,
     };
-    let cancel = cancel_on_ctrl_c();
+    let cancel = cancel_on_signal();
     let display = Display::new(json);
-    let outcome = generator
-        .generate(project, cancel.clone(), display.sink())
-        .await;
+    let outcome = contained(generator.generate(project, cancel.clone(), display.sink())).await;
     Ok(finish(&display, outcome, &cancel, json))
 }
 
@@ -95,18 +95,36 @@ pub async fn resume(
     let session = session(storage, overrides(user, llm)?)?;
     let key = ProjectKey::new(session.user()?, slugify(slug)?);
     let generator = session.generator().await?;
-    let cancel = cancel_on_ctrl_c();
+    let cancel = cancel_on_signal();
     let display = Display::new(json);
-    let outcome = generator.resume(key, cancel.clone(), display.sink()).await;
+    let outcome = contained(generator.resume(key, cancel.clone(), display.sink())).await;
     Ok(finish(&display, outcome, &cancel, json))
 }
 
-fn cancel_on_ctrl_c() -> CancellationToken {
+/// A panic inside the run becomes an error with exit code 1, never a crash with a trace.
+async fn contained<T>(run: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+    std::panic::AssertUnwindSafe(run)
+        .catch_unwind()
+        .await
+        .unwrap_or_else(|_| {
+            Err(Error::Internal {
+                what: "generating the project".into(),
+            })
+        })
+}
+
+/// Cancels the run on Ctrl-C, on `kill` (SIGTERM) and when the terminal closes (SIGHUP):
+/// each ends the run the same way, with its end recorded in the project. A second signal
+/// while the run records its end quits at once; the run's lease then lets `resume` finish.
+fn cancel_on_signal() -> CancellationToken {
     let cancel = CancellationToken::new();
     let on_signal = cancel.clone();
     tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
+        if stop_signal().await {
             on_signal.cancel();
+            if stop_signal().await {
+                std::process::exit(i32::from(CANCELLED));
+            }
         }
     });
     cancel

@@ -157,8 +157,9 @@ pub async fn project_export(
     state: State<'_, AppState>,
     slug: String,
     out: PathBuf,
+    partial: bool,
 ) -> Reply<ExportSummary> {
-    Ok(state.session.export(&slug, &out).await?)
+    Ok(state.session.export(&slug, &out, partial).await?)
 }
 
 #[tauri::command]
@@ -175,8 +176,8 @@ pub async fn project_share_link(
 }
 
 #[tauri::command]
-pub async fn project_delete(state: State<'_, AppState>, slug: String) -> Reply<u64> {
-    Ok(state.session.delete(&slug).await?)
+pub async fn project_delete(state: State<'_, AppState>, slug: String, force: bool) -> Reply<u64> {
+    Ok(state.session.delete(&slug, force).await?)
 }
 
 /// The user whose projects the preview may show: the URL of a project's page.

@@ -6,6 +6,7 @@ mod cli_generate;
 pub mod commands;
 pub mod error;
 pub mod preview;
+mod signals;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -112,7 +113,29 @@ pub fn run<R: Runtime>(builder: Builder<R>) {
             std::process::exit(1);
         }
     };
-    setup(builder, state)
-        .run(context())
-        .expect("BucketForge could not start its window");
+    let session = Arc::clone(&state.session);
+    let app = match setup(builder, state).build(context()) {
+        Ok(app) => app,
+        Err(e) => {
+            eprintln!("error: BucketForge could not open its window: {e}");
+            std::process::exit(1);
+        }
+    };
+    // A logout or `kill` ends the app as closing its window does, runs recorded first.
+    let handle = app.handle().clone();
+    tauri::async_runtime::spawn(async move {
+        if signals::stop_signal().await {
+            handle.exit(0);
+        }
+    });
+    app.run(move |_app, event| {
+        if let tauri::RunEvent::Exit = event {
+            // Closing the window or quitting cancels the runs and waits for each to record
+            // `cancelled`, so no project is left looking as if it were still being written.
+            tauri::async_runtime::block_on(session.shutdown(RUNS_STOP_PATIENCE));
+        }
+    });
 }
+
+/// How long quitting waits for running generations to record that they were cancelled.
+const RUNS_STOP_PATIENCE: std::time::Duration = std::time::Duration::from_secs(5);

@@ -337,3 +337,51 @@ async fn a_named_aws_profile_signs_requests_with_its_own_keys() {
     assert!(err.contains("secret access key does not match"), "{err}");
     assert!(!err.contains("an-old-secret"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unfinished_project_is_exported_only_when_asked_for_a_partial_zip() {
+    let server = TestServer::start(ServerKind::Moto).await;
+    let store = server.store().await;
+    let user = unique_user("cli");
+    let key = project(&user, "half-done");
+    support::seed_project(&store, &key, "fastapi-react", &FILES).await;
+    let (mut manifest, etag) = store.read_manifest(&key).await.unwrap().unwrap();
+    manifest.status = bucketforge_engine::store::ProjectStatus::Cancelled;
+    store
+        .write_manifest(
+            &key,
+            &manifest,
+            bucketforge_engine::store::ManifestPrecondition::MustMatch(etag),
+        )
+        .await
+        .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let cli = || {
+        let mut command = bucketforge(home.path());
+        command.envs(support::seed_env(&server.config));
+        command
+    };
+    let out = home.path().join("half.zip");
+    let args = [
+        "export",
+        "--user",
+        user.as_str(),
+        "half-done",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    let refused = run(&mut cli(), &args);
+    let message = assert_one_line_error(&refused);
+    assert!(message.contains("is not complete"), "{message}");
+    assert!(!out.exists(), "no zip is written");
+
+    let partial = run(&mut cli(), &[&args[..], &["--partial"]].concat());
+    assert_ok(&partial);
+    assert!(
+        stdout(&partial).contains("the project is incomplete"),
+        "{}",
+        stdout(&partial)
+    );
+    let zip = zip::ZipArchive::new(std::fs::File::open(&out).unwrap()).unwrap();
+    assert_eq!(zip.len(), FILES.len());
+}

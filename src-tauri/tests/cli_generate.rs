@@ -299,3 +299,185 @@ fn the_write_detector_sees_a_created_file_and_ignores_reads() {
     assert!(writes[0].contains("/tmp/x/app.py"));
     assert!(writes[1].contains("mkdir"));
 }
+
+/// The counter's script with every file but the first slow to start, so a run can be stopped
+/// after one file landed and before the others.
+fn slow_script() -> Script {
+    let mut slow = script();
+    for (path, content) in &FILES[1..] {
+        slow.replies.insert(
+            format!("write {path}"),
+            vec![Reply::text(*content).first_token_after(std::time::Duration::from_secs(120))],
+        );
+    }
+    slow
+}
+
+/// Starts `generate --json` and reads its events until the first file landed.
+fn generate_until_a_file_landed(
+    home: &Path,
+    config: &StoreConfig,
+    llm: &ScriptedLlm,
+    user: &str,
+) -> (
+    std::process::Child,
+    std::io::Lines<std::io::BufReader<std::process::ChildStdout>>,
+) {
+    use std::io::BufRead;
+    let mut child = bucketforge(home, config, llm)
+        .args(generate_args(user))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    for line in lines.by_ref() {
+        let event: serde_json::Value = serde_json::from_str(&line.unwrap()).unwrap();
+        assert_ne!(event["type"], "failed", "{event}");
+        if event["type"] == "file_uploaded" {
+            return (child, lines);
+        }
+    }
+    panic!("the run ended before any file landed");
+}
+
+/// Resumes the project with a fast script and checks every file is the scripted one.
+async fn resume_finishes_byte_exact(
+    home: &Path,
+    server: &TestServer,
+    llm: &ScriptedLlm,
+    user: &bucketforge_engine::store::UserId,
+) {
+    llm.set_script(script());
+    let output = bucketforge(home, &server.config, llm)
+        .args(["resume", "click-counter", "--user", user.as_str(), "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let events = events(&output);
+    assert_eq!(events.last().unwrap()["type"], "finished");
+    // The file that landed before the stop is kept, not written again.
+    assert!(
+        events
+            .iter()
+            .any(|e| e["type"] == "file_kept" && e["path"] == "index.html"),
+        "{events:?}"
+    );
+    let store = server.store().await;
+    let key = project(user, "click-counter");
+    for (path, content) in FILES {
+        let file = store
+            .get_file(&key, &ProjectPath::new(path).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(file.bytes, content.as_bytes(), "{path}");
+    }
+    let (manifest, _) = store.read_manifest(&key).await.unwrap().unwrap();
+    assert_eq!(manifest.status, ProjectStatus::Complete);
+    assert_eq!(manifest.files.len(), FILES.len());
+    assert!(manifest.lease.is_none(), "a finished run holds no lease");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_records_the_cancel_and_resume_finishes_every_file_byte_exact() {
+    let server = TestServer::start(ServerKind::Moto).await;
+    let llm = ScriptedLlm::start(slow_script()).await.unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let user = unique_user("cli");
+    let (mut child, lines) =
+        generate_until_a_file_landed(home.path(), &server.config, &llm, user.as_str());
+
+    // While it runs, its lease keeps a second process from resuming or deleting it.
+    for args in [
+        vec!["resume", "click-counter"],
+        vec!["delete", "click-counter", "--yes"],
+    ] {
+        let busy = bucketforge(home.path(), &server.config, &llm)
+            .args(&args)
+            .args(["--user", user.as_str(), "--json"])
+            .output()
+            .unwrap();
+        assert_eq!(busy.status.code(), Some(1), "{args:?}");
+        let stderr = String::from_utf8_lossy(&busy.stderr);
+        let error: serde_json::Value = serde_json::from_str(stderr.trim()).unwrap();
+        assert_eq!(error["code"], "project_busy", "{stderr}");
+        assert!(
+            error["message"]
+                .as_str()
+                .unwrap()
+                .contains("the bucketforge command on"),
+            "{stderr}"
+        );
+    }
+
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130), "a cancelled run exits 130");
+    let last: serde_json::Value =
+        serde_json::from_str(&lines.map(Result::unwrap).last().unwrap()).unwrap();
+    assert_eq!(last["type"], "cancelled", "{last}");
+
+    let store = server.store().await;
+    let key = project(&user, "click-counter");
+    let (manifest, _) = store.read_manifest(&key).await.unwrap().unwrap();
+    assert_eq!(manifest.status, ProjectStatus::Cancelled);
+    assert!(manifest.lease.is_none());
+    assert!(manifest
+        .files
+        .iter()
+        .any(|f| f.path.as_str() == "index.html"));
+
+    resume_finishes_byte_exact(home.path(), &server, &llm, &user).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_sigkill_the_dead_runs_lease_lets_resume_finish_at_once() {
+    let server = TestServer::start(ServerKind::Moto).await;
+    let llm = ScriptedLlm::start(slow_script()).await.unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let user = unique_user("cli");
+    let (mut child, _lines) =
+        generate_until_a_file_landed(home.path(), &server.config, &llm, user.as_str());
+    let store = server.store().await;
+    let key = project(&user, "click-counter");
+    // The run records each file soon after it lands; kill it once that happened.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let (manifest, _) = store.read_manifest(&key).await.unwrap().unwrap();
+        if manifest
+            .files
+            .iter()
+            .any(|f| f.path.as_str() == "index.html")
+        {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{manifest:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let (manifest, _) = store.read_manifest(&key).await.unwrap().unwrap();
+    assert_eq!(manifest.status, ProjectStatus::Generating);
+    let lease = manifest.lease.expect("a running project has a lease");
+    assert_eq!(lease.pid, child.id());
+
+    // `show` tells the user the run was interrupted and how to finish it.
+    let show = bucketforge(home.path(), &server.config, &llm)
+        .args(["show", "click-counter", "--user", user.as_str()])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&show.stdout);
+    assert!(text.contains("Status: interrupted"), "{text}");
+    assert!(text.contains("bucketforge resume click-counter"), "{text}");
+
+    resume_finishes_byte_exact(home.path(), &server, &llm, &user).await;
+}

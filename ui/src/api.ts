@@ -128,17 +128,21 @@ export function projectFile(slug: string, path: string): Promise<FileContent> {
   return invoke("project_file", { slug, path });
 }
 
-/** Writes the project as a .zip at `out` (a path from the save dialog). */
-export function projectExport(slug: string, out: string): Promise<ExportSummary> {
-  return invoke("project_export", { slug, out });
+/**
+ * Writes the project as a .zip at `out` (a path from the save dialog). An unfinished project
+ * is exported only with `partial`, so a zip of half an app never passes for the app.
+ */
+export function projectExport(slug: string, out: string, partial: boolean): Promise<ExportSummary> {
+  return invoke("project_export", { slug, out, partial });
 }
 
 export function projectShareLink(slug: string, path: string, expiresInSecs: number): Promise<ShareLink> {
   return invoke("project_share_link", { slug, path, expiresInSecs });
 }
 
-export function projectDelete(slug: string): Promise<number> {
-  return invoke("project_delete", { slug });
+/** Deletes the project; one that a run is writing right now only with `force`. */
+export function projectDelete(slug: string, force = false): Promise<number> {
+  return invoke("project_delete", { slug, force });
 }
 
 /** The `preview://` URL of a project's page, for the preview pane's iframe. */

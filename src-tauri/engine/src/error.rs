@@ -313,6 +313,48 @@ pub enum Error {
     #[error("A project called “{slug}” already exists in your bucket. Choose another name, or open it from Projects (Resume finishes an unfinished one).")]
     ProjectExists { slug: String },
 
+    #[error(
+        "“{slug}” is being written by {owner} right now (it last checked in {} ago), so \
+         nothing was changed. Wait for that run to finish; if it has stopped, this works once \
+         it has been silent for {} (or at once on the computer it ran on, once it has quit).",
+        crate::store::lease::spoken_age(*secs_ago),
+        crate::store::lease::spoken_age(*ttl_secs)
+    )]
+    ProjectBusy {
+        slug: String,
+        owner: String,
+        secs_ago: u64,
+        ttl_secs: u64,
+    },
+
+    #[error(
+        "Every file of “{slug}” that was written is in the bucket, but the project's record \
+         could not be updated ({detail}). Resume will finish it."
+    )]
+    RecordNotSaved { slug: String, detail: String },
+
+    #[error(
+        "Another run took over “{slug}” because this one stopped checking in for too long \
+         (the computer may have been asleep). This run stopped without changing anything more."
+    )]
+    ProjectTakenOver { slug: String },
+
+    #[error(
+        "“{slug}” is not complete: {landed} of its {planned} files are in the bucket. Resume \
+         it first, or export just the files that are there (the partial export option)."
+    )]
+    ProjectIncomplete {
+        slug: String,
+        landed: usize,
+        planned: usize,
+    },
+
+    #[error(
+        "BucketForge hit an internal error while {what}. What was saved so far is kept and \
+         recorded; Resume continues from there. Please report this if it happens again."
+    )]
+    Internal { what: String },
+
     #[error("“{slug}” has nothing to resume: it is {}.", match status { crate::store::ProjectStatus::Complete => "already complete", _ => "being generated right now (on this or another device)" })]
     NothingToResume {
         slug: String,
@@ -402,6 +444,11 @@ impl Error {
             Error::PlanInvalid { .. } => "plan_invalid",
             Error::ProjectExists { .. } => "project_exists",
             Error::NothingToResume { .. } => "nothing_to_resume",
+            Error::ProjectBusy { .. } => "project_busy",
+            Error::RecordNotSaved { .. } => "record_not_saved",
+            Error::ProjectTakenOver { .. } => "project_taken_over",
+            Error::ProjectIncomplete { .. } => "project_incomplete",
+            Error::Internal { .. } => "internal",
             Error::FileTooLarge { .. } => "file_too_large",
             Error::FileInvalid { .. } => "file_invalid",
             Error::FileTruncated { .. } => "file_truncated",

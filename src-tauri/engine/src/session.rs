@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use futures::{stream, StreamExt};
+use futures::{stream, FutureExt, StreamExt};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
@@ -21,8 +21,8 @@ use crate::secrets::{SecretName, SecretStore};
 use crate::settings::{Settings, SettingsFile, STORAGE_PROFILE};
 use crate::store::{
     default_user, resolve_store_config, slugify, ConnectionPolicy, ConnectionReport, FileSource,
-    LocalBucketOptions, Manifest, ObjectStore, PageToken, ProjectFile, ProjectKey, ProjectPath,
-    ProjectStatus, StoreConfigLayer, UserId,
+    LeaseState, LocalBucketOptions, Manifest, ObjectStore, PageToken, ProjectFile, ProjectKey,
+    ProjectPath, ProjectStatus, StoreConfigLayer, UserId,
 };
 use crate::{Error, ErrorReport, Result};
 
@@ -159,6 +159,51 @@ pub struct ProjectListItem {
     pub idea: Option<String>,
     /// Why the manifest could not be read, if it couldn't.
     pub problem: Option<String>,
+    /// Who is writing it, while it is `generating`.
+    pub activity: Option<RunActivity>,
+}
+
+/// A run writing a project, as its lease tells: live (checking in) or stopped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct RunActivity {
+    pub owner: String,
+    #[ts(type = "number")]
+    pub seconds_since_check_in: u64,
+    #[ts(type = "number")]
+    pub ttl_secs: u64,
+    /// The run stopped checking in: the project was interrupted and Resume finishes it.
+    pub interrupted: bool,
+}
+
+/// What a `generating` project's lease says about its run; `None` for any other status.
+pub fn run_activity(manifest: &Manifest) -> Option<RunActivity> {
+    if manifest.status != ProjectStatus::Generating {
+        return None;
+    }
+    let Some(lease) = &manifest.lease else {
+        // Written by a version without leases: nobody will ever finish it but Resume.
+        return Some(RunActivity {
+            owner: "an earlier version of BucketForge".into(),
+            seconds_since_check_in: u64::MAX,
+            ttl_secs: 0,
+            interrupted: true,
+        });
+    };
+    let (owner, secs_ago, interrupted) = match lease.state(std::time::SystemTime::now()) {
+        LeaseState::Live { owner, secs_ago } => (owner, secs_ago, false),
+        LeaseState::Stale { owner, secs_ago } => (owner, secs_ago, true),
+    };
+    Some(RunActivity {
+        owner,
+        seconds_since_check_in: secs_ago,
+        ttl_secs: lease.ttl_secs,
+        interrupted,
+    })
+}
+
+fn live_lease(manifest: &Manifest) -> Option<RunActivity> {
+    run_activity(manifest).filter(|a| !a.interrupted)
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -177,6 +222,8 @@ pub struct ProjectDetails {
     pub source: FileSource,
     pub files: Vec<ProjectFile>,
     pub manifest: Option<Manifest>,
+    /// Who is writing it, while it is `generating`.
+    pub activity: Option<RunActivity>,
 }
 
 /// One file's text for the code viewer.
@@ -284,7 +331,7 @@ impl Session {
     }
 
     pub fn settings(&self) -> Settings {
-        self.loaded.lock().unwrap().settings.clone()
+        lock(&self.loaded).settings.clone()
     }
 
     pub fn settings_file(&self) -> &SettingsFile {
@@ -311,7 +358,7 @@ impl Session {
 
     pub async fn settings_view(&self) -> SettingsView {
         let (settings, saved, settings_error) = {
-            let loaded = self.loaded.lock().unwrap();
+            let loaded = lock(&self.loaded);
             (loaded.settings.clone(), loaded.saved, loaded.error.clone())
         };
         let first_run = !saved || !settings.onboarded;
@@ -368,7 +415,7 @@ impl Session {
         }
         self.file.save(&settings)?;
         {
-            let mut loaded = self.loaded.lock().unwrap();
+            let mut loaded = lock(&self.loaded);
             loaded.settings = settings;
             loaded.saved = true;
             loaded.error = None;
@@ -564,8 +611,15 @@ impl Session {
             .concurrency
             .unwrap_or(self.settings().concurrency)
             .clamp(1, 16);
+        // The lease names who holds a project, so another device can say who is working.
+        let owner = if self.env.is_some() {
+            "the bucketforge command"
+        } else {
+            "the BucketForge window"
+        };
         GenerationSettings {
             concurrency: concurrency as usize,
+            owner: owner.into(),
             ..GenerationSettings::default()
         }
     }
@@ -590,7 +644,7 @@ impl Session {
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let run_id = format!("run-{id}");
         let cancel = CancellationToken::new();
-        self.runs.lock().unwrap().insert(
+        lock(&self.runs).insert(
             run_id.clone(),
             RunEntry {
                 cancel: cancel.clone(),
@@ -610,7 +664,7 @@ impl Session {
         let run_id = run_id.to_string();
         Arc::new(move |event| {
             if let Some(session) = session.upgrade() {
-                let mut runs = session.runs.lock().unwrap();
+                let mut runs = lock(&session.runs);
                 if let crate::generate::GenerationEvent::Planned { slug, .. } = &event {
                     if let Some(entry) = runs.get_mut(&run_id) {
                         entry.info.slug = Some(slug.clone());
@@ -652,9 +706,8 @@ impl Session {
         };
         let (run_id, cancel) = self.register_run(&idea, None);
         let events = self.tracking(&run_id, events);
-        tokio::spawn(async move {
-            // The outcome reaches the caller through the final event.
-            let _ = generator.generate(project, cancel, events).await;
+        spawn_run(events, "", move |events| async move {
+            generator.generate(project, cancel, events).await
         });
         Ok(run_id)
     }
@@ -665,15 +718,32 @@ impl Session {
         let generator = self.generator().await?;
         let (run_id, cancel) = self.register_run("", Some(key.slug().to_string()));
         let events = self.tracking(&run_id, events);
-        tokio::spawn(async move {
-            let _ = generator.resume(key, cancel, events).await;
+        let slug = key.slug().to_string();
+        spawn_run(events, &slug, move |events| async move {
+            generator.resume(key, cancel, events).await
         });
         Ok(run_id)
     }
 
+    /// Cancels every run and waits (up to `patience`) for each to record how it ended, so
+    /// quitting never leaves a project marked as still generating.
+    pub async fn shutdown(&self, patience: Duration) {
+        let tokens: Vec<CancellationToken> = lock(&self.runs)
+            .values()
+            .map(|entry| entry.cancel.clone())
+            .collect();
+        for token in &tokens {
+            token.cancel();
+        }
+        let deadline = Instant::now() + patience;
+        while !lock(&self.runs).is_empty() && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
     /// Cancels a run; cancelling one that already ended is not an error.
     pub fn cancel(&self, run_id: &str) {
-        if let Some(entry) = self.runs.lock().unwrap().get(run_id) {
+        if let Some(entry) = lock(&self.runs).get(run_id) {
             entry.cancel.cancel();
         }
     }
@@ -734,11 +804,13 @@ impl Session {
     pub async fn project(&self, slug: &str) -> Result<ProjectDetails> {
         let key = self.key(slug)?;
         let files = self.store().await?.project_files(&key).await?;
+        let manifest = files.manifest.map(|(m, _)| m);
         Ok(ProjectDetails {
             slug: slug.to_string(),
             source: files.source,
             files: files.files,
-            manifest: files.manifest.map(|(m, _)| m),
+            activity: manifest.as_ref().and_then(run_activity),
+            manifest,
         })
     }
 
@@ -754,18 +826,35 @@ impl Session {
         })
     }
 
+    /// Exports the project as a zip; an incomplete one only when `partial` says the user
+    /// knows it is.
     pub async fn export(
         &self,
         slug: &str,
         out: &std::path::Path,
+        partial: bool,
     ) -> Result<crate::store::ExportSummary> {
         let key = self.key(slug)?;
-        crate::store::export_project(&self.store().await?, &key, out).await
+        crate::store::export_project(&self.store().await?, &key, out, partial).await
     }
 
-    pub async fn delete(&self, slug: &str) -> Result<u64> {
+    /// Deletes the project; one that a run is writing right now only with `force`.
+    pub async fn delete(&self, slug: &str, force: bool) -> Result<u64> {
         let key = self.key(slug)?;
-        self.store().await?.delete_project(&key).await
+        let store = self.store().await?;
+        if !force {
+            if let Some((manifest, _)) = store.read_manifest(&key).await? {
+                if let Some(busy) = live_lease(&manifest) {
+                    return Err(Error::ProjectBusy {
+                        slug: key.slug().to_string(),
+                        owner: busy.owner,
+                        secs_ago: busy.seconds_since_check_in,
+                        ttl_secs: busy.ttl_secs,
+                    });
+                }
+            }
+        }
+        store.delete_project(&key).await
     }
 
     /// A link to download one file of the project (its README by default).
@@ -795,6 +884,7 @@ async fn project_item(store: &ObjectStore, key: &ProjectKey) -> ProjectListItem 
     let slug = key.slug().to_string();
     match store.read_manifest(key).await {
         Ok(Some((manifest, _))) => ProjectListItem {
+            activity: run_activity(&manifest),
             slug,
             name: manifest.name.clone(),
             status: Some(manifest.status),
@@ -816,6 +906,7 @@ async fn project_item(store: &ObjectStore, key: &ProjectKey) -> ProjectListItem 
             bytes: 0,
             updated_at: None,
             idea: None,
+            activity: None,
             problem: Some("This project has no record yet: it may still be generating, or its run stopped without finishing.".into()),
         },
         Err(e) => ProjectListItem {
@@ -826,6 +917,7 @@ async fn project_item(store: &ObjectStore, key: &ProjectKey) -> ProjectListItem 
             bytes: 0,
             updated_at: None,
             idea: None,
+            activity: None,
             problem: Some(e.to_string()),
         },
     }
@@ -875,4 +967,37 @@ pub fn storage_presets() -> Vec<StoragePreset> {
         preset("wasabi", "Wasabi", "https://s3.{region}.wasabisys.com", "us-east-1", false,
             "Use your bucket's region and an access key from the Wasabi console."),
     ]
+}
+
+/// Runs a generation in the background. A panic inside it still ends the run with a final
+/// event, so the window never waits for ever on a run that died.
+fn spawn_run<F, Fut>(events: EventSink, slug: &str, run: F)
+where
+    F: FnOnce(EventSink) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Result<Manifest>> + Send + 'static,
+{
+    let slug = slug.to_string();
+    tokio::spawn(async move {
+        let outcome = std::panic::AssertUnwindSafe(run(Arc::clone(&events)))
+            .catch_unwind()
+            .await;
+        // Ok: the outcome already reached the caller through the run's final event.
+        if outcome.is_err() {
+            let error = Error::Internal {
+                what: "generating the project".into(),
+            };
+            events(crate::generate::GenerationEvent::Failed {
+                slug,
+                error: error.to_report(),
+                landed: Vec::new(),
+            });
+        }
+    });
+}
+
+/// A std mutex's data, also after a panic elsewhere poisoned it.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }

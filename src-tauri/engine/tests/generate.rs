@@ -767,3 +767,439 @@ async fn twelve_files_at_concurrency_six_take_far_less_than_twelve_file_times() 
         files_phase.as_secs_f64() / file_time.as_secs_f64()
     );
 }
+
+// ---- leases: a project is never stuck "generating" ----
+
+/// Settings whose heartbeat and lease are short, so tests of them take moments.
+fn quick_lease() -> GenerationSettings {
+    GenerationSettings {
+        // Every file at once: README must not wait behind the slow ones.
+        concurrency: 7,
+        heartbeat: Duration::from_millis(100),
+        lease_ttl: Duration::from_secs(1),
+        ..GenerationSettings::default()
+    }
+}
+
+/// README answers at once; every other file streams for about a minute.
+fn slow_but_readme(files: &[(&str, &str)]) -> Script {
+    let mut script = script_for("Todo", files);
+    for (path, content) in files {
+        let reply = if *path == "README.md" {
+            Reply::text(*content)
+        } else {
+            Reply::text(*content).chunk_chars(1).tokens_per_second(5.0)
+        };
+        script = script.answer(&format!("write {path}"), [reply]);
+    }
+    script
+}
+
+/// Starts a slow run in the background; returns once README landed.
+async fn slow_run_after_readme(
+    rig: &Arc<Rig>,
+    settings: GenerationSettings,
+    cancel: CancellationToken,
+) -> tokio::task::JoinHandle<Result<bucketforge_engine::store::Manifest, Error>> {
+    let landed = Arc::new(tokio::sync::Notify::new());
+    let signal = landed.clone();
+    let sink: EventSink = Arc::new(move |e: GenerationEvent| {
+        if matches!(&e, GenerationEvent::FileUploaded { path, .. } if path == "README.md") {
+            signal.notify_one();
+        }
+    });
+    let run = {
+        let rig = rig.clone();
+        tokio::spawn(async move {
+            rig.generator(settings)
+                .generate(rig.project(None), cancel, sink)
+                .await
+        })
+    };
+    landed.notified().await;
+    run
+}
+
+/// Reads the manifest until `done` holds, for up to 20 seconds.
+async fn manifest_until(
+    rig: &Rig,
+    key: &ProjectKey,
+    done: impl Fn(&bucketforge_engine::store::Manifest) -> bool,
+) -> bucketforge_engine::store::Manifest {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (manifest, _) = rig.store.read_manifest(key).await.unwrap().unwrap();
+        if done(&manifest) {
+            return manifest;
+        }
+        assert!(Instant::now() < deadline, "never came: {manifest:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn files_are_recorded_in_the_manifest_as_they_land_while_the_lease_is_renewed() {
+    let files = todo_files();
+    let rig = Arc::new(Rig::start(ServerKind::BuiltIn, slow_but_readme(&files)).await);
+    let cancel = CancellationToken::new();
+    let run = slow_run_after_readme(&rig, quick_lease(), cancel.clone()).await;
+    let key = rig.key("todo");
+    let recorded = manifest_until(&rig, &key, |m| !m.files.is_empty()).await;
+    assert_eq!(recorded.status, ProjectStatus::Generating);
+    assert_eq!(recorded.files[0].path.as_str(), "README.md");
+    assert_eq!(recorded.files[0].sha256, sha256(README));
+    let first_beat = recorded.lease.clone().unwrap();
+    assert_eq!(first_beat.pid, std::process::id());
+    // The heartbeat renews the lease while the other files are still streaming.
+    let renewed = manifest_until(&rig, &key, |m| m.revision > recorded.revision + 2).await;
+    assert_eq!(renewed.lease.as_ref().unwrap().run_id, first_beat.run_id);
+    assert_eq!(renewed.status, ProjectStatus::Generating);
+    cancel.cancel();
+    assert_eq!(run.await.unwrap().unwrap_err().code(), "cancelled");
+    let (ended, _) = rig.store.read_manifest(&key).await.unwrap().unwrap();
+    assert_eq!(ended.status, ProjectStatus::Cancelled);
+    assert!(ended.lease.is_none());
+}
+
+/// Turns a failed project's manifest into one that `lease` holds as `generating`.
+/// A run still writing it may renew its lease in between: then read and try again.
+async fn hold_with(rig: &Rig, key: &ProjectKey, lease: bucketforge_engine::store::Lease) {
+    for _ in 0..50 {
+        let (mut manifest, etag) = rig.store.read_manifest(key).await.unwrap().unwrap();
+        manifest.status = ProjectStatus::Generating;
+        manifest.lease = Some(lease.clone());
+        match rig
+            .store
+            .write_manifest(
+                key,
+                &manifest,
+                bucketforge_engine::store::ManifestPrecondition::MustMatch(etag),
+            )
+            .await
+        {
+            Ok(_) => return,
+            Err(Error::ManifestConflict { .. }) => continue,
+            Err(e) => panic!("{e}"),
+        }
+    }
+    panic!("the manifest kept changing");
+}
+
+#[tokio::test]
+async fn a_live_lease_elsewhere_refuses_resume_and_a_stale_one_is_taken_over() {
+    let files = todo_files();
+    let broken = "def broken(:\n";
+    let script = script_for("Todo", &files)
+        .answer("write backend/main.py", [Reply::text(broken)])
+        .answer(
+            "fix backend/main.py",
+            [Reply::text(broken), Reply::text(broken)],
+        );
+    let rig = Rig::start(ServerKind::BuiltIn, script).await;
+    let (result, _) = rig.generate(None).await;
+    assert_eq!(result.unwrap_err().code(), "file_invalid");
+    let key = rig.key("todo");
+
+    // Another computer's run, checking in right now.
+    let mut elsewhere =
+        bucketforge_engine::store::Lease::new("the BucketForge window", Duration::from_secs(30));
+    elsewhere.owner = "the BucketForge window on laptop".into();
+    elsewhere.machine = Some("another-machine".into());
+    hold_with(&rig, &key, elsewhere.clone()).await;
+    rig.llm.set_script(script_for("Todo", &files));
+    let events = Events::default();
+    let busy = rig
+        .generator(GenerationSettings::default())
+        .resume(key.clone(), CancellationToken::new(), events.sink())
+        .await
+        .unwrap_err();
+    assert_eq!(busy.code(), "project_busy");
+    assert!(busy.to_string().contains("laptop"), "{busy}");
+    let (untouched, _) = rig.store.read_manifest(&key).await.unwrap().unwrap();
+    assert_eq!(untouched.lease.as_ref(), Some(&elsewhere));
+
+    // The same run, silent for an hour: its project is taken over and finished.
+    let silent = elsewhere.renewed(std::time::SystemTime::now() - Duration::from_secs(3600));
+    hold_with(&rig, &key, silent).await;
+    let manifest = rig
+        .generator(GenerationSettings::default())
+        .resume(key.clone(), CancellationToken::new(), events.sink())
+        .await
+        .unwrap();
+    assert_eq!(manifest.status, ProjectStatus::Complete);
+    assert!(manifest.lease.is_none());
+    assert_eq!(
+        rig.read(&key, "backend/main.py").await.as_deref(),
+        Some(MAIN_PY)
+    );
+}
+
+#[tokio::test]
+async fn a_run_whose_project_was_taken_over_stops_and_writes_nothing_more() {
+    let files = todo_files();
+    let rig = Arc::new(Rig::start(ServerKind::BuiltIn, slow_but_readme(&files)).await);
+    let run = slow_run_after_readme(&rig, quick_lease(), CancellationToken::new()).await;
+    let key = rig.key("todo");
+    // Another device decides the run is gone and takes the project.
+    let other = bucketforge_engine::store::Lease::new("another device", Duration::from_secs(30));
+    hold_with(&rig, &key, other.clone()).await;
+    let error = tokio::time::timeout(Duration::from_secs(60), run)
+        .await
+        .expect("the run notices at its next heartbeat")
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(error.code(), "project_taken_over");
+    let (manifest, _) = rig.store.read_manifest(&key).await.unwrap().unwrap();
+    assert_eq!(manifest.lease, Some(other), "the new holder's record stays");
+    assert_eq!(manifest.status, ProjectStatus::Generating);
+}
+
+/// The real provider, except that writing one file panics, as a buggy parser might.
+struct PanicsOn {
+    inner: Arc<dyn bucketforge_engine::llm::ChatProvider>,
+    task: &'static str,
+}
+
+#[async_trait::async_trait]
+impl bucketforge_engine::llm::ChatProvider for PanicsOn {
+    fn provider_name(&self) -> &str {
+        self.inner.provider_name()
+    }
+
+    async fn stream_chat(
+        &self,
+        req: &bucketforge_engine::llm::ChatRequest,
+        cancel: CancellationToken,
+    ) -> bucketforge_engine::Result<bucketforge_engine::llm::ChatStream> {
+        let asks = req
+            .messages
+            .last()
+            .map(|m| m.content.as_str())
+            .unwrap_or("");
+        if asks.starts_with(self.task) {
+            panic!("a bug while answering {}", self.task);
+        }
+        self.inner.stream_chat(req, cancel).await
+    }
+}
+
+#[tokio::test]
+async fn a_panic_while_writing_a_file_fails_the_run_with_a_truthful_manifest() {
+    let files = todo_files();
+    let rig = Rig::start(ServerKind::BuiltIn, script_for("Todo", &files)).await;
+    let real = build_provider(&llm_support::config_for(&rig.llm, rig.protocol)).unwrap();
+    let panicky = Arc::new(PanicsOn {
+        inner: real,
+        task: "TASK: write frontend/src/App.jsx",
+    });
+    let generator = Generator::new(
+        rig.store.clone(),
+        panicky,
+        llm_support::kind_for(rig.protocol),
+        "test-model",
+        GenerationSettings::default(),
+    );
+    let events = Events::default();
+    let error = generator
+        .generate(rig.project(None), CancellationToken::new(), events.sink())
+        .await
+        .unwrap_err();
+    assert_eq!(error.code(), "internal");
+    assert!(
+        error.to_string().contains("frontend/src/App.jsx"),
+        "{error}"
+    );
+    let key = rig.key("todo");
+    let (manifest, _) = rig.store.read_manifest(&key).await.unwrap().unwrap();
+    assert_eq!(manifest.status, ProjectStatus::Failed);
+    assert!(manifest.lease.is_none());
+    // Every file the manifest lists is in the bucket with its hash.
+    for file in &manifest.files {
+        let content = rig.read(&key, file.path.as_str()).await.unwrap();
+        assert_eq!(sha256(&content), file.sha256);
+    }
+    assert!(matches!(events.last(), GenerationEvent::Failed { .. }));
+    let resumed = rig
+        .generator(GenerationSettings::default())
+        .resume(key.clone(), CancellationToken::new(), events.sink())
+        .await
+        .unwrap();
+    assert_eq!(resumed.status, ProjectStatus::Complete);
+    assert_eq!(
+        rig.read(&key, "frontend/src/App.jsx").await.as_deref(),
+        Some(APP_JSX)
+    );
+}
+
+/// A rig whose store goes through a fault proxy in front of the built-in bucket.
+async fn rig_behind_proxy(script: Script) -> (Rig, Arc<FaultProxy>) {
+    let server = TestServer::start(ServerKind::BuiltIn).await;
+    let proxy = Arc::new(FaultProxy::start(server.addr()).await);
+    let mut config: StoreConfig = server.config.clone();
+    config.endpoint = Some(proxy.endpoint());
+    config.policy = support::fast_policy();
+    let store = ObjectStore::connect(&config).await.unwrap();
+    let rig = Rig::with_store(server, store, Protocol::OpenAi, script).await;
+    (rig, proxy)
+}
+
+fn manifest_puts(conditional: bool) -> support::fault_proxy::Only {
+    support::fault_proxy::Only {
+        method: Some("PUT".into()),
+        path_contains: Some(".bucketforge/manifest.json".into()),
+        conditional,
+    }
+}
+
+#[tokio::test]
+async fn a_final_record_that_cannot_be_saved_is_reported_and_resume_finishes_it() {
+    let files = todo_files();
+    let (rig, proxy) = rig_behind_proxy(script_for("Todo", &files)).await;
+    let events = Events::default();
+    let recorder = events.sink();
+    let faults = proxy.clone();
+    let uploaded = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = files.len();
+    // Once the last file landed, every write of the manifest fails.
+    let sink: EventSink = Arc::new(move |e: GenerationEvent| {
+        if matches!(e, GenerationEvent::FileUploaded { .. })
+            && uploaded.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1 == count
+        {
+            faults.when(manifest_puts(false), S3Fault::InternalError, None);
+        }
+        recorder(e);
+    });
+    let settings = GenerationSettings {
+        final_write_attempts: 2,
+        ..quick_lease()
+    };
+    let error = rig
+        .generator(settings.clone())
+        .generate(rig.project(None), CancellationToken::new(), sink)
+        .await
+        .unwrap_err();
+    assert_eq!(error.code(), "record_not_saved");
+    assert!(
+        error.to_string().contains("Resume will finish it"),
+        "{error}"
+    );
+    assert!(proxy.faulted() >= 2);
+    assert!(matches!(events.last(), GenerationEvent::Failed { .. }));
+    let key = rig.key("todo");
+    let (stuck, _) = rig.store.read_manifest(&key).await.unwrap().unwrap();
+    assert_eq!(stuck.status, ProjectStatus::Generating);
+
+    proxy.always(S3Fault::Pass);
+    // This process still runs, so only the lease's time to live frees the project.
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let manifest = rig
+        .generator(settings)
+        .resume(key.clone(), CancellationToken::new(), events.sink())
+        .await
+        .unwrap();
+    assert_eq!(manifest.status, ProjectStatus::Complete);
+    for (path, content) in &files {
+        assert_eq!(rig.read(&key, path).await.as_deref(), Some(*content));
+    }
+}
+
+#[tokio::test]
+async fn a_conditional_manifest_write_whose_answer_was_lost_still_succeeds() {
+    let files = todo_files();
+    let (rig, proxy) = rig_behind_proxy(script_for("Todo", &files)).await;
+    // Find out about conditional writes first, so the fault hits the manifest itself.
+    rig.store.conditional_writes(&rig.user).await.unwrap();
+    // The claim (If-None-Match) lands but its answer is lost; so does the first write
+    // after it (If-Match). The SDK sends each again and meets its own write.
+    proxy.when(manifest_puts(true), S3Fault::ForwardThenReset, Some(1));
+    let faults = proxy.clone();
+    let events = Events::default();
+    let recorder = events.sink();
+    let sink: EventSink = Arc::new(move |e: GenerationEvent| {
+        if matches!(e, GenerationEvent::Planned { .. }) {
+            assert_eq!(faults.faulted(), 1, "the claim's answer was lost");
+            faults.when(manifest_puts(true), S3Fault::ForwardThenReset, Some(1));
+        }
+        recorder(e);
+    });
+    let manifest = rig
+        .generator(GenerationSettings::default())
+        .generate(rig.project(None), CancellationToken::new(), sink)
+        .await
+        .unwrap();
+    assert_eq!(manifest.status, ProjectStatus::Complete);
+    assert_eq!(proxy.faulted(), 1, "a later write's answer was lost too");
+    let (stored, _) = rig
+        .store
+        .read_manifest(&rig.key("todo"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored, manifest);
+}
+
+#[tokio::test]
+async fn quitting_the_app_cancels_its_runs_and_records_each_end() {
+    use bucketforge_engine::session::{GenerateRequest, Overrides, Session};
+    let files = todo_files();
+    let rig = Rig::start(ServerKind::BuiltIn, slow_but_readme(&files)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut env = support::seed_env(&rig._server.config);
+    env.extend([
+        ("BUCKETFORGE_PROVIDER".to_string(), "custom".to_string()),
+        ("BUCKETFORGE_LLM_BASE_URL".into(), rig.llm.openai_base_url()),
+        ("BUCKETFORGE_MODEL".into(), "test-model".into()),
+    ]);
+    let session = Arc::new(Session::open(
+        bucketforge_engine::settings::SettingsFile::in_dir(dir.path()),
+        Arc::new(bucketforge_engine::secrets::InMemorySecrets::default()),
+        Some(Arc::new(move |name: &str| {
+            env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+        })),
+        Overrides {
+            user: Some(rig.user.clone()),
+            // Every file at once: README must not wait behind the slow ones.
+            concurrency: Some(7),
+            ..Overrides::default()
+        },
+    ));
+    let events = Events::default();
+    let recorder = events.sink();
+    let landed = Arc::new(tokio::sync::Notify::new());
+    let signal = landed.clone();
+    let sink: EventSink = Arc::new(move |e: GenerationEvent| {
+        if matches!(e, GenerationEvent::FileUploaded { .. }) {
+            signal.notify_one();
+        }
+        recorder(e);
+    });
+    session
+        .start_generation(
+            GenerateRequest {
+                idea: "A to-do list".into(),
+                name: None,
+                stack: Stack::FastapiReact,
+            },
+            sink,
+        )
+        .await
+        .unwrap();
+    landed.notified().await;
+    assert_eq!(session.active_runs().len(), 1);
+
+    session.shutdown(Duration::from_secs(30)).await;
+    assert!(session.active_runs().is_empty(), "every run ended");
+    assert!(matches!(events.last(), GenerationEvent::Cancelled { .. }));
+    let (manifest, _) = rig
+        .store
+        .read_manifest(&rig.key("todo"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(manifest.status, ProjectStatus::Cancelled);
+    assert!(manifest.lease.is_none());
+    assert!(manifest
+        .files
+        .iter()
+        .any(|f| f.path.as_str() == "README.md"));
+}

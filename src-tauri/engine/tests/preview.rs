@@ -281,3 +281,69 @@ async fn a_changed_file_is_served_fresh_after_being_cached() {
     );
     assert!(second.contains("toLowerCase"), "{second}");
 }
+
+#[tokio::test]
+async fn an_open_preview_follows_files_that_a_resume_adds() {
+    let server = TestServer::start(ServerKind::BuiltIn).await;
+    let store = server.store().await;
+    let user = UserId::new("alice").unwrap();
+    let key = project(&user, "late");
+    let app = "import Late from './Late';\nexport default function App() { return <Late />; }\n";
+    let late = "export default function Late() { return <p>late</p>; }\n";
+    // An interrupted project: App landed, the component it imports did not.
+    support::seed_project(&store, &key, "react", &[("src/App.jsx", app)]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let env = support::seed_env(&server.config);
+    let session = Arc::new(Session::open(
+        SettingsFile::in_dir(dir.path()),
+        Arc::new(InMemorySecrets::default()),
+        Some(Arc::new(move |name: &str| {
+            env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+        })),
+        Overrides {
+            user: Some(user.clone()),
+            ..Overrides::default()
+        },
+    ));
+    let vendor: VendorFiles = Arc::new(|_: &str| None);
+    let preview = PreviewServer::new(session, vendor, "preview://localhost");
+    preview.serve("/alice/late/", None).await;
+    let before = text(&preview.serve("/alice/late/src/App.jsx", None).await.body);
+    // The missing import becomes the overlay's error module, which names the file.
+    assert!(
+        before.contains("/__bucketforge/error.js?message="),
+        "{before}"
+    );
+    assert!(before.contains("%E2%80%9C.%2FLate%E2%80%9D"), "{before}");
+
+    // The resume adds the file and records it, as a run does.
+    let (mut manifest, etag) = store.read_manifest(&key).await.unwrap().unwrap();
+    let path = ProjectPath::new("src/Late.jsx").unwrap();
+    let receipt = store.put_file(&key, &path, late.to_string()).await.unwrap();
+    manifest
+        .files
+        .push(bucketforge_engine::store::ManifestFile {
+            path: path.clone(),
+            bytes: receipt.bytes,
+            sha256: receipt.sha256,
+            content_type: receipt.content_type,
+            attempts: 1,
+        });
+    store
+        .write_manifest(
+            &key,
+            &manifest,
+            bucketforge_engine::store::ManifestPrecondition::MustMatch(etag),
+        )
+        .await
+        .unwrap();
+
+    // The new file is served at once, and a reload compiles App against it.
+    let served = preview.serve("/alice/late/src/Late.jsx", None).await;
+    assert_eq!(served.status, 200, "{}", text(&served.body));
+    assert!(text(&served.body).contains("late"));
+    preview.serve("/alice/late/", None).await;
+    let after = text(&preview.serve("/alice/late/src/App.jsx", None).await.body);
+    assert!(after.contains("\"/alice/late/src/Late.jsx\""), "{after}");
+    assert!(!after.contains("error.js"), "{after}");
+}

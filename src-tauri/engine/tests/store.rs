@@ -94,6 +94,7 @@ fn manifest(name: &str, files: Vec<ManifestFile>, revision: u64) -> Manifest {
         },
         revision,
         error: None,
+        lease: None,
     }
 }
 
@@ -532,7 +533,7 @@ async fn exports_a_project_to_a_zip_with_every_file_intact(kind: ServerKind) {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("todo.zip");
 
-    let summary = export_project(&store, &key, &out).await.unwrap();
+    let summary = export_project(&store, &key, &out, false).await.unwrap();
     assert_eq!(summary.files, 3);
     assert_eq!(summary.source, FileSource::Manifest);
 
@@ -559,7 +560,7 @@ async fn exports_a_project_to_a_zip_with_every_file_intact(kind: ServerKind) {
         .put_file(&key, &path("README.md"), "tampered\n")
         .await
         .unwrap();
-    let err = export_project(&store, &key, &dir.path().join("again.zip"))
+    let err = export_project(&store, &key, &dir.path().join("again.zip"), false)
         .await
         .unwrap_err();
     assert_eq!(err.code(), "export_failed");

@@ -8,7 +8,15 @@ const LABELS: Record<ProjectStatus, string> = {
   cancelled: "Cancelled",
 };
 
-export default function StatusBadge({ status }: { status: ProjectStatus | null }) {
+/** `interrupted`: the record says generating, but its run stopped checking in. */
+export default function StatusBadge({ status, interrupted = false }: { status: ProjectStatus | null; interrupted?: boolean }) {
+  if (status === "generating" && interrupted) {
+    return (
+      <span className="badge is-interrupted" data-testid="status-badge">
+        Interrupted
+      </span>
+    );
+  }
   return (
     <span className={`badge is-${status ?? "unknown"}`} data-testid="status-badge">
       {status === "generating" && <span className="pulse" aria-hidden="true" />}

@@ -45,6 +45,8 @@ export default function ProjectView({ slug, tab }: Props) {
   const [expiry, setExpiry] = useState(86_400);
   const [notice, setNotice] = useState<Notice | null>(null);
   const [confirmDelete, setConfirmDelete] = useState(false);
+  // A run elsewhere holds the project: deleting it needs a second, explicit yes.
+  const [confirmForce, setConfirmForce] = useState<string | null>(null);
   const [busy, setBusy] = useState<null | "export" | "share" | "delete" | "resume">(null);
   const fileRequest = useRef(0);
   const heading = useRef<HTMLHeadingElement>(null);
@@ -90,7 +92,11 @@ export default function ProjectView({ slug, tab }: Props) {
   const manifest = details?.manifest ?? null;
   const name = manifest?.name ?? slug;
   const status = running ? "generating" : (manifest?.status ?? null);
-  const canResume = !running && (status === "failed" || status === "cancelled");
+  // Who else is writing it: another window or device, or a run that stopped checking in.
+  const activity = running ? null : (details?.activity ?? null);
+  const interrupted = activity?.interrupted ?? false;
+  const canResume = !running && (status === "failed" || status === "cancelled" || interrupted);
+  const incomplete = running || (manifest !== null && manifest.status !== "complete");
 
   const act = async (what: NonNullable<typeof busy>, action: () => Promise<string | null>) => {
     setBusy(what);
@@ -113,8 +119,9 @@ export default function ProjectView({ slug, tab }: Props) {
         filters: [{ name: "Zip archive", extensions: ["zip"] }],
       });
       if (!out) return null;
-      const summary = await projectExport(slug, out);
-      return `Exported ${summary.files} files (${formatBytes(summary.bytes)}) to ${summary.path}.`;
+      const summary = await projectExport(slug, out, incomplete);
+      const what = summary.complete ? `${summary.files} files` : `the ${summary.files} files that are in the bucket (the project is not complete)`;
+      return `Exported ${what} (${formatBytes(summary.bytes)}) to ${summary.path}.`;
     });
 
   const copyShareLink = () =>
@@ -132,15 +139,18 @@ export default function ProjectView({ slug, tab }: Props) {
       return null;
     });
 
-  const deleteProject = async () => {
+  const deleteProject = async (force: boolean) => {
     setBusy("delete");
     try {
-      await projectDelete(slug);
+      await projectDelete(slug, force);
       setConfirmDelete(false);
+      setConfirmForce(null);
       go("projects");
     } catch (e) {
       setConfirmDelete(false);
-      setNotice({ kind: "error", text: errorMessage(e), code: errorCode(e) });
+      setConfirmForce(null);
+      if (!force && errorCode(e) === "project_busy") setConfirmForce(errorMessage(e));
+      else setNotice({ kind: "error", text: errorMessage(e), code: errorCode(e) });
     } finally {
       setBusy(null);
     }
@@ -160,7 +170,7 @@ export default function ProjectView({ slug, tab }: Props) {
           <h1 id="project-title" ref={heading} tabIndex={-1}>
             {name}
           </h1>
-          <StatusBadge status={status} />
+          <StatusBadge status={status} interrupted={interrupted} />
           <code className="slug-tag">{slug}</code>
         </div>
         <div className="project-actions">
@@ -180,7 +190,7 @@ export default function ProjectView({ slug, tab }: Props) {
           )}
           <button type="button" className="secondary with-icon" onClick={exportZip} disabled={busy !== null || !details || paths.length === 0}>
             <DownloadIcon width={16} height={16} />
-            {busy === "export" ? "Exporting…" : "Export .zip"}
+            {busy === "export" ? "Exporting…" : incomplete ? "Export what's there" : "Export .zip"}
           </button>
           <span className="tooltip-anchor" title={running ? "Cancel or wait for the run before deleting the project." : undefined}>
             <button type="button" className="danger-outline with-icon" onClick={() => setConfirmDelete(true)} disabled={busy !== null || running || !details}>
@@ -190,6 +200,16 @@ export default function ProjectView({ slug, tab }: Props) {
           </span>
         </div>
       </header>
+
+      {activity && (
+        <div className="banner" role="status" data-testid="activity">
+          <p>
+            {activity.interrupted
+              ? `This project was being written by ${activity.owner}, which stopped before it finished. Resume finishes it and keeps the files already saved.`
+              : `${activity.owner} is writing this project right now (it checked in ${activity.seconds_since_check_in} s ago). Resume and delete wait until it is done.`}
+          </p>
+        </div>
+      )}
 
       {notice && (
         <div className={`banner ${notice.kind === "error" ? "is-error" : "is-success"}`} role={notice.kind === "error" ? "alert" : "status"}>
@@ -343,12 +363,26 @@ export default function ProjectView({ slug, tab }: Props) {
           declineLabel="Keep project"
           danger
           busy={busy === "delete"}
-          onConfirm={deleteProject}
+          onConfirm={() => deleteProject(false)}
           onDecline={() => setConfirmDelete(false)}
         >
           <p>
             This removes its {paths.length} files from your bucket for good. Export it as a .zip first if you want a copy.
           </p>
+        </ConfirmDialog>
+      )}
+      {confirmForce && (
+        <ConfirmDialog
+          title={`“${name}” is being written right now`}
+          confirmLabel={busy === "delete" ? "Deleting…" : "Delete anyway"}
+          declineLabel="Keep project"
+          danger
+          busy={busy === "delete"}
+          onConfirm={() => deleteProject(true)}
+          onDecline={() => setConfirmForce(null)}
+        >
+          <p>{confirmForce}</p>
+          <p>Deleting it now stops that run with an error and removes every file it saved.</p>
         </ConfirmDialog>
       )}
     </section>

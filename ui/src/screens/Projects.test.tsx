@@ -177,17 +177,17 @@ describe("an open project", () => {
   it("exports a zip where the user chose in the save dialog", async () => {
     plugins.save.mockResolvedValue("/home/alex/todo.zip");
     const user = userEvent.setup();
-    await openTodo(user, { project_export: { path: "/home/alex/todo.zip", files: 4, bytes: 4048, source: "manifest" } });
+    await openTodo(user, { project_export: { path: "/home/alex/todo.zip", files: 4, bytes: 4048, source: "manifest", complete: true } });
     await user.click(screen.getByRole("button", { name: "Export .zip" }));
     expect(plugins.save).toHaveBeenCalledWith(expect.objectContaining({ defaultPath: "todo.zip" }));
-    expect(callsOf("project_export")).toEqual([{ slug: "todo", out: "/home/alex/todo.zip" }]);
+    expect(callsOf("project_export")).toEqual([{ slug: "todo", out: "/home/alex/todo.zip", partial: false }]);
     expect(await screen.findByRole("status")).toHaveTextContent("Exported 4 files (4.0 KB) to /home/alex/todo.zip.");
   });
 
   it("exports nothing when the save dialog is closed", async () => {
     plugins.save.mockResolvedValue(null);
     const user = userEvent.setup();
-    await openTodo(user, { project_export: { path: "x", files: 0, bytes: 0, source: "manifest" } });
+    await openTodo(user, { project_export: { path: "x", files: 0, bytes: 0, source: "manifest", complete: true } });
     await user.click(screen.getByRole("button", { name: "Export .zip" }));
     await waitFor(() => expect(screen.getByRole("button", { name: "Export .zip" })).toBeEnabled());
     expect(callsOf("project_export")).toEqual([]);
@@ -218,8 +218,59 @@ describe("an open project", () => {
 
     await user.click(screen.getByRole("button", { name: "Delete" }));
     await user.click(within(screen.getByRole("alertdialog")).getByRole("button", { name: "Delete project" }));
-    expect(callsOf("project_delete")).toEqual([{ slug: "todo" }]);
+    expect(callsOf("project_delete")).toEqual([{ slug: "todo", force: false }]);
     expect(await screen.findByRole("heading", { level: 1, name: "Projects" })).toBeVisible();
+  });
+
+  it("asks a second time before deleting a project another run is writing", async () => {
+    const user = userEvent.setup();
+    await openTodo(user, {
+      project_delete: ({ force }: { force: boolean }) => {
+        if (!force) throw { code: "project_busy", message: "“todo” is being written by the BucketForge window on laptop right now." };
+        return 5;
+      },
+    });
+    await user.click(screen.getByRole("button", { name: "Delete" }));
+    await user.click(within(screen.getByRole("alertdialog")).getByRole("button", { name: "Delete project" }));
+    const again = await screen.findByRole("alertdialog", { name: "“Todo List” is being written right now" });
+    expect(again).toHaveTextContent("the BucketForge window on laptop");
+    await user.click(within(again).getByRole("button", { name: "Delete anyway" }));
+    expect(callsOf("project_delete")).toEqual([
+      { slug: "todo", force: false },
+      { slug: "todo", force: true },
+    ]);
+    expect(await screen.findByRole("heading", { level: 1, name: "Projects" })).toBeVisible();
+  });
+
+  it("offers Resume for a project whose run stopped checking in, and exports only what is there when asked", async () => {
+    plugins.save.mockResolvedValue("/home/alex/todo.zip");
+    const user = userEvent.setup();
+    await openTodo(user, {
+      project_get: {
+        ...projectDetails("todo", { status: "generating" }),
+        activity: { owner: "the bucketforge command on laptop", seconds_since_check_in: 600, ttl_secs: 30, interrupted: true },
+      },
+      project_export: { path: "/home/alex/todo.zip", files: 4, bytes: 4048, source: "manifest", complete: false },
+    });
+    expect(screen.getByTestId("status-badge")).toHaveTextContent("Interrupted");
+    expect(screen.getByTestId("activity")).toHaveTextContent("stopped before it finished");
+    await user.click(screen.getByRole("button", { name: "Export what's there" }));
+    expect(callsOf("project_export")).toEqual([{ slug: "todo", out: "/home/alex/todo.zip", partial: true }]);
+    expect(await screen.findByText(/Exported the 4 files that are in the bucket \(the project is not complete\)/)).toBeVisible();
+    await user.click(screen.getByRole("button", { name: "Resume" }));
+    expect(callsOf("resume")[0]).toMatchObject({ slug: "todo" });
+  });
+
+  it("says who is writing a project on another device, and offers no Resume", async () => {
+    const user = userEvent.setup();
+    await openTodo(user, {
+      project_get: {
+        ...projectDetails("todo", { status: "generating" }),
+        activity: { owner: "the BucketForge window on laptop", seconds_since_check_in: 4, ttl_secs: 30, interrupted: false },
+      },
+    });
+    expect(screen.getByTestId("activity")).toHaveTextContent("the BucketForge window on laptop is writing this project right now");
+    expect(screen.queryByRole("button", { name: "Resume" })).toBeNull();
   });
 
   it("closes the delete confirmation with Escape", async () => {

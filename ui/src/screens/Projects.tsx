@@ -40,6 +40,8 @@ function withRun(item: ProjectListItem, run: Run | undefined, listedAt: number):
   return {
     ...item,
     status: PHASE_STATUS[run.state.phase],
+    // This window follows the run itself: its lease says nothing new.
+    activity: null,
     files: live ? Math.max(item.files, t.uploaded) : t.uploaded,
     bytes: live ? item.bytes : run.state.files.filter((f) => f.status === "uploaded").reduce((sum, f) => sum + f.bytes, 0),
     name: run.state.name ?? item.name,
@@ -200,11 +202,11 @@ function ProjectList() {
                   <span className="project-name">
                     <strong>{p.name}</strong>
                     <span className="project-sub" title={p.problem ?? p.idea ?? undefined}>
-                      {p.problem ?? p.slug}
+                      {p.problem ?? (p.activity && !p.activity.interrupted ? `Being written by ${p.activity.owner}` : p.slug)}
                     </span>
                   </span>
                   <span>
-                    <StatusBadge status={p.status} />
+                    <StatusBadge status={p.status} interrupted={p.activity?.interrupted ?? false} />
                   </span>
                   <span className="num">{p.files}</span>
                   <span className="num">{formatBytes(p.bytes)}</span>

@@ -118,6 +118,7 @@ export function projectItem(slug: string, overrides: Partial<ProjectListItem> = 
     updated_at: "2026-03-01T10:00:00Z",
     idea: `An app called ${slug}`,
     problem: null,
+    activity: null,
     ...overrides,
   };
 }
@@ -149,5 +150,6 @@ export function projectDetails(slug: string, overrides: Partial<Manifest> = {}):
       error: null,
       ...overrides,
     },
+    activity: null,
   };
 }

@@ -1,11 +1,14 @@
 //! One generation run: plan, claim the project's name, write every file in parallel, validate,
 //! repair, upload each the moment it is valid, and write the manifest last.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
+use futures::FutureExt;
 use futures_util::StreamExt;
-use tokio::task::JoinSet;
+use tokio::sync::Notify;
+use tokio::task::{JoinHandle, JoinSet};
 use tokio_util::sync::CancellationToken;
 
 use super::answer::{fenced_block, file_content, join_continuation};
@@ -17,10 +20,11 @@ use crate::llm::{
     StreamEvent, Usage,
 };
 use crate::plan::{parse_plan, Plan, PlannedFile, Stack};
+use crate::store::lease::{Lease, LeaseState, HEARTBEAT_INTERVAL, LEASE_TTL};
 use crate::store::manifest::Timings;
 use crate::store::{
-    slugify, Manifest, ManifestFile, ManifestPrecondition, ObjectStore, ProjectKey, ProjectPath,
-    ProjectStatus, Slug, TokenUsage, UserId, MANIFEST_SCHEMA_VERSION,
+    slugify, ETag, Manifest, ManifestFile, ManifestPrecondition, ObjectStore, ProjectKey,
+    ProjectPath, ProjectStatus, Slug, TokenUsage, UserId, MANIFEST_SCHEMA_VERSION,
 };
 use crate::validate::validate;
 use crate::{Error, Result};
@@ -47,6 +51,14 @@ pub struct GenerationSettings {
     pub max_interruptions: u32,
     /// The least time between two progress events of one file.
     pub progress_interval: Duration,
+    /// How often the run renews its lease on the project (and records the files landed).
+    pub heartbeat: Duration,
+    /// How long a lease holds without a heartbeat.
+    pub lease_ttl: Duration,
+    /// Who runs it, in words, for the lease: "the BucketForge window".
+    pub owner: String,
+    /// Tries of the final manifest write before the run reports it could not record its end.
+    pub final_write_attempts: u32,
 }
 
 impl Default for GenerationSettings {
@@ -61,6 +73,10 @@ impl Default for GenerationSettings {
             max_continuations: 2,
             max_interruptions: 2,
             progress_interval: Duration::from_millis(100),
+            heartbeat: HEARTBEAT_INTERVAL,
+            lease_ttl: LEASE_TTL,
+            owner: "BucketForge".into(),
+            final_write_attempts: 3,
         }
     }
 }
@@ -101,11 +117,48 @@ struct Run {
     usage: Mutex<TokenUsage>,
     /// Cancelled by the user or by the first file that fails.
     stop: CancellationToken,
+    /// The project's manifest as this run holds it.
+    record: Record,
 }
 
-/// How the file phase ended.
+/// The run's hold on the project's manifest: its lease, the files landed so far and the
+/// manifest's current tag. Writes go one at a time, each conditional on the last one.
+struct Record {
+    /// What every write starts from: the plan, the idea, the lease, the timings.
+    base: Manifest,
+    state: tokio::sync::Mutex<RecordState>,
+    landed: Mutex<Vec<ManifestFile>>,
+    /// A file landed: record it soon.
+    changed: Notify,
+    /// Another run took the project over; this run must not write it again.
+    taken_over: std::sync::atomic::AtomicBool,
+}
+
+struct RecordState {
+    etag: ETag,
+    /// The revision of the manifest written last.
+    revision: u64,
+    /// Set by the final write: nothing is written after it.
+    closed: bool,
+}
+
+/// Stops the heartbeat when the run ends, however it ends (a panic included).
+struct Heartbeat {
+    stop: CancellationToken,
+    task: Option<JoinHandle<()>>,
+}
+
+impl Drop for Heartbeat {
+    fn drop(&mut self) {
+        self.stop.cancel();
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
+
+/// How the file phase ended; the files that landed are in the run's record.
 struct FilesOutcome {
-    landed: Vec<ManifestFile>,
     error: Option<Error>,
 }
 
@@ -145,28 +198,21 @@ impl Generator {
             .plan(&project, &system, &usage, &events, &cancel)
             .await
             .inspect_err(ended)?;
-        let (key, claim) = self
+        let (key, claim, base) = self
             .claim(&project, &plan, &started_at, &usage)
             .await
             .inspect_err(ended)?;
-        let run = self.run(
-            key,
-            project.idea.clone(),
-            plan,
-            system,
-            events,
-            usage,
-            &cancel,
-        );
+        let run = self.run(key, base, claim, system, events, usage, &cancel);
         run.announce_plan();
         let todo = run.plan.files.clone();
+        let _heartbeat = run.start_heartbeat();
         let outcome = run.write_files(todo, Vec::new()).await;
-        run.finish(outcome, claim, &cancel, started, started_at, 1)
-            .await
+        run.finish(outcome, &cancel, started, started_at).await
     }
 
-    /// Finishes a failed or cancelled project: keeps every file whose hash still matches the
-    /// manifest, and writes only the rest.
+    /// Finishes a failed, cancelled or interrupted project: keeps every file whose hash
+    /// still matches the manifest, and writes only the rest. A project another run holds is
+    /// left alone unless that run stopped checking in.
     pub async fn resume(
         &self,
         key: ProjectKey,
@@ -189,39 +235,23 @@ impl Generator {
                 })
             })
             .inspect_err(ended)?;
-        if matches!(
-            manifest.status,
-            ProjectStatus::Complete | ProjectStatus::Generating
-        ) {
-            let e = Error::NothingToResume {
-                slug: slug.clone(),
-                status: manifest.status,
-            };
-            ended(&e);
-            return Err(e);
-        }
+        resumable(&slug, &manifest).inspect_err(ended)?;
         // Claim the project for this run, so a second resume elsewhere gets a conflict.
-        let mut claim_manifest = manifest.clone();
-        claim_manifest.status = ProjectStatus::Generating;
-        claim_manifest.error = None;
-        claim_manifest.revision += 1;
+        let mut base = manifest.clone();
+        base.status = ProjectStatus::Generating;
+        base.error = None;
+        base.revision += 1;
+        base.lease = Some(Lease::new(&self.settings.owner, self.settings.lease_ttl));
         let claim = self
             .store
-            .write_manifest(&key, &claim_manifest, ManifestPrecondition::MustMatch(etag))
+            .write_manifest(&key, &base, ManifestPrecondition::MustMatch(etag))
             .await
             .inspect_err(ended)?;
         let usage = Mutex::new(manifest.usage.clone());
         let system = prompts::system(manifest.plan.stack);
-        let run = self.run(
-            key,
-            manifest.idea.clone(),
-            manifest.plan.clone(),
-            system,
-            events,
-            usage,
-            &cancel,
-        );
+        let run = self.run(key, base, claim, system, events, usage, &cancel);
         run.announce_plan();
+        let _heartbeat = run.start_heartbeat();
         let kept = run.kept_files(&manifest.files).await;
         let todo: Vec<PlannedFile> = run
             .plan
@@ -231,23 +261,15 @@ impl Generator {
             .cloned()
             .collect();
         let outcome = run.write_files(todo, kept).await;
-        run.finish(
-            outcome,
-            claim,
-            &cancel,
-            started,
-            started_at,
-            claim_manifest.revision + 1,
-        )
-        .await
+        run.finish(outcome, &cancel, started, started_at).await
     }
 
     #[allow(clippy::too_many_arguments)]
     fn run(
         &self,
         key: ProjectKey,
-        idea: String,
-        plan: Plan,
+        base: Manifest,
+        claim: ETag,
         system: String,
         events: EventSink,
         usage: Mutex<TokenUsage>,
@@ -261,12 +283,23 @@ impl Generator {
             limit: ConcurrencyLimit::new(self.settings.concurrency),
             settings: self.settings.clone(),
             key,
-            idea,
-            plan,
+            idea: base.idea.clone(),
+            plan: base.plan.clone(),
             system,
             events,
             usage,
             stop: cancel.child_token(),
+            record: Record {
+                state: tokio::sync::Mutex::new(RecordState {
+                    etag: claim,
+                    revision: base.revision,
+                    closed: false,
+                }),
+                base,
+                landed: Mutex::new(Vec::new()),
+                changed: Notify::new(),
+                taken_over: std::sync::atomic::AtomicBool::new(false),
+            },
         })
     }
 
@@ -294,8 +327,17 @@ impl Generator {
                 temperature: self.settings.temperature,
                 json_mode: true,
             };
-            let (answer, _, request_usage) =
-                collect(&*self.llm, &request, cancel.clone(), |_| {}).await?;
+            let (answer, _, request_usage) = collect(
+                &*self.llm,
+                &request,
+                cancel.clone(),
+                AnswerCap {
+                    bytes: MAX_PLAN_BYTES,
+                    what: "the plan",
+                },
+                |_| {},
+            )
+            .await?;
             add_usage(usage, self.provider, &self.model, &request_usage, events);
             match parse_plan(&answer, project.stack) {
                 Ok(plan) => return Ok(plan),
@@ -320,10 +362,30 @@ impl Generator {
         plan: &Plan,
         started_at: &str,
         usage: &Mutex<TokenUsage>,
-    ) -> Result<(ProjectKey, crate::store::ETag)> {
+    ) -> Result<(ProjectKey, ETag, Manifest)> {
         let base = slugify(project.name.as_deref().unwrap_or(&plan.name))?;
         let attempts = if project.name.is_some() { 1 } else { 20 };
-        for n in 1..=attempts {
+        let manifest = Manifest {
+            schema_version: MANIFEST_SCHEMA_VERSION,
+            status: ProjectStatus::Generating,
+            name: plan.name.clone(),
+            idea: project.idea.clone(),
+            plan: plan.clone(),
+            provider: self.provider.preset().name.to_string(),
+            model: self.model.clone(),
+            files: Vec::new(),
+            usage: lock(usage).clone(),
+            timings: Timings {
+                started_at: started_at.to_string(),
+                finished_at: None,
+                elapsed_ms: 0,
+            },
+            revision: 1,
+            error: None,
+            lease: Some(Lease::new(&self.settings.owner, self.settings.lease_ttl)),
+        };
+        let mut n = 1;
+        loop {
             let slug = if n == 1 {
                 base.clone()
             } else {
@@ -332,44 +394,180 @@ impl Generator {
                 Slug::new(&format!("{}{suffix}", stem.trim_end_matches('-')))?
             };
             let key = ProjectKey::new(project.user.clone(), slug);
-            let manifest = Manifest {
-                schema_version: MANIFEST_SCHEMA_VERSION,
-                status: ProjectStatus::Generating,
-                name: plan.name.clone(),
-                idea: project.idea.clone(),
-                plan: plan.clone(),
-                provider: self.provider.preset().name.to_string(),
-                model: self.model.clone(),
-                files: Vec::new(),
-                usage: usage.lock().unwrap().clone(),
-                timings: Timings {
-                    started_at: started_at.to_string(),
-                    finished_at: None,
-                    elapsed_ms: 0,
-                },
-                revision: 1,
-                error: None,
-            };
             match self
                 .store
                 .write_manifest(&key, &manifest, ManifestPrecondition::MustNotExist)
                 .await
             {
-                Ok(etag) => return Ok((key, etag)),
-                Err(Error::ManifestConflict { .. }) if n < attempts => continue,
+                Ok(etag) => return Ok((key, etag, manifest)),
+                Err(Error::ManifestConflict { .. }) if n < attempts => n += 1,
                 Err(Error::ManifestConflict { slug }) => {
                     return Err(Error::ProjectExists { slug });
                 }
                 Err(e) => return Err(e),
             }
         }
-        unreachable!("the last attempt returns")
     }
+}
+
+/// Whether a run may take `manifest`'s project over now: a finished project has nothing to
+/// resume, and one whose lease still holds belongs to another run.
+fn resumable(slug: &str, manifest: &Manifest) -> Result<()> {
+    match manifest.status {
+        ProjectStatus::Complete => Err(Error::NothingToResume {
+            slug: slug.to_string(),
+            status: manifest.status,
+        }),
+        ProjectStatus::Failed | ProjectStatus::Cancelled => Ok(()),
+        // A `generating` manifest without a lease was left by a version that wrote none: its
+        // run can't be asked, so it counts as interrupted.
+        ProjectStatus::Generating => {
+            match manifest.lease.as_ref().map(|l| l.state(SystemTime::now())) {
+                Some(LeaseState::Live { owner, secs_ago }) => Err(Error::ProjectBusy {
+                    slug: slug.to_string(),
+                    owner,
+                    secs_ago,
+                    ttl_secs: manifest.lease.as_ref().map_or(0, |l| l.ttl_secs),
+                }),
+                Some(LeaseState::Stale { .. }) | None => Ok(()),
+            }
+        }
+    }
+}
+
+/// A std mutex's data, also after a panic elsewhere poisoned it: every value kept behind
+/// these locks is whole between statements.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl Run {
     fn emit(&self, event: GenerationEvent) {
         (self.events)(event);
+    }
+
+    /// Renews the lease every `heartbeat`, and records landed files soon after they land,
+    /// until the returned guard is dropped.
+    fn start_heartbeat(self: &Arc<Self>) -> Heartbeat {
+        let stop = CancellationToken::new();
+        let run = Arc::clone(self);
+        let stopped = stop.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = stopped.cancelled() => return,
+                    _ = tokio::time::sleep(run.settings.heartbeat) => {}
+                    _ = run.record.changed.notified() => {
+                        // Files landing together make one write.
+                        tokio::select! {
+                            _ = stopped.cancelled() => return,
+                            _ = tokio::time::sleep(Duration::from_millis(200)) => {}
+                        }
+                    }
+                }
+                match run.save(ProjectStatus::Generating, None, None).await {
+                    Err(Error::ProjectTakenOver { .. }) => {
+                        run.stop.cancel();
+                        return;
+                    }
+                    // A missed heartbeat is not fatal: the next one tries again, and the
+                    // lease allows for several to be lost.
+                    Err(_) | Ok(_) => {}
+                }
+            }
+        });
+        Heartbeat {
+            stop,
+            task: Some(task),
+        }
+    }
+
+    /// The manifest as it stands now: the files landed so far in plan order.
+    fn snapshot(
+        &self,
+        status: ProjectStatus,
+        error: Option<String>,
+        timings: Option<Timings>,
+    ) -> Manifest {
+        let mut files = lock(&self.record.landed).clone();
+        files.sort_by_key(|f| {
+            self.plan
+                .files
+                .iter()
+                .position(|p| p.path == f.path.as_str())
+                .unwrap_or(usize::MAX)
+        });
+        let base = &self.record.base;
+        Manifest {
+            status,
+            files,
+            usage: lock(&self.usage).clone(),
+            timings: timings.unwrap_or_else(|| base.timings.clone()),
+            error,
+            lease: match status {
+                ProjectStatus::Generating => {
+                    base.lease.as_ref().map(|l| l.renewed(SystemTime::now()))
+                }
+                _ => None,
+            },
+            ..base.clone()
+        }
+    }
+
+    /// Writes the manifest over the one this run wrote last. A refusal means another run
+    /// took the project over; after the final write (`timings` given) nothing more is
+    /// written.
+    async fn save(
+        &self,
+        status: ProjectStatus,
+        error: Option<String>,
+        timings: Option<Timings>,
+    ) -> Result<Manifest> {
+        let is_final = timings.is_some();
+        let mut state = self.record.state.lock().await;
+        if state.closed {
+            return Err(Error::Cancelled);
+        }
+        if self
+            .record
+            .taken_over
+            .load(std::sync::atomic::Ordering::SeqCst)
+        {
+            return Err(self.taken_over());
+        }
+        let mut manifest = self.snapshot(status, error, timings);
+        manifest.revision = state.revision + 1;
+        let written = self
+            .store
+            .write_manifest(
+                &self.key,
+                &manifest,
+                ManifestPrecondition::MustMatch(state.etag.clone()),
+            )
+            .await;
+        match written {
+            Ok(etag) => {
+                state.etag = etag;
+                state.revision = manifest.revision;
+                state.closed = is_final;
+                Ok(manifest)
+            }
+            Err(Error::ManifestConflict { .. }) => {
+                self.record
+                    .taken_over
+                    .store(true, std::sync::atomic::Ordering::SeqCst);
+                Err(self.taken_over())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn taken_over(&self) -> Error {
+        Error::ProjectTakenOver {
+            slug: self.key.slug().to_string(),
+        }
     }
 
     fn announce_plan(&self) {
@@ -423,20 +621,35 @@ impl Run {
                 }
             })
         });
+        lock(&self.record.landed).extend(kept);
         let mut tasks = JoinSet::new();
         for file in todo {
             let run = Arc::clone(self);
             tasks.spawn(async move {
-                let result = run.produce_file(&file).await;
+                // A parser or validator that panics on some odd answer fails this file, not
+                // the run: the manifest still records the truth.
+                let result = AssertUnwindSafe(run.produce_file(&file))
+                    .catch_unwind()
+                    .await
+                    .unwrap_or_else(|_| {
+                        Err(Error::Internal {
+                            what: format!("writing “{}”", file.path),
+                        })
+                    });
                 (file, result)
             });
         }
-        let mut landed = kept;
         let mut error: Option<Error> = None;
         while let Some(joined) = tasks.join_next().await {
-            let (file, result) = joined.expect("file tasks do not panic");
+            let Ok((file, result)) = joined else {
+                // Only an abort ends a task without an answer, and nothing aborts them.
+                continue;
+            };
             match result {
-                Ok(done) => landed.push(done),
+                Ok(done) => {
+                    lock(&self.record.landed).push(done);
+                    self.record.changed.notify_one();
+                }
                 Err(Error::Cancelled) => {}
                 Err(e) => {
                     self.emit(GenerationEvent::FileFailed {
@@ -453,15 +666,7 @@ impl Run {
         if let Some(watcher) = watcher {
             watcher.abort();
         }
-        // The manifest lists files in plan order, whatever order they landed in.
-        landed.sort_by_key(|f| {
-            self.plan
-                .files
-                .iter()
-                .position(|p| p.path == f.path.as_str())
-                .unwrap_or(usize::MAX)
-        });
-        FilesOutcome { landed, error }
+        FilesOutcome { error }
     }
 
     /// One file, from first request to upload.
@@ -562,17 +767,26 @@ impl Run {
             *attempts += 1;
             let already = written.len() as u64;
             let mut last_progress = Instant::now();
-            let (raw, finish, usage) = collect(&*self.llm, &request, self.stop.clone(), |so_far| {
-                if last_progress.elapsed() >= self.settings.progress_interval {
-                    last_progress = Instant::now();
-                    self.emit(GenerationEvent::FileProgress {
-                        path: file.path.clone(),
-                        bytes: already + so_far.bytes,
-                        tokens: so_far.deltas,
-                    });
-                }
-            })
-            .await?;
+            let cap = AnswerCap {
+                bytes: self
+                    .settings
+                    .max_file_bytes
+                    .saturating_sub(written.len())
+                    .saturating_add(ANSWER_SLACK_BYTES),
+                what: &file.path,
+            };
+            let (raw, finish, usage) =
+                collect(&*self.llm, &request, self.stop.clone(), cap, |so_far| {
+                    if last_progress.elapsed() >= self.settings.progress_interval {
+                        last_progress = Instant::now();
+                        self.emit(GenerationEvent::FileProgress {
+                            path: file.path.clone(),
+                            bytes: already + so_far.bytes,
+                            tokens: so_far.deltas,
+                        });
+                    }
+                })
+                .await?;
             add_usage(
                 &self.usage,
                 self.provider,
@@ -617,11 +831,9 @@ impl Run {
     async fn finish(
         &self,
         outcome: FilesOutcome,
-        claim: crate::store::ETag,
         cancel: &CancellationToken,
         started: Instant,
         started_at: String,
-        revision: u64,
     ) -> Result<Manifest> {
         let slug = self.key.slug().to_string();
         let (status, error) = match &outcome.error {
@@ -630,38 +842,28 @@ impl Run {
             None => (ProjectStatus::Complete, None),
         };
         let elapsed_ms = started.elapsed().as_millis() as u64;
-        let manifest = Manifest {
-            schema_version: MANIFEST_SCHEMA_VERSION,
-            status,
-            name: self.plan.name.clone(),
-            idea: self.idea.clone(),
-            plan: self.plan.clone(),
-            provider: self.provider.preset().name.to_string(),
-            model: self.model.clone(),
-            files: outcome.landed,
-            usage: self.usage.lock().unwrap().clone(),
-            timings: Timings {
-                started_at,
-                finished_at: Some(now_rfc3339()),
-                elapsed_ms,
-            },
-            revision,
-            error,
+        let timings = Timings {
+            started_at,
+            finished_at: Some(now_rfc3339()),
+            elapsed_ms,
         };
-        let saved = self
-            .store
-            .write_manifest(&self.key, &manifest, ManifestPrecondition::MustMatch(claim))
-            .await;
-        let landed: Vec<String> = manifest.files.iter().map(|f| f.path.to_string()).collect();
+        let saved = self.save_final(status, error, timings).await;
+        let landed: Vec<String> = self
+            .snapshot(status, None, None)
+            .files
+            .iter()
+            .map(|f| f.path.to_string())
+            .collect();
         let end_error = match (outcome.error, saved) {
-            (_, Err(save_error)) if status == ProjectStatus::Complete => Some(save_error),
-            (Some(e), _) => Some(e),
-            (None, _) if status == ProjectStatus::Cancelled => Some(Error::Cancelled),
-            (None, Err(save_error)) => Some(save_error),
-            (None, Ok(_)) => None,
+            (_, Err(e @ Error::ProjectTakenOver { .. })) => Err(e),
+            (_, Err(e)) if status == ProjectStatus::Complete => Err(e),
+            (Some(e), _) => Err(e),
+            (None, _) if status == ProjectStatus::Cancelled => Err(Error::Cancelled),
+            (None, Err(e)) => Err(e),
+            (None, Ok(manifest)) => Ok(manifest),
         };
         match end_error {
-            None => {
+            Ok(manifest) => {
                 self.emit(GenerationEvent::Finished {
                     slug,
                     files: manifest.files.len() as u32,
@@ -671,9 +873,49 @@ impl Run {
                 });
                 Ok(manifest)
             }
-            Some(e) => {
+            Err(e) => {
                 emit_end(&self.events, &slug, &e, &landed, cancel);
                 Err(e)
+            }
+        }
+    }
+
+    /// The last write of the run's manifest, tried again after a failure: a run whose end
+    /// can't be recorded says so, and its lease lets Resume finish the project later.
+    async fn save_final(
+        &self,
+        status: ProjectStatus,
+        error: Option<String>,
+        timings: Timings,
+    ) -> Result<Manifest> {
+        if self
+            .record
+            .taken_over
+            .load(std::sync::atomic::Ordering::SeqCst)
+        {
+            return Err(self.taken_over());
+        }
+        let attempts = self.settings.final_write_attempts.max(1);
+        let mut delay = Duration::from_millis(500);
+        let mut attempt = 1;
+        loop {
+            match self
+                .save(status, error.clone(), Some(timings.clone()))
+                .await
+            {
+                Ok(manifest) => return Ok(manifest),
+                Err(e @ Error::ProjectTakenOver { .. }) => return Err(e),
+                Err(e) if attempt >= attempts => {
+                    return Err(Error::RecordNotSaved {
+                        slug: self.key.slug().to_string(),
+                        detail: e.to_string(),
+                    })
+                }
+                Err(_) => {
+                    tokio::time::sleep(delay).await;
+                    delay *= 2;
+                    attempt += 1;
+                }
             }
         }
     }
@@ -708,11 +950,24 @@ struct SoFar {
     deltas: u64,
 }
 
-/// Sends one request and gathers its whole answer.
+/// The most a plan answer may hold; real plans are a few kilobytes.
+const MAX_PLAN_BYTES: usize = 1024 * 1024;
+/// Room in a file answer for a fence and a line of prose around the file itself.
+const ANSWER_SLACK_BYTES: usize = 4096;
+
+/// The most an answer may grow to while it streams, and what it is for (for the error).
+struct AnswerCap<'a> {
+    bytes: usize,
+    what: &'a str,
+}
+
+/// Sends one request and gathers its whole answer, stopping it as soon as it outgrows `cap`
+/// so an answer that never ends can't fill the memory.
 async fn collect(
     llm: &dyn ChatProvider,
     request: &ChatRequest,
     cancel: CancellationToken,
+    cap: AnswerCap<'_>,
     mut progress: impl FnMut(SoFar),
 ) -> Result<(String, FinishReason, Usage)> {
     let mut stream = llm.stream_chat(request, cancel.clone()).await?;
@@ -730,6 +985,13 @@ async fn collect(
             Some(Err(e)) => return Err(e),
             Some(Ok(StreamEvent::TextDelta(delta))) => {
                 text.push_str(&delta);
+                if text.len() > cap.bytes {
+                    return Err(Error::FileTooLarge {
+                        path: cap.what.to_string(),
+                        bytes: text.len() as u64,
+                        limit: cap.bytes as u64,
+                    });
+                }
                 so_far.bytes = text.len() as u64;
                 so_far.deltas += 1;
                 progress(so_far);
@@ -755,7 +1017,7 @@ fn add_usage(
     events: &EventSink,
 ) {
     let snapshot = {
-        let mut total = total.lock().unwrap();
+        let mut total = lock(total);
         total.prompt_tokens += usage.prompt_tokens;
         total.completion_tokens += usage.completion_tokens;
         total.estimated |= usage.estimated;

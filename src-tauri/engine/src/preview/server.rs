@@ -17,7 +17,15 @@ use crate::store::{ETag, ObjectStore, ProjectKey, ProjectPath, Slug, UserId};
 use crate::Error;
 
 /// Objects (and what was made of them) kept in memory.
-const CACHE_ENTRIES: usize = 512;
+const CACHE_ENTRIES: NonZeroUsize = match NonZeroUsize::new(512) {
+    Some(n) => n,
+    None => NonZeroUsize::MIN,
+};
+/// Projects whose file lists are kept in memory.
+const SITE_ENTRIES: NonZeroUsize = match NonZeroUsize::new(32) {
+    Some(n) => n,
+    None => NonZeroUsize::MIN,
+};
 
 const OVERLAY: &str = include_str!("overlay.js");
 
@@ -38,8 +46,25 @@ struct CachedObject {
     etag: ETag,
     raw: Bytes,
     content_type: Option<String>,
-    /// What was served for the last `?as=` of this object.
-    made: Option<(Option<ModuleAs>, Bytes)>,
+    /// What was served for the last `?as=` of this object, and for which set of project
+    /// files: a compiled module's imports point at the files the project had then.
+    made: Option<Made>,
+}
+
+#[derive(Clone)]
+struct Made {
+    module_as: Option<ModuleAs>,
+    files: u64,
+    body: Bytes,
+}
+
+/// A fingerprint of the project's file list: it changes when a resume adds files.
+fn files_fingerprint(site: &PreviewSite) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    site.files.hash(&mut hasher);
+    site.frontend_dir.hash(&mut hasher);
+    hasher.finish()
 }
 
 pub struct PreviewServer {
@@ -54,13 +79,12 @@ pub struct PreviewServer {
 
 impl PreviewServer {
     pub fn new(session: Arc<Session>, vendor: VendorFiles, origin: impl Into<String>) -> Self {
-        let entries = NonZeroUsize::new(CACHE_ENTRIES).expect("not zero");
         Self {
             session,
             vendor,
             origin: origin.into(),
-            objects: Mutex::new(LruCache::new(entries)),
-            sites: Mutex::new(LruCache::new(NonZeroUsize::new(32).expect("not zero"))),
+            objects: Mutex::new(LruCache::new(CACHE_ENTRIES)),
+            sites: Mutex::new(LruCache::new(SITE_ENTRIES)),
         }
     }
 
@@ -120,11 +144,13 @@ impl PreviewServer {
         let store = self.session.store().await.map_err(Refusal::Failed)?;
         let site_key = key.prefix();
         let is_page = rest.is_empty();
+        // The page re-reads the file list; so does a request for a file the list doesn't
+        // have yet, so an open preview follows a project that a resume is still adding to.
         let site = match (is_page, self.cached_site(&site_key)) {
-            (false, Some(site)) => site,
+            (false, Some(site)) if site.files.contains(rest) => site,
             _ => {
                 let site = site_of(&store, &key).await?;
-                self.sites.lock().unwrap().put(site_key, site.clone());
+                lock(&self.sites).put(site_key, site.clone());
                 site
             }
         };
@@ -137,7 +163,7 @@ impl PreviewServer {
     }
 
     fn cached_site(&self, key: &str) -> Option<PreviewSite> {
-        self.sites.lock().unwrap().get(key).cloned()
+        lock(&self.sites).get(key).cloned()
     }
 
     fn internal(&self, what: &str, query: Option<&str>) -> Result<PreviewResponse, Refusal> {
@@ -195,7 +221,8 @@ impl PreviewServer {
     ) -> Result<PreviewResponse, Refusal> {
         let (raw, content_type) = self.object(store, key, path).await?;
         let cache_key = key.file(path);
-        if let Some(made) = self.made(&cache_key, module_as) {
+        let files = files_fingerprint(site);
+        if let Some(made) = self.made(&cache_key, module_as, files) {
             return Ok(self.response(
                 &served_type(module_as, path, content_type.as_deref()),
                 made,
@@ -225,8 +252,12 @@ impl PreviewServer {
             }
             Some(ModuleAs::Script) | None => raw.clone(),
         };
-        if let Some(entry) = self.objects.lock().unwrap().get_mut(&cache_key) {
-            entry.made = Some((module_as, made.clone()));
+        if let Some(entry) = lock(&self.objects).get_mut(&cache_key) {
+            entry.made = Some(Made {
+                module_as,
+                files,
+                body: made.clone(),
+            });
         }
         Ok(self.response(
             &served_type(module_as, path, content_type.as_deref()),
@@ -235,10 +266,12 @@ impl PreviewServer {
         ))
     }
 
-    fn made(&self, cache_key: &str, module_as: Option<ModuleAs>) -> Option<Bytes> {
-        let mut objects = self.objects.lock().unwrap();
+    fn made(&self, cache_key: &str, module_as: Option<ModuleAs>, files: u64) -> Option<Bytes> {
+        let mut objects = lock(&self.objects);
         match &objects.get(cache_key)?.made {
-            Some((made_as, body)) if *made_as == module_as => Some(body.clone()),
+            Some(made) if made.module_as == module_as && made.files == files => {
+                Some(made.body.clone())
+            }
             _ => None,
         }
     }
@@ -251,24 +284,28 @@ impl PreviewServer {
         path: &ProjectPath,
     ) -> Result<(Bytes, Option<String>), Refusal> {
         let cache_key = key.file(path);
-        let known = self
-            .objects
-            .lock()
-            .unwrap()
-            .get(&cache_key)
-            .map(|c| c.etag.clone());
+        let known = lock(&self.objects).get(&cache_key).map(|c| c.etag.clone());
         let fetched = match &known {
             Some(etag) => store.get_file_if_changed(key, path, etag).await,
             None => store.get_file(key, path).await.map(Some),
         };
-        match fetched {
+        let fetched = match fetched {
             Ok(None) => {
-                let mut objects = self.objects.lock().unwrap();
-                let cached = objects.get(&cache_key).expect("a 304 answers a cached tag");
-                Ok((cached.raw.clone(), cached.content_type.clone()))
+                let cached = lock(&self.objects)
+                    .get(&cache_key)
+                    .map(|cached| (cached.raw.clone(), cached.content_type.clone()));
+                match cached {
+                    Some(cached) => return Ok(cached),
+                    // Another request pushed the entry out of the cache meanwhile.
+                    None => store.get_file(key, path).await.map(Some),
+                }
             }
+            other => other,
+        };
+        match fetched {
+            Ok(None) => Err(Refusal::NotFound(format!("“{path}”"))),
             Ok(Some(file)) => {
-                let mut objects = self.objects.lock().unwrap();
+                let mut objects = lock(&self.objects);
                 // Servers that ignore If-None-Match resend the body; the same tag still means
                 // the compiled module can be reused.
                 let made = objects
@@ -290,6 +327,13 @@ impl PreviewServer {
             Err(e) => Err(Refusal::Failed(e)),
         }
     }
+}
+
+/// A cache's data, also after a panic elsewhere poisoned its lock: entries are whole.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Why a request gets no file.

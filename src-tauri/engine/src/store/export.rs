@@ -10,7 +10,7 @@ use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipWriter};
 
 use super::object_store::{FileSource, ObjectStore};
-use super::{ProjectKey, ProjectPath};
+use super::{ProjectKey, ProjectPath, ProjectStatus};
 use crate::{Error, Result};
 
 /// Files fetched at once while exporting.
@@ -24,6 +24,8 @@ pub struct ExportSummary {
     #[ts(type = "number")]
     pub bytes: u64,
     pub source: FileSource,
+    /// False when the project was not complete and only what landed was exported.
+    pub complete: bool,
 }
 
 /// Writes every file of the project into `out` as `{slug}/{path}` entries.
@@ -31,13 +33,33 @@ pub struct ExportSummary {
 /// Files listed in the manifest are checked against its SHA-256, so a zip never passes off
 /// changed or half-written files as the recorded project. The zip is built beside `out`
 /// and renamed into place, so a failed export leaves no partial file.
+///
+/// A project whose record says it is not complete is exported only with `partial`: a zip
+/// of half an app should never pass for the app.
 pub async fn export_project(
     store: &ObjectStore,
     project: &ProjectKey,
     out: &Path,
+    partial: bool,
 ) -> Result<ExportSummary> {
     let listing = store.project_files(project).await?;
     let source = listing.source;
+    let complete = match &listing.manifest {
+        Some((manifest, _)) => manifest.status == ProjectStatus::Complete,
+        // A bare listing has no record to say what is missing.
+        None => true,
+    };
+    if !complete && !partial {
+        let planned = listing
+            .manifest
+            .as_ref()
+            .map_or(0, |(m, _)| m.plan.files.len());
+        return Err(Error::ProjectIncomplete {
+            slug: project.slug().to_string(),
+            landed: listing.files.len(),
+            planned,
+        });
+    }
     let fetched: Vec<(ProjectPath, bytes::Bytes)> = stream::iter(listing.files.clone())
         .map(|file| async move {
             let stored = store.get_file(project, &file.path).await?;
@@ -75,6 +97,7 @@ pub async fn export_project(
         files,
         bytes,
         source,
+        complete,
     })
 }
 

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::plan::Plan;
+use crate::store::lease::Lease;
 use crate::store::ProjectPath;
 
 /// Bumped whenever a reader could misread a newer manifest.
@@ -80,4 +81,7 @@ pub struct Manifest {
     /// What went wrong, in words for the user, when the status is `failed`.
     #[serde(default)]
     pub error: Option<String>,
+    /// The run writing the project, while the status is `generating`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lease: Option<Lease>,
 }

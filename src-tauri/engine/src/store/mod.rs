@@ -5,6 +5,7 @@ pub mod content_type;
 pub mod export;
 mod failure;
 pub mod keys;
+pub mod lease;
 pub mod local;
 pub mod manifest;
 pub mod object_store;
@@ -16,6 +17,7 @@ pub use config::{
 pub use content_type::content_type_for;
 pub use export::{export_project, ExportSummary};
 pub use keys::{slugify, ProjectKey, ProjectPath, Slug, UserId};
+pub use lease::{Lease, LeaseState};
 pub use local::{random_credentials, LocalBucket, LocalBucketOptions, LOCAL_BUCKET};
 pub use manifest::{Manifest, ManifestFile, ProjectStatus, TokenUsage, MANIFEST_SCHEMA_VERSION};
 pub use object_store::{

@@ -454,7 +454,15 @@ impl ObjectStore {
         match self.get_key_unless(key, operation, project, None).await? {
             Fetched::Found(file) => Ok(Some(file)),
             Fetched::Missing => Ok(None),
-            Fetched::Unchanged => unreachable!("an unconditional read always has a body"),
+            // Only a confused server answers "not modified" to an unconditional read.
+            Fetched::Unchanged => Err(Error::StorageFailed {
+                operation: operation.to_string(),
+                detail: ServiceDetail {
+                    status: Some(304),
+                    message: Some("the server sent no body for a plain read".into()),
+                    ..ServiceDetail::default()
+                },
+            }),
         }
     }
 
@@ -952,7 +960,18 @@ impl ObjectStore {
             {
                 Ok(output) => return Ok(ETag::new(output.e_tag().unwrap_or_default())),
                 Err(e) => match condition_outcome(&e) {
-                    ConditionOutcome::Refused => return Err(conflict()),
+                    // The SDK retries a write whose answer was lost; if the lost attempt
+                    // landed, the retry's condition fails against our own write. The manifest
+                    // then holds exactly what we wrote: that is success, not a conflict.
+                    ConditionOutcome::Refused => {
+                        let stored = self
+                            .get_key(&key, "reading the project's record back", project)
+                            .await;
+                        return match stored {
+                            Ok(Some(stored)) if stored.bytes == body => Ok(stored.etag),
+                            _ => Err(conflict()),
+                        };
+                    }
                     // If-Match on a manifest someone deleted: that is a conflict too.
                     ConditionOutcome::Missing => return Err(conflict()),
                     ConditionOutcome::NotImplemented => {

@@ -33,6 +33,20 @@ pub enum Fault {
     WrongRegion(String),
     /// `501 NotImplemented` for writes carrying If-None-Match or If-Match; others pass.
     NoConditionalWrites,
+    /// Forward it, let the server act on it, then reset the connection instead of passing
+    /// the answer on: the client can't know its request landed.
+    ForwardThenReset,
+}
+
+/// Which requests a fault applies to; the default matches all of them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Only {
+    /// This HTTP method (e.g. "PUT").
+    pub method: Option<String>,
+    /// Request targets containing this (e.g. "manifest.json").
+    pub path_contains: Option<String>,
+    /// Only writes carrying If-Match or If-None-Match.
+    pub conditional: bool,
 }
 
 #[derive(Debug)]
@@ -40,8 +54,7 @@ struct Plan {
     fault: Fault,
     /// Requests the fault still applies to; `None` for all of them.
     remaining: Option<usize>,
-    /// Only requests whose method is this one (e.g. "PUT") get the fault.
-    only_method: Option<String>,
+    only: Only,
 }
 
 pub struct FaultProxy {
@@ -65,7 +78,7 @@ impl FaultProxy {
         let plan = Arc::new(Mutex::new(Plan {
             fault: Fault::Pass,
             remaining: None,
-            only_method: None,
+            only: Only::default(),
         }));
         let requests = Arc::new(AtomicUsize::new(0));
         let faulted = Arc::new(AtomicUsize::new(0));
@@ -99,24 +112,29 @@ impl FaultProxy {
 
     /// Applies `fault` to every request from now on.
     pub fn always(&self, fault: Fault) {
-        self.set(fault, None, None);
+        self.when(Only::default(), fault, None);
     }
 
     /// Applies `fault` to the next `times` requests, then forwards again.
     pub fn times(&self, fault: Fault, times: usize) {
-        self.set(fault, Some(times), None);
+        self.when(Only::default(), fault, Some(times));
     }
 
     /// Applies `fault` to every request with this HTTP method.
     pub fn on_method(&self, method: &str, fault: Fault) {
-        self.set(fault, None, Some(method.to_string()));
+        let only = Only {
+            method: Some(method.to_string()),
+            ..Only::default()
+        };
+        self.when(only, fault, None);
     }
 
-    fn set(&self, fault: Fault, remaining: Option<usize>, only_method: Option<String>) {
+    /// Applies `fault` to the requests `only` matches: the next `times` of them, or all.
+    pub fn when(&self, only: Only, fault: Fault, times: Option<usize>) {
         *self.plan.lock().unwrap() = Plan {
             fault,
-            remaining,
-            only_method,
+            remaining: times,
+            only,
         };
         self.requests.store(0, Ordering::SeqCst);
         self.faulted.store(0, Ordering::SeqCst);
@@ -133,9 +151,21 @@ impl FaultProxy {
     }
 }
 
-fn choose(plan: &Mutex<Plan>, method: &str) -> Fault {
+fn choose(plan: &Mutex<Plan>, request: &Request) -> Fault {
     let mut plan = plan.lock().unwrap();
-    if plan.only_method.as_deref().is_some_and(|m| m != method) {
+    let only = &plan.only;
+    let target = String::from_utf8_lossy(&request.head)
+        .split(' ')
+        .nth(1)
+        .unwrap_or_default()
+        .to_string();
+    if only.method.as_deref().is_some_and(|m| m != request.method)
+        || only
+            .path_contains
+            .as_deref()
+            .is_some_and(|p| !target.contains(p))
+        || (only.conditional && !request.is_conditional())
+    {
         return Fault::Pass;
     }
     match plan.remaining {
@@ -159,7 +189,7 @@ async fn serve(
         return Ok(());
     };
     requests.fetch_add(1, Ordering::SeqCst);
-    let mut fault = choose(&plan, &request.method);
+    let mut fault = choose(&plan, &request);
     if fault == Fault::NoConditionalWrites && !request.is_conditional() {
         fault = Fault::Pass;
     }
@@ -173,6 +203,16 @@ async fn serve(
             forward(&mut client, upstream, &request).await
         }
         Fault::Reset => {
+            client.set_zero_linger()?;
+            drop(client);
+            Ok(())
+        }
+        Fault::ForwardThenReset => {
+            let mut server = TcpStream::connect(upstream).await?;
+            server.write_all(&request.head).await?;
+            server.write_all(&request.body).await?;
+            let mut answered = Vec::new();
+            server.read_to_end(&mut answered).await?;
             client.set_zero_linger()?;
             drop(client);
             Ok(())
