@@ -293,6 +293,8 @@ impl Generator {
                 max_tokens: self.settings.plan_max_tokens,
                 temperature: self.settings.temperature,
                 json_mode: true,
+                // A plan is a few KB of JSON; one far larger is a model that lost its way.
+                max_answer_bytes: Some(self.settings.max_file_bytes),
             };
             let (answer, _, request_usage) =
                 collect(&*self.llm, &request, cancel.clone(), |_| {}).await?;
@@ -558,6 +560,8 @@ impl Run {
                 max_tokens: self.settings.max_tokens,
                 temperature: self.settings.temperature,
                 json_mode: false,
+                // The file plus its fence and a line of prose; more could never be saved.
+                max_answer_bytes: Some(self.settings.max_file_bytes.saturating_add(4096)),
             };
             *attempts += 1;
             let already = written.len() as u64;
