@@ -83,8 +83,13 @@ pub async fn llm_models(
     state: State<'_, AppState>,
     provider: ProviderKind,
     base_url: Option<String>,
+    api_key: Option<String>,
 ) -> Reply<Vec<ModelInfo>> {
-    Ok(state.session.models(provider, base_url.as_deref()).await?)
+    let typed_key = api_key.map(SecretString::from);
+    Ok(state
+        .session
+        .models(provider, base_url.as_deref(), typed_key)
+        .await?)
 }
 
 #[tauri::command]

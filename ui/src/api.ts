@@ -83,8 +83,9 @@ export function llmCheck(): Promise<LlmCheck> {
   return invoke("llm_check");
 }
 
-export function llmModels(provider: ProviderKind, baseUrl: string | null): Promise<ModelInfo[]> {
-  return invoke("llm_models", { provider, baseUrl });
+/** A typed `apiKey` goes with the typed `baseUrl`; without one the saved key is sent only to its saved address. */
+export function llmModels(provider: ProviderKind, baseUrl: string | null, apiKey: string | null = null): Promise<ModelInfo[]> {
+  return invoke("llm_models", apiKey ? { provider, baseUrl, apiKey } : { provider, baseUrl });
 }
 
 export function ollamaDetect(): Promise<DetectedOllama | null> {

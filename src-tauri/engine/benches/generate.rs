@@ -168,6 +168,7 @@ async fn temp_dir_then_upload(
         max_tokens: 4096,
         temperature: None,
         json_mode: true,
+        max_answer_bytes: None,
     };
     drain(&*provider, &plan).await;
     let limit = Arc::new(tokio::sync::Semaphore::new(CONCURRENCY));
@@ -188,6 +189,7 @@ async fn temp_dir_then_upload(
                 max_tokens: 8192,
                 temperature: None,
                 json_mode: false,
+                max_answer_bytes: None,
             };
             let text = drain(&*provider, &request).await;
             let done = Instant::now();

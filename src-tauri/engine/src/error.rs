@@ -155,6 +155,27 @@ pub enum Error {
 
     #[error("{provider} sent an answer BucketForge could not read ({detail}). Check that the address points at an OpenAI- or Anthropic-compatible API.")]
     LlmBadResponse { provider: String, detail: String },
+
+    #[error("{provider} is rate limiting requests and asked to wait {wait} before the next one; BucketForge waits at most {limit}. Try again later, or pick another model or provider.")]
+    LlmRateLimitedFor {
+        provider: String,
+        wait: String,
+        limit: String,
+    },
+
+    #[error("{provider} did not finish one answer within {limit}, so BucketForge stopped waiting. Try again later, or pick a faster model or provider.")]
+    LlmDeadlineExceeded { provider: String, limit: String },
+
+    #[error("The answer from {provider} grew past {limit}, the most BucketForge accepts for it, so it was stopped. Ask for a smaller app, or pick another model.")]
+    LlmAnswerTooLarge { provider: String, limit: String },
+
+    #[error("The API key saved for {provider} is sent only to {saved_url}, the address it was saved with, not to {url}. Save the new address in Settings, or enter the key again for it (the command line reads {env_var}).")]
+    LlmKeyNotForAddress {
+        provider: String,
+        saved_url: String,
+        url: String,
+        env_var: &'static str,
+    },
     #[error("The storage settings are incomplete or wrong: {reason}")]
     InvalidStoreSettings { reason: String },
 
@@ -414,6 +435,11 @@ impl Error {
             Error::LlmStreamInterrupted { .. } => "llm_stream_interrupted",
             Error::LlmRequestRejected { .. } => "llm_request_rejected",
             Error::LlmBadResponse { .. } => "llm_bad_response",
+            // The same code as `LlmRateLimited`: the UI treats both alike; the message differs.
+            Error::LlmRateLimitedFor { .. } => "llm_rate_limited",
+            Error::LlmDeadlineExceeded { .. } => "llm_deadline_exceeded",
+            Error::LlmAnswerTooLarge { .. } => "llm_answer_too_large",
+            Error::LlmKeyNotForAddress { .. } => "llm_key_not_for_address",
             Error::InvalidStoreSettings { .. } => "invalid_store_settings",
             Error::NoCredentials { .. } => "no_credentials",
             Error::BucketNotFound { .. } => "bucket_not_found",

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures::{stream, FutureExt, StreamExt};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 use ts_rs::TS;
@@ -506,12 +506,14 @@ impl Session {
         Ok(self.settings().llm.provider)
     }
 
-    /// The provider settings for `kind`: base URL flag > env > saved; key from the
-    /// environment (CLI only) or the keyring.
+    /// The provider settings for `kind`: base URL given > flag > env > saved; key typed >
+    /// environment (CLI only) > keyring. The keyring's key goes only to the address it was
+    /// saved with (the preset's when none was saved), never to one the user is still typing.
     async fn provider_config(
         &self,
         kind: ProviderKind,
         base_url: Option<&str>,
+        typed_key: Option<SecretString>,
     ) -> Result<ProviderConfig> {
         let settings = self.settings();
         let mut config = ProviderConfig::new(kind);
@@ -521,7 +523,7 @@ impl Session {
             .map(str::to_string)
             .or_else(|| self.overrides.llm_base_url.clone())
             .or_else(|| self.env("BUCKETFORGE_LLM_BASE_URL"))
-            .or(saved_url);
+            .or(saved_url.clone());
         if let Some(url) = url {
             config = config.with_base_url(url);
         }
@@ -529,14 +531,38 @@ impl Session {
             (Some(_), Some(var)) => self.env(var).map(SecretString::from),
             _ => None,
         };
-        config.api_key = match env_key {
-            Some(key) => Some(key),
-            None => {
-                self.secrets
-                    .get(&SecretSlot::LlmApiKey { provider: kind }.name())
-                    .await?
+        if let Some(key) = typed_key.or(env_key) {
+            config.api_key = Some(key);
+            return Ok(config);
+        }
+        let key_home = ProviderConfig {
+            base_url: saved_url,
+            ..ProviderConfig::new(kind)
+        }
+        .resolved_base_url()
+        .ok();
+        let slot = SecretSlot::LlmApiKey { provider: kind }.name();
+        match (key_home, config.resolved_base_url()) {
+            (Some(home), Ok(url)) if home != url => {
+                // Only worth a word when the provider cannot answer without one.
+                let withheld = kind.preset().key_required
+                    && matches!(self.secrets.get(&slot).await, Ok(Some(_)));
+                if withheld {
+                    return Err(Error::LlmKeyNotForAddress {
+                        provider: config.display_name(),
+                        saved_url: home,
+                        url,
+                        env_var: kind
+                            .preset()
+                            .env_var
+                            .unwrap_or("the provider's key variable"),
+                    });
+                }
             }
-        };
+            (Some(_), Ok(_)) => config.api_key = self.secrets.get(&slot).await?,
+            // No address to trust, or one that is not valid: the request fails without a key.
+            _ => {}
+        }
         Ok(config)
     }
 
@@ -561,7 +587,7 @@ impl Session {
     /// The provider, its kind and the model to use.
     pub async fn llm(&self) -> Result<(Arc<dyn ChatProvider>, ProviderKind, String)> {
         let kind = self.provider_kind()?;
-        let config = self.provider_config(kind, None).await?;
+        let config = self.provider_config(kind, None, None).await?;
         let provider = build_provider(&config)?;
         Ok((provider, kind, self.model(kind)?))
     }
@@ -571,7 +597,7 @@ impl Session {
     pub async fn check_llm(&self) -> Result<LlmCheck> {
         let started = Instant::now();
         let kind = self.provider_kind()?;
-        let config = self.provider_config(kind, None).await?;
+        let config = self.provider_config(kind, None, None).await?;
         build_provider(&config)?;
         let model = self.model(kind)?;
         let models = llm::list_models(&config).await?;
@@ -589,14 +615,17 @@ impl Session {
         })
     }
 
-    /// The models `kind` offers, for the model picker.
+    /// The models `kind` offers, for the model picker. A key typed on screen goes with the
+    /// address typed beside it; without one, the saved key goes only to its saved address.
     pub async fn models(
         &self,
         kind: ProviderKind,
         base_url: Option<&str>,
+        typed_key: Option<SecretString>,
     ) -> Result<Vec<ModelInfo>> {
+        let typed_key = typed_key.filter(|k| !k.expose_secret().trim().is_empty());
         let config = self
-            .provider_config(kind, base_url.filter(|u| !u.trim().is_empty()))
+            .provider_config(kind, base_url.filter(|u| !u.trim().is_empty()), typed_key)
             .await?;
         llm::list_models(&config).await
     }

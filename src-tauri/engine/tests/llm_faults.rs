@@ -553,3 +553,112 @@ async fn a_web_page_where_the_api_should_be_is_reported_at_once_not_retried() {
     assert!(err.to_string().contains("text/html"), "{err}");
     assert!(notices.try_recv().is_err(), "no retries");
 }
+
+#[tokio::test]
+async fn a_retry_after_of_u64_max_fails_at_once_with_a_rate_limit_error() {
+    for protocol in BOTH {
+        let server = server_with(
+            "write a.jsx",
+            vec![
+                Reply::fault(Fault::rate_limited(u64::MAX)),
+                Reply::text(TEXT),
+            ],
+        )
+        .await;
+        let provider = provider_for(&server, protocol);
+
+        let err = ask(provider.as_ref(), &request("write a.jsx"))
+            .await
+            .unwrap_err();
+
+        assert_eq!(err.code(), "llm_rate_limited", "{protocol:?}: {err}");
+        assert!(matches!(err, Error::LlmRateLimitedFor { .. }), "{err:?}");
+        let message = err.to_string();
+        assert!(
+            message.contains("asked to wait more than a year"),
+            "{message}"
+        );
+        assert!(message.contains("Try again later"), "{message}");
+        assert_eq!(server.request_count(), 1, "{protocol:?}: not retried");
+    }
+}
+
+#[tokio::test]
+async fn a_retry_after_ms_just_past_the_cap_is_refused_rather_than_waited() {
+    // The test policy waits at most 5 seconds.
+    let server = server_with(
+        "write a.jsx",
+        vec![
+            Reply::fault(Fault::rate_limited_ms(5_001)),
+            Reply::text(TEXT),
+        ],
+    )
+    .await;
+    let provider = provider_for(&server, Protocol::OpenAi);
+
+    let err = ask(provider.as_ref(), &request("write a.jsx"))
+        .await
+        .unwrap_err();
+
+    assert!(
+        matches!(&err, Error::LlmRateLimitedFor { wait, limit, .. } if wait == "6 seconds" && limit == "5 seconds"),
+        "{err:?}"
+    );
+    assert_eq!(server.request_count(), 1);
+}
+
+#[tokio::test]
+async fn a_server_error_asking_to_wait_for_hours_fails_as_unavailable_without_waiting() {
+    let server = server_with(
+        "write a.jsx",
+        vec![
+            Reply::fault(Fault::Status {
+                status: 503,
+                retry_after_secs: Some(6 * 3600),
+                retry_after_ms: None,
+                message: None,
+            }),
+            Reply::text(TEXT),
+        ],
+    )
+    .await;
+    let provider = provider_for(&server, Protocol::OpenAi);
+
+    let err = ask(provider.as_ref(), &request("write a.jsx"))
+        .await
+        .unwrap_err();
+
+    assert_eq!(err.code(), "llm_unavailable", "{err}");
+    assert!(err.to_string().contains("asked to wait 6 hours"), "{err}");
+    assert_eq!(server.request_count(), 1);
+}
+
+#[tokio::test]
+async fn an_endless_error_body_is_read_only_up_to_its_cap() {
+    for protocol in BOTH {
+        let server = server_with(
+            "write a.jsx",
+            vec![Reply::fault(Fault::endless_error_body(400))],
+        )
+        .await;
+        // A generous deadline: reading the whole body could only end there, with another error.
+        let provider = build_provider(&support::with_total(
+            config_for(&server, protocol),
+            Duration::from_secs(30),
+        ))
+        .unwrap();
+
+        let err = ask(provider.as_ref(), &request("write a.jsx"))
+            .await
+            .unwrap_err();
+
+        assert_eq!(err.code(), "llm_request_rejected", "{protocol:?}: {err}");
+        assert!(err.to_string().contains("and then some"), "{err}");
+        assert!(
+            err.to_string().len() < 2_000,
+            "{} bytes",
+            err.to_string().len()
+        );
+        expect_disconnects(&server, 1, protocol).await;
+    }
+}

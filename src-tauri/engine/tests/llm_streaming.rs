@@ -10,7 +10,7 @@ use bucketforge_engine::llm::{
     build_provider, FinishReason, ProviderConfig, ProviderKind, StreamEvent, Usage,
 };
 use bucketforge_engine::Error;
-use bucketforge_scripted_llm::{Protocol, Reply, Script, ScriptedLlm};
+use bucketforge_scripted_llm::{Fault, Protocol, Reply, Script, ScriptedLlm};
 use futures_util::StreamExt;
 use support::{
     ask, expect_disconnects, provider_for, read_all, request, trickling_server, API_KEY, BOTH,
@@ -370,4 +370,163 @@ async fn a_completed_answer_is_not_counted_as_a_disconnect() {
 
         assert_eq!(server.disconnects(), 0, "{protocol:?}");
     }
+}
+
+/// Deadlines for the tests below: short, yet several idle timeouts long.
+const DEADLINE: Duration = Duration::from_secs(1);
+const IDLE: Duration = Duration::from_millis(300);
+
+fn bounded_provider(
+    server: &ScriptedLlm,
+    protocol: Protocol,
+) -> std::sync::Arc<dyn bucketforge_engine::llm::ChatProvider> {
+    let config = support::with_total(
+        support::with_idle(support::config_for(server, protocol), IDLE),
+        DEADLINE,
+    );
+    build_provider(&config).unwrap()
+}
+
+#[tokio::test]
+async fn a_stream_of_deltas_that_never_finishes_fails_at_the_total_deadline() {
+    for protocol in BOTH {
+        let server = ScriptedLlm::start(Script::new().reply(
+            "write a.py",
+            Reply::text("tick ").with_fault(Fault::endless(Duration::from_millis(2))),
+        ))
+        .await
+        .unwrap();
+        let provider = bounded_provider(&server, protocol);
+        let started = std::time::Instant::now();
+
+        let answer = tokio::time::timeout(
+            DEADLINE * 20,
+            ask(provider.as_ref(), &request("write a.py")),
+        )
+        .await
+        .expect("the deadline ends the stream")
+        .unwrap();
+
+        let elapsed = started.elapsed();
+        let err = answer.error.expect("the endless stream ends in an error");
+        assert_eq!(err.code(), "llm_deadline_exceeded", "{protocol:?}: {err}");
+        assert!(err.to_string().contains("within 1 second"), "{err}");
+        assert!(answer.finish.is_none(), "{protocol:?}");
+        // Deltas kept coming for longer than the idle timeout: only the deadline ended it.
+        assert!(answer.deltas > 20, "{protocol:?}: {} deltas", answer.deltas);
+        assert!(elapsed >= DEADLINE, "{protocol:?}: {elapsed:?}");
+        expect_disconnects(&server, 1, protocol).await;
+        eprintln!(
+            "endless deltas ({protocol:?}): {} deltas, failed after {elapsed:?}, VmHWM {}",
+            answer.deltas,
+            support::peak_memory()
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_stream_of_only_keep_alives_fails_at_the_total_deadline() {
+    for protocol in BOTH {
+        let server = ScriptedLlm::start(Script::new().reply(
+            "write a.py",
+            Reply::fault(Fault::keep_alive_only(Duration::from_millis(50))),
+        ))
+        .await
+        .unwrap();
+        let provider = bounded_provider(&server, protocol);
+        let started = std::time::Instant::now();
+
+        let err = tokio::time::timeout(
+            DEADLINE * 20,
+            ask(provider.as_ref(), &request("write a.py")),
+        )
+        .await
+        .expect("the deadline ends the request")
+        .unwrap_err();
+
+        let elapsed = started.elapsed();
+        assert_eq!(err.code(), "llm_deadline_exceeded", "{protocol:?}: {err}");
+        assert!(elapsed >= DEADLINE, "{protocol:?}: {elapsed:?}");
+        assert_eq!(server.request_count(), 1, "{protocol:?}: not retried");
+        expect_disconnects(&server, 1, protocol).await;
+        eprintln!(
+            "keep-alives only ({protocol:?}): failed after {elapsed:?}, VmHWM {}",
+            support::peak_memory()
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_answer_growing_past_its_cap_fails_while_it_streams() {
+    for protocol in BOTH {
+        let server = ScriptedLlm::start(
+            Script::new().reply(
+                "write a.py",
+                // Paced, so the server is still sending when the client stops reading.
+                Reply::text("x".repeat(20_000))
+                    .chunk_chars(100)
+                    .tokens_per_second(1000.0),
+            ),
+        )
+        .await
+        .unwrap();
+        let provider = provider_for(&server, protocol);
+        let mut capped = request("write a.py");
+        capped.max_answer_bytes = Some(4096);
+
+        let answer = ask(provider.as_ref(), &capped).await.unwrap();
+
+        let err = answer.error.expect("the answer is refused");
+        assert_eq!(err.code(), "llm_answer_too_large", "{protocol:?}: {err}");
+        assert!(err.to_string().contains("grew past 4 KB"), "{err}");
+        assert!(
+            answer.text.len() <= 4096,
+            "{protocol:?}: {}",
+            answer.text.len()
+        );
+        assert!(answer.finish.is_none(), "{protocol:?}");
+        expect_disconnects(&server, 1, protocol).await;
+    }
+}
+
+#[tokio::test]
+async fn an_endless_answer_stops_at_its_cap_long_before_the_deadline() {
+    let server = ScriptedLlm::start(Script::new().reply(
+        "write a.py",
+        Reply::text("y".repeat(1000)).with_fault(Fault::endless(Duration::ZERO)),
+    ))
+    .await
+    .unwrap();
+    let provider = build_provider(&support::with_total(
+        support::config_for(&server, Protocol::OpenAi),
+        Duration::from_secs(120),
+    ))
+    .unwrap();
+    let mut capped = request("write a.py");
+    capped.max_answer_bytes = Some(256 * 1024);
+
+    let answer = ask(provider.as_ref(), &capped).await.unwrap();
+
+    let err = answer.error.expect("the answer is refused");
+    assert_eq!(err.code(), "llm_answer_too_large", "{err}");
+    assert!(answer.text.len() <= 256 * 1024);
+    assert!(answer.text.len() > 200 * 1024, "{}", answer.text.len());
+}
+
+#[tokio::test]
+async fn an_answer_exactly_at_its_cap_is_accepted() {
+    let server = ScriptedLlm::start(
+        Script::new().reply("write a.py", Reply::text("z".repeat(4096)).chunk_chars(512)),
+    )
+    .await
+    .unwrap();
+    let provider = provider_for(&server, Protocol::Anthropic);
+    let mut capped = request("write a.py");
+    capped.max_answer_bytes = Some(4096);
+
+    let answer = ask(provider.as_ref(), &capped).await.unwrap();
+
+    assert!(answer.error.is_none(), "{:?}", answer.error);
+    assert_eq!(answer.text.len(), 4096);
+    assert_eq!(answer.finish, Some(FinishReason::Stop));
 }

@@ -24,6 +24,9 @@ pub struct Script {
     /// For requests whose task has no replies, or that name no task.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fallback: Option<Reply>,
+    /// The model endpoints stream a list that never ends, as a hostile server might.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub endless_model_list: bool,
 }
 
 impl Script {
@@ -69,6 +72,11 @@ impl Script {
 
     pub fn api_key(mut self, key: impl Into<String>) -> Script {
         self.api_key = Some(key.into());
+        self
+    }
+
+    pub fn endless_model_list(mut self) -> Script {
+        self.endless_model_list = true;
         self
     }
 
@@ -233,6 +241,12 @@ pub enum Fault {
         after_chars: usize,
         error: StreamError,
     },
+    /// The text, then the text again every `every_ms`, for ever: deltas with no finish.
+    Endless { every_ms: u64 },
+    /// Only SSE comments (`: keep-alive`) every `every_ms`, for ever; no text, no finish.
+    KeepAliveOnly { every_ms: u64 },
+    /// An HTTP error status whose body never ends.
+    EndlessErrorBody { status: u16 },
 }
 
 impl Fault {
@@ -294,6 +308,22 @@ impl Fault {
 
     pub fn error_event(error: StreamError, after_chars: usize) -> Fault {
         Fault::ErrorEvent { after_chars, error }
+    }
+
+    pub fn endless(every: Duration) -> Fault {
+        Fault::Endless {
+            every_ms: every.as_millis() as u64,
+        }
+    }
+
+    pub fn keep_alive_only(every: Duration) -> Fault {
+        Fault::KeepAliveOnly {
+            every_ms: every.as_millis() as u64,
+        }
+    }
+
+    pub fn endless_error_body(status: u16) -> Fault {
+        Fault::EndlessErrorBody { status }
     }
 }
 

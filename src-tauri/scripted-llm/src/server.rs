@@ -29,6 +29,7 @@ struct Shared {
     script: Mutex<Script>,
     attempts: Mutex<HashMap<Option<String>, usize>>,
     requests: Mutex<Vec<RecordedRequest>>,
+    model_list_requests: Mutex<Vec<HeaderMap>>,
     disconnects: watch::Sender<usize>,
 }
 
@@ -90,6 +91,7 @@ impl ScriptedLlm {
             script: Mutex::new(script),
             attempts: Mutex::default(),
             requests: Mutex::default(),
+            model_list_requests: Mutex::default(),
             disconnects: watch::channel(0).0,
         });
         let app = Router::new()
@@ -143,6 +145,11 @@ impl ScriptedLlm {
         lock(&self.shared.requests).len()
     }
 
+    /// The headers of every model-list request (`/v1/models`, `/models`, `/api/tags`), in order.
+    pub fn model_list_headers(&self) -> Vec<HeaderMap> {
+        lock(&self.shared.model_list_requests).clone()
+    }
+
     /// Streams the client closed before the server had sent all of them.
     pub fn disconnects(&self) -> usize {
         *self.shared.disconnects.borrow()
@@ -189,6 +196,7 @@ async fn anthropic_chat(
 }
 
 async fn models(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+    lock(&shared.model_list_requests).push(headers.clone());
     // Both protocols list at /v1/models; Anthropic's clients always send this header.
     let protocol = if headers.contains_key("anthropic-version") {
         Protocol::Anthropic
@@ -200,12 +208,32 @@ async fn models(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Respon
         let (status, body) = protocol.key_rejected();
         return error_response(status, body, None);
     }
+    if script.endless_model_list {
+        return endless_model_list(shared.clone(), r#"{"object":"list","data":["#);
+    }
     Json(protocol.model_list(&script.models)).into_response()
 }
 
-async fn ollama_models(State(shared): State<Arc<Shared>>) -> Response {
-    let models = lock(&shared.script).models.clone();
-    Json(ollama_tags(&models)).into_response()
+async fn ollama_models(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+    lock(&shared.model_list_requests).push(headers);
+    let script = lock(&shared.script).clone();
+    if script.endless_model_list {
+        return endless_model_list(shared.clone(), r#"{"models":["#);
+    }
+    Json(ollama_tags(&script.models)).into_response()
+}
+
+/// `opening`, then model entries for ever.
+fn endless_model_list(shared: Arc<Shared>, opening: &str) -> Response {
+    let entry = r#"{"id":"model-that-never-ends","name":"model-that-never-ends"},"#;
+    let steps = vec![
+        Step::Send(opening.to_string()),
+        Step::Repeat {
+            frame: entry.repeat(256),
+            every: Duration::ZERO,
+        },
+    ];
+    playback_response(shared, StatusCode::OK, "application/json", steps)
 }
 
 fn authorised(script: &Script, headers: &HeaderMap) -> bool {
@@ -306,6 +334,26 @@ fn chat(
             let (status, body) = protocol.context_length();
             return error_response(status, body, None);
         }
+        Some(Fault::EndlessErrorBody { status }) => {
+            let status = StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_REQUEST);
+            let message = protocol
+                .error_body(status.as_u16(), "and then some", None)
+                .to_string();
+            // Padding inside the message, so the body stays a JSON string that never closes.
+            let opening = message
+                .split("and then some")
+                .next()
+                .unwrap_or("")
+                .to_string();
+            let steps = vec![
+                Step::Send(opening),
+                Step::Repeat {
+                    frame: "and then some ".repeat(1024),
+                    every: Duration::ZERO,
+                },
+            ];
+            return playback_response(shared, status, "application/json", steps);
+        }
         _ => {}
     }
 
@@ -353,6 +401,15 @@ fn chat(
             "application/json",
         )
     };
+    playback_response(shared, StatusCode::OK, content_type, steps)
+}
+
+fn playback_response(
+    shared: Arc<Shared>,
+    status: StatusCode,
+    content_type: &'static str,
+    steps: Vec<Step>,
+) -> Response {
     let playback = Playback {
         flushed_before_cut: false,
         steps: steps.into(),
@@ -362,7 +419,7 @@ fn chat(
         },
     };
     Response::builder()
-        .status(StatusCode::OK)
+        .status(status)
         .header(header::CONTENT_TYPE, content_type)
         .header(header::CACHE_CONTROL, "no-cache")
         .body(Body::from_stream(playback.into_stream()))
@@ -407,6 +464,11 @@ enum Step {
     Cut,
     /// Send nothing more until the client gives up.
     Hang,
+    /// Send `frame`, wait `every`, and again, for ever.
+    Repeat {
+        frame: String,
+        every: Duration,
+    },
 }
 
 /// The text in chunks of `chunk_chars`, with the fault's position as a chunk boundary.
@@ -469,6 +531,25 @@ fn streamed(
             steps.push(Step::Send(protocol.error_frame(*error)));
             return steps;
         }
+        Some(Fault::Endless { every_ms }) => {
+            let text = if reply.text.is_empty() {
+                "x"
+            } else {
+                &reply.text
+            };
+            steps.push(Step::Repeat {
+                frame: protocol.text_frame(model, text),
+                every: Duration::from_millis(*every_ms),
+            });
+            return steps;
+        }
+        Some(Fault::KeepAliveOnly { every_ms }) => {
+            steps.push(Step::Repeat {
+                frame: ": keep-alive\n\n".to_string(),
+                every: Duration::from_millis(*every_ms),
+            });
+            return steps;
+        }
         _ => {}
     }
     send_text(&mut steps, after);
@@ -526,6 +607,17 @@ impl Playback {
                 match step {
                     Step::Wait(delay) => tokio::time::sleep(delay).await,
                     Step::Hang => std::future::pending::<()>().await,
+                    Step::Repeat { frame, every } => {
+                        let again = Step::Repeat {
+                            frame: frame.clone(),
+                            every,
+                        };
+                        playback.steps.push_front(again);
+                        if !every.is_zero() {
+                            playback.steps.push_front(Step::Wait(every));
+                        }
+                        return Some((Ok(Bytes::from(frame)), playback));
+                    }
                     Step::Send(frame) => {
                         if playback.steps.is_empty() {
                             playback.guard.mark_completed();

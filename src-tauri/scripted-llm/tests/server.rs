@@ -212,5 +212,5 @@ fn the_example_script_parses() {
         Script::from_file(&Path::new(env!("CARGO_MANIFEST_DIR")).join("script.example.json"))
             .unwrap();
     assert_eq!(script.replies["write src/App.jsx"].len(), 2);
-    assert_eq!(script.replies["example faults"].len(), 8);
+    assert_eq!(script.replies["example faults"].len(), 11);
 }

@@ -326,18 +326,11 @@ impl Generator {
                 max_tokens: self.settings.plan_max_tokens,
                 temperature: self.settings.temperature,
                 json_mode: true,
+                // A plan is a few KB of JSON; one far larger is a model that lost its way.
+                max_answer_bytes: Some(self.settings.max_file_bytes),
             };
-            let (answer, _, request_usage) = collect(
-                &*self.llm,
-                &request,
-                cancel.clone(),
-                AnswerCap {
-                    bytes: MAX_PLAN_BYTES,
-                    what: "the plan",
-                },
-                |_| {},
-            )
-            .await?;
+            let (answer, _, request_usage) =
+                collect(&*self.llm, &request, cancel.clone(), |_| {}).await?;
             add_usage(usage, self.provider, &self.model, &request_usage, events);
             match parse_plan(&answer, project.stack) {
                 Ok(plan) => return Ok(plan),
@@ -763,20 +756,20 @@ impl Run {
                 max_tokens: self.settings.max_tokens,
                 temperature: self.settings.temperature,
                 json_mode: false,
+                // What is left of the file plus its fence and a line of prose; more could
+                // never be saved.
+                max_answer_bytes: Some(
+                    self.settings
+                        .max_file_bytes
+                        .saturating_sub(written.len())
+                        .saturating_add(ANSWER_SLACK_BYTES),
+                ),
             };
             *attempts += 1;
             let already = written.len() as u64;
             let mut last_progress = Instant::now();
-            let cap = AnswerCap {
-                bytes: self
-                    .settings
-                    .max_file_bytes
-                    .saturating_sub(written.len())
-                    .saturating_add(ANSWER_SLACK_BYTES),
-                what: &file.path,
-            };
             let (raw, finish, usage) =
-                collect(&*self.llm, &request, self.stop.clone(), cap, |so_far| {
+                collect(&*self.llm, &request, self.stop.clone(), |so_far| {
                     if last_progress.elapsed() >= self.settings.progress_interval {
                         last_progress = Instant::now();
                         self.emit(GenerationEvent::FileProgress {
@@ -950,24 +943,15 @@ struct SoFar {
     deltas: u64,
 }
 
-/// The most a plan answer may hold; real plans are a few kilobytes.
-const MAX_PLAN_BYTES: usize = 1024 * 1024;
 /// Room in a file answer for a fence and a line of prose around the file itself.
 const ANSWER_SLACK_BYTES: usize = 4096;
 
-/// The most an answer may grow to while it streams, and what it is for (for the error).
-struct AnswerCap<'a> {
-    bytes: usize,
-    what: &'a str,
-}
-
-/// Sends one request and gathers its whole answer, stopping it as soon as it outgrows `cap`
-/// so an answer that never ends can't fill the memory.
+/// Sends one request and gathers its whole answer (the provider stops one that outgrows the
+/// request's `max_answer_bytes` while it streams).
 async fn collect(
     llm: &dyn ChatProvider,
     request: &ChatRequest,
     cancel: CancellationToken,
-    cap: AnswerCap<'_>,
     mut progress: impl FnMut(SoFar),
 ) -> Result<(String, FinishReason, Usage)> {
     let mut stream = llm.stream_chat(request, cancel.clone()).await?;
@@ -985,13 +969,6 @@ async fn collect(
             Some(Err(e)) => return Err(e),
             Some(Ok(StreamEvent::TextDelta(delta))) => {
                 text.push_str(&delta);
-                if text.len() > cap.bytes {
-                    return Err(Error::FileTooLarge {
-                        path: cap.what.to_string(),
-                        bytes: text.len() as u64,
-                        limit: cap.bytes as u64,
-                    });
-                }
                 so_far.bytes = text.len() as u64;
                 so_far.deltas += 1;
                 progress(so_far);

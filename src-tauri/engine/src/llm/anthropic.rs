@@ -228,6 +228,7 @@ mod tests {
             max_tokens: 1000,
             temperature: None,
             json_mode: true,
+            max_answer_bytes: None,
         };
         let body = request_body(&req);
         let system = body["system"].as_str().unwrap();

@@ -10,6 +10,7 @@ use futures_util::{Stream, StreamExt};
 use reqwest::header::HeaderMap;
 use serde_json::Value;
 use tokio::sync::broadcast;
+use tokio::time::{Instant, Sleep};
 use tokio_util::sync::CancellationToken;
 
 use super::anthropic::{self, AnthropicDecoder};
@@ -18,6 +19,13 @@ use super::provider::{scrub_key, Connection, ProviderPreset, RetryPolicy, Timeou
 use super::wire::{Decoder, Observed, RemoteCause, RemoteError, Tally, WireError};
 use super::{ChatProvider, ChatRequest, ChatStream, RetryCause, RetryNotice, StreamEvent};
 use crate::{Error, Result};
+
+/// The most of an error response's body that is read; the rest is left unread.
+pub(crate) const MAX_ERROR_BODY_BYTES: usize = 64 * 1024;
+
+/// One server-sent event may grow this large before its end; the SSE parser buffers a whole
+/// event, so without a bound a server that never ends one fills memory.
+const MAX_EVENT_BYTES: usize = 8 * 1024 * 1024;
 
 pub(crate) struct HttpChatProvider {
     connection: Connection,
@@ -82,6 +90,7 @@ impl HttpChatProvider {
         req: &ChatRequest,
         body: &Value,
         cancel: &CancellationToken,
+        deadline: Instant,
     ) -> Result<ChatStream, Failure> {
         let send = self
             .connection
@@ -130,6 +139,10 @@ impl HttpChatProvider {
             tally: Tally::new(req),
             pending: VecDeque::new(),
             cancel: cancel.clone(),
+            deadline: Box::pin(tokio::time::sleep_until(deadline)),
+            total: self.timeouts.total,
+            answer_bytes: 0,
+            max_answer_bytes: req.max_answer_bytes,
             provider: self.connection.name.clone(),
             model: req.model.clone(),
             idle: self.timeouts.idle,
@@ -154,17 +167,20 @@ impl HttpChatProvider {
 
     async fn refusal(
         &self,
-        response: reqwest::Response,
+        mut response: reqwest::Response,
         model: &str,
         cancel: &CancellationToken,
     ) -> Failure {
         let status = response.status().as_u16();
-        let retry_after = retry_after(response.headers());
+        let retry_after = retry_after(response.headers(), SystemTime::now());
+        let read = read_capped(&mut response, MAX_ERROR_BODY_BYTES);
+        // A body cut at the cap (or by a broken connection) still says what it can.
         let text = tokio::select! {
             biased;
             _ = cancel.cancelled() => return Failure::Fatal(Error::Cancelled),
-            text = tokio::time::timeout(self.timeouts.idle, response.text()) => {
-                text.ok().and_then(|t| t.ok()).unwrap_or_default()
+            body = tokio::time::timeout(self.timeouts.idle, read) => match body {
+                Ok(Ok(body)) => String::from_utf8_lossy(&body.bytes).into_owned(),
+                _ => String::new(),
             }
         };
         let remote = RemoteError::from_body(&self.connection.scrub(&text));
@@ -219,6 +235,42 @@ impl HttpChatProvider {
             RetryCause::Malformed => Error::LlmBadResponse { provider, detail },
         }
     }
+
+    /// The error for a server that asked to be left alone for longer than the policy waits.
+    fn asked_too_long(
+        &self,
+        cause: RetryCause,
+        detail: String,
+        asked: Duration,
+        attempts: u32,
+    ) -> Error {
+        let provider = self.connection.name.clone();
+        // Rounded up, so a wait just past the limit never reads as equal to it.
+        let whole_seconds = match asked.subsec_nanos() {
+            0 => asked,
+            _ => Duration::from_secs(asked.as_secs().saturating_add(1)),
+        };
+        let wait = spoken(whole_seconds);
+        match cause {
+            RetryCause::RateLimited => Error::LlmRateLimitedFor {
+                provider,
+                wait,
+                limit: spoken(self.retry.max_retry_after),
+            },
+            _ => Error::LlmUnavailable {
+                provider,
+                detail: format!("{detail}; it asked to wait {wait}"),
+                attempts,
+            },
+        }
+    }
+
+    fn deadline_exceeded(&self) -> Error {
+        Error::LlmDeadlineExceeded {
+            provider: self.connection.name.clone(),
+            limit: spoken(self.timeouts.total),
+        }
+    }
 }
 
 #[async_trait::async_trait]
@@ -233,17 +285,21 @@ impl ChatProvider for HttpChatProvider {
         cancel: CancellationToken,
     ) -> Result<ChatStream> {
         let body = self.body(req);
+        let deadline = deadline_after(self.timeouts.total);
         let mut stalls = 0;
         let mut attempt = 1;
         loop {
-            let (cause, retry_after, detail) = match self.attempt(req, &body, &cancel).await {
-                Ok(stream) => return Ok(stream),
-                Err(Failure::Fatal(error)) => return Err(error),
-                Err(Failure::Retry {
+            let attempted =
+                tokio::time::timeout_at(deadline, self.attempt(req, &body, &cancel, deadline));
+            let (cause, retry_after, detail) = match attempted.await {
+                Err(_) => return Err(self.deadline_exceeded()),
+                Ok(Ok(stream)) => return Ok(stream),
+                Ok(Err(Failure::Fatal(error))) => return Err(error),
+                Ok(Err(Failure::Retry {
                     cause,
                     retry_after,
                     detail,
-                }) => (cause, retry_after, detail),
+                })) => (cause, retry_after, detail),
             };
             if cause == RetryCause::Stalled {
                 stalls += 1;
@@ -252,7 +308,18 @@ impl ChatProvider for HttpChatProvider {
             if attempt >= self.retry.max_attempts || stalls > 1 {
                 return Err(self.exhausted(cause, detail, attempt));
             }
-            let delay = self.retry.delay_before_retry(attempt, retry_after);
+            let delay = match self.retry.delay_before_retry(attempt, retry_after) {
+                Ok(delay) => delay,
+                Err(asked) => return Err(self.asked_too_long(cause, detail, asked, attempt)),
+            };
+            // Waiting past the deadline would only end in the deadline error; the last
+            // failure says more about what is wrong.
+            if Instant::now()
+                .checked_add(delay)
+                .is_none_or(|ready| ready >= deadline)
+            {
+                return Err(self.exhausted(cause, detail, attempt));
+            }
             tracing::warn!(
                 provider = %self.connection.name,
                 model = %req.model,
@@ -325,6 +392,7 @@ pub(crate) fn refusal_error(
 enum Transport {
     Http(reqwest::Error),
     Idle,
+    EventTooLarge,
 }
 
 impl fmt::Display for Transport {
@@ -332,6 +400,11 @@ impl fmt::Display for Transport {
         match self {
             Transport::Http(e) => f.write_str(&transport_detail(e)),
             Transport::Idle => f.write_str("no data within the idle timeout"),
+            Transport::EventTooLarge => write!(
+                f,
+                "one event grew past {} without ending",
+                spoken_bytes(MAX_EVENT_BYTES)
+            ),
         }
     }
 }
@@ -344,16 +417,60 @@ type SseEvents = Pin<Box<dyn Stream<Item = Result<Event, EventStreamError<Transp
 /// keep-alives while a slow model thinks keep the stream alive.
 fn sse_events(response: reqwest::Response, idle: Duration) -> SseEvents {
     let bytes = Box::pin(response.bytes_stream());
-    let guarded = futures_util::stream::unfold(Some(bytes), move |bytes| async move {
-        let mut bytes = bytes?;
+    let start = Some((bytes, EventSize::default()));
+    let guarded = futures_util::stream::unfold(start, move |state| async move {
+        let (mut bytes, mut size) = state?;
         match tokio::time::timeout(idle, bytes.next()).await {
-            Ok(Some(Ok(chunk))) => Some((Ok(chunk), Some(bytes))),
+            Ok(Some(Ok(chunk))) if size.grow(&chunk) => Some((Ok(chunk), Some((bytes, size)))),
+            Ok(Some(Ok(_))) => Some((Err(Transport::EventTooLarge), None)),
             Ok(Some(Err(e))) => Some((Err(Transport::Http(e)), None)),
             Ok(None) => None,
             Err(_) => Some((Err(Transport::Idle), None)),
         }
     });
     Box::pin(guarded.eventsource())
+}
+
+/// The size of the server-sent event being received: bytes since the last blank line.
+#[derive(Debug)]
+struct EventSize {
+    bytes: usize,
+    at_line_start: bool,
+    last: u8,
+}
+
+impl Default for EventSize {
+    fn default() -> Self {
+        EventSize {
+            bytes: 0,
+            at_line_start: true,
+            last: 0,
+        }
+    }
+}
+
+impl EventSize {
+    /// Counts `chunk`; false once the event in progress is larger than `MAX_EVENT_BYTES`.
+    fn grow(&mut self, chunk: &[u8]) -> bool {
+        for &byte in chunk {
+            match byte {
+                // The second half of a CRLF line ending.
+                b'\n' if self.last == b'\r' => {}
+                b'\r' | b'\n' => {
+                    if self.at_line_start {
+                        self.bytes = 0;
+                    }
+                    self.at_line_start = true;
+                }
+                _ => {
+                    self.at_line_start = false;
+                    self.bytes += 1;
+                }
+            }
+            self.last = byte;
+        }
+        self.bytes <= MAX_EVENT_BYTES
+    }
 }
 
 /// One streaming response being read.
@@ -365,6 +482,11 @@ struct Exchange {
     tally: Tally,
     pending: VecDeque<StreamEvent>,
     cancel: CancellationToken,
+    /// Fires at the request's total deadline, however lively the stream is.
+    deadline: Pin<Box<Sleep>>,
+    total: Duration,
+    answer_bytes: usize,
+    max_answer_bytes: Option<usize>,
     provider: String,
     model: String,
     idle: Duration,
@@ -383,6 +505,13 @@ impl Exchange {
                 _ = self.cancel.cancelled() => {
                     self.events = None;
                     return Some(Err(Failure::Fatal(Error::Cancelled)));
+                }
+                _ = &mut self.deadline => {
+                    self.events = None;
+                    return Some(Err(Failure::Fatal(Error::LlmDeadlineExceeded {
+                        provider: self.provider.clone(),
+                        limit: spoken(self.total),
+                    })));
                 }
                 item = events.next() => item,
             };
@@ -417,6 +546,20 @@ impl Exchange {
                         for wire_event in wire_events {
                             match self.tally.observe(wire_event) {
                                 Observed::Text(text) => {
+                                    self.answer_bytes =
+                                        self.answer_bytes.saturating_add(text.len());
+                                    if let Some(limit) = self.max_answer_bytes {
+                                        if self.answer_bytes > limit {
+                                            self.events = None;
+                                            self.pending.clear();
+                                            return Some(Err(Failure::Fatal(
+                                                Error::LlmAnswerTooLarge {
+                                                    provider: self.provider.clone(),
+                                                    limit: spoken_bytes(limit),
+                                                },
+                                            )));
+                                        }
+                                    }
                                     self.pending.push_back(StreamEvent::TextDelta(text))
                                 }
                                 Observed::Nothing => {}
@@ -475,7 +618,12 @@ impl Exchange {
     /// After the first token nothing is retried here: the caller holds a partial answer.
     fn interrupted(&self, failure: Failure) -> Error {
         let reason = match failure {
-            Failure::Fatal(Error::Cancelled) => return Error::Cancelled,
+            // These say what happened better than "cut off", and asking again would not help.
+            Failure::Fatal(
+                error @ (Error::Cancelled
+                | Error::LlmDeadlineExceeded { .. }
+                | Error::LlmAnswerTooLarge { .. }),
+            ) => return error,
             Failure::Fatal(error) => error.to_string(),
             Failure::Retry { detail, .. } => detail,
         };
@@ -491,13 +639,70 @@ impl Exchange {
     }
 }
 
-/// "30 seconds", "1 second", "250 ms".
+/// "250 ms", "1 second", "30 seconds", "5 minutes", "3 hours", "2 days", "more than a year".
 fn spoken(duration: Duration) -> String {
+    const MINUTE: u64 = 60;
+    const HOUR: u64 = 60 * MINUTE;
+    const DAY: u64 = 24 * HOUR;
     match duration.as_secs() {
         0 => format!("{} ms", duration.as_millis()),
         1 => "1 second".to_string(),
-        secs => format!("{secs} seconds"),
+        secs if secs < 2 * MINUTE => format!("{secs} seconds"),
+        secs if secs < 2 * HOUR => format!("{} minutes", secs / MINUTE),
+        secs if secs < 2 * DAY => format!("{} hours", secs / HOUR),
+        secs if secs <= 365 * DAY => format!("{} days", secs / DAY),
+        _ => "more than a year".to_string(),
     }
+}
+
+/// "512 bytes", "64 KB", "4 MB" (powers of 1024, rounded down).
+pub(crate) fn spoken_bytes(bytes: usize) -> String {
+    const KB: usize = 1024;
+    const MB: usize = 1024 * KB;
+    match bytes {
+        b if b >= MB => format!("{} MB", b / MB),
+        b if b >= KB => format!("{} KB", b / KB),
+        b => format!("{b} bytes"),
+    }
+}
+
+/// `duration` from now, or as far ahead as the clock goes.
+fn deadline_after(duration: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(duration)
+        .or_else(|| now.checked_add(Duration::from_secs(365 * 24 * 3600)))
+        .unwrap_or(now)
+}
+
+/// Up to `limit` bytes of a response body.
+pub(crate) struct CappedBody {
+    pub bytes: Vec<u8>,
+    /// The body went on past `limit`; the rest was not read.
+    pub truncated: bool,
+}
+
+/// Reads a body chunk by chunk and stops at `limit`, so an endless or huge body costs at most
+/// `limit` bytes (and one chunk) of memory.
+pub(crate) async fn read_capped(
+    response: &mut reqwest::Response,
+    limit: usize,
+) -> std::result::Result<CappedBody, reqwest::Error> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        let room = limit.saturating_sub(bytes.len());
+        if chunk.len() > room {
+            bytes.extend_from_slice(&chunk[..room]);
+            return Ok(CappedBody {
+                bytes,
+                truncated: true,
+            });
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(CappedBody {
+        bytes,
+        truncated: false,
+    })
 }
 
 /// reqwest's message for an error, with its cause (which says "connection refused" and such).
@@ -525,28 +730,65 @@ pub(crate) fn transport_detail(error: &reqwest::Error) -> String {
     detail
 }
 
-/// `retry-after-ms` (OpenAI), then `retry-after` as seconds or an HTTP date.
-fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+/// `retry-after-ms` (OpenAI), then `retry-after` as seconds or an HTTP date, as of `now`.
+///
+/// Values come from the server, so they are parsed as plain decimals in integer arithmetic,
+/// never through a float: too large saturates at `Duration::MAX` (which the retry policy then
+/// refuses), and anything else (signs, exponents, NaN) counts as absent.
+fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+    const NANOS_PER_MS: u64 = 1_000_000;
+    const NANOS_PER_SEC: u64 = 1_000_000_000;
     let header = |name: &str| {
         headers
             .get(name)
             .and_then(|v| v.to_str().ok())
             .map(str::trim)
     };
-    if let Some(ms) = header("retry-after-ms").and_then(|v| v.parse::<f64>().ok()) {
-        if ms.is_finite() && ms >= 0.0 {
-            return Some(Duration::from_secs_f64(ms / 1000.0));
-        }
+    if let Some(wait) = header("retry-after-ms").and_then(|v| decimal(v, NANOS_PER_MS)) {
+        return Some(wait);
     }
     let value = header("retry-after")?;
-    if let Ok(secs) = value.parse::<f64>() {
-        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs));
+    if let Some(wait) = decimal(value, NANOS_PER_SEC) {
+        return Some(wait);
     }
     let when = httpdate::parse_http_date(value).ok()?;
-    Some(
-        when.duration_since(SystemTime::now())
-            .unwrap_or(Duration::ZERO),
-    )
+    Some(when.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// `text` as a non-negative decimal (`3`, `0.25`, `18446744073709551615`) of units of
+/// `unit_nanos` nanoseconds, saturating at `Duration::MAX`.
+fn decimal(text: &str, unit_nanos: u64) -> Option<Duration> {
+    const NANOS_PER_SEC: u128 = 1_000_000_000;
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    let digits = |part: &str| part.bytes().all(|b| b.is_ascii_digit());
+    if (whole.is_empty() && fraction.is_empty()) || !digits(whole) || !digits(fraction) {
+        return None;
+    }
+    let mut nanos: u128 = 0;
+    for b in whole.bytes() {
+        nanos = match nanos
+            .checked_mul(10)
+            .and_then(|n| n.checked_add(u128::from(b - b'0') * u128::from(unit_nanos)))
+        {
+            Some(n) => n,
+            None => return Some(Duration::MAX),
+        };
+    }
+    // Digits past the nanosecond add nothing a timer could use.
+    let mut place = u128::from(unit_nanos);
+    for b in fraction.bytes() {
+        place /= 10;
+        if place == 0 {
+            break;
+        }
+        nanos = nanos.saturating_add(u128::from(b - b'0') * place);
+    }
+    let Ok(secs) = u64::try_from(nanos / NANOS_PER_SEC) else {
+        return Some(Duration::MAX);
+    };
+    // Below a second by construction, so `Duration::new` cannot carry over.
+    let subsec = u32::try_from(nanos % NANOS_PER_SEC).ok()?;
+    Some(Duration::new(secs, subsec))
 }
 
 #[cfg(test)]
@@ -562,21 +804,129 @@ mod tests {
         map
     }
 
+    fn parsed(pairs: &[(&'static str, &str)]) -> Option<Duration> {
+        retry_after(&headers(pairs), SystemTime::now())
+    }
+
     #[test]
     fn retry_after_is_read_as_seconds_milliseconds_or_a_date() {
         assert_eq!(
-            retry_after(&headers(&[("retry-after", "3")])),
+            parsed(&[("retry-after", "3")]),
             Some(Duration::from_secs(3))
         );
         assert_eq!(
-            retry_after(&headers(&[("retry-after", "3"), ("retry-after-ms", "250")])),
+            parsed(&[("retry-after", "3"), ("retry-after-ms", "250")]),
             Some(Duration::from_millis(250))
         );
+        assert_eq!(
+            parsed(&[("retry-after", "0.25")]),
+            Some(Duration::from_millis(250))
+        );
+        assert_eq!(
+            parsed(&[("retry-after-ms", "1.5")]),
+            Some(Duration::from_micros(1500))
+        );
         let in_a_minute = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(61));
-        let from_date = retry_after(&headers(&[("retry-after", &in_a_minute)])).unwrap();
+        let from_date = parsed(&[("retry-after", &in_a_minute)]).unwrap();
         assert!(from_date > Duration::from_secs(55) && from_date <= Duration::from_secs(61));
-        assert_eq!(retry_after(&headers(&[("retry-after", "soon")])), None);
-        assert_eq!(retry_after(&headers(&[])), None);
+        assert_eq!(parsed(&[("retry-after", "soon")]), None);
+        assert_eq!(parsed(&[]), None);
+    }
+
+    #[test]
+    fn huge_retry_after_values_saturate_instead_of_panicking() {
+        for huge in [
+            "18446744073709551615",
+            "18446744073709551616",
+            "99999999999999999999999999999999999999999999999999999999999999999999999",
+            "18446744073709551615.999999999999",
+        ] {
+            let secs = parsed(&[("retry-after", huge)]).unwrap();
+            assert!(secs >= Duration::from_secs(u64::MAX), "{huge}: {secs:?}");
+            let ms = parsed(&[("retry-after-ms", huge)]).unwrap();
+            assert!(ms >= Duration::from_millis(u64::MAX), "{huge}: {ms:?}");
+        }
+        assert_eq!(
+            decimal("18446744073709551615", 1_000_000),
+            Some(Duration::from_millis(u64::MAX))
+        );
+        assert_eq!(decimal(&"9".repeat(80), 1_000_000), Some(Duration::MAX));
+        let far = parsed(&[("retry-after", "Fri, 31 Dec 9999 23:59:59 GMT")]).unwrap();
+        assert!(
+            far > Duration::from_secs(7_000 * 365 * 24 * 3600),
+            "{far:?}"
+        );
+    }
+
+    #[test]
+    fn retry_after_values_that_are_not_plain_decimals_count_as_absent() {
+        for hostile in [
+            "1e20",
+            "-1",
+            "-0.5",
+            "NaN",
+            "inf",
+            "+3",
+            "0x10",
+            ".",
+            "",
+            "1.2.3",
+            "3 s",
+            "Thu, 01 Jan 1970 00:00:00 GMT trailing",
+        ] {
+            assert_eq!(parsed(&[("retry-after", hostile)]), None, "{hostile:?}");
+            assert_eq!(parsed(&[("retry-after-ms", hostile)]), None, "{hostile:?}");
+        }
+        // A date in the past means "now".
+        assert_eq!(
+            parsed(&[("retry-after", "Thu, 01 Jan 1970 00:00:00 GMT")]),
+            Some(Duration::ZERO)
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_retry_after_is_either_waited_within_the_cap_or_refused(
+            seconds in "\\PC{0,40}",
+            millis in proptest::option::of("[0-9.eE+-]{0,30}|\\PC{0,30}"),
+            attempt in 1u32..10,
+        ) {
+            let mut map = HeaderMap::new();
+            if let Ok(value) = HeaderValue::from_str(&seconds) {
+                map.insert("retry-after", value);
+            }
+            if let Some(Ok(value)) = millis.as_deref().map(HeaderValue::from_str) {
+                map.insert("retry-after-ms", value);
+            }
+            let policy = RetryPolicy::default();
+            let asked = retry_after(&map, SystemTime::now());
+            match policy.delay_before_retry(attempt, asked) {
+                Ok(delay) => proptest::prop_assert!(delay <= policy.max_retry_after),
+                Err(refused) => {
+                    proptest::prop_assert_eq!(Some(refused), asked);
+                    proptest::prop_assert!(refused > policy.max_retry_after);
+                }
+            }
+        }
+
+        #[test]
+        fn any_decimal_number_parses_without_panicking(
+            whole in "[0-9]{0,60}",
+            fraction in proptest::option::of("[0-9]{0,30}"),
+        ) {
+            let text = match &fraction {
+                Some(fraction) => format!("{whole}.{fraction}"),
+                None => whole.clone(),
+            };
+            let secs = decimal(&text, 1_000_000_000);
+            let ms = decimal(&text, 1_000_000);
+            if text.is_empty() || text == "." {
+                proptest::prop_assert_eq!(secs, None);
+            } else {
+                // Seconds are never shorter than the same number of milliseconds.
+                proptest::prop_assert!(secs.unwrap() >= ms.unwrap());
+            }
+        }
     }
 
     #[test]
@@ -584,6 +934,32 @@ mod tests {
         assert_eq!(spoken(Duration::from_secs(30)), "30 seconds");
         assert_eq!(spoken(Duration::from_secs(1)), "1 second");
         assert_eq!(spoken(Duration::from_millis(250)), "250 ms");
+        assert_eq!(spoken(Duration::from_secs(600)), "10 minutes");
+        assert_eq!(spoken(Duration::from_secs(5 * 3600)), "5 hours");
+        assert_eq!(spoken(Duration::from_secs(3 * 86_400)), "3 days");
+        assert_eq!(spoken(Duration::MAX), "more than a year");
+    }
+
+    #[test]
+    fn sizes_are_spoken_in_kilobytes_and_megabytes() {
+        assert_eq!(spoken_bytes(512), "512 bytes");
+        assert_eq!(spoken_bytes(64 * 1024), "64 KB");
+        assert_eq!(spoken_bytes(4 * 1024 * 1024), "4 MB");
+    }
+
+    #[test]
+    fn an_event_is_measured_from_the_last_blank_line_whatever_the_line_endings() {
+        let mut size = EventSize::default();
+        assert!(size.grow(b"data: abc\n\ndata: de"));
+        assert_eq!(size.bytes, 8);
+        assert!(size.grow(b"f\r"));
+        assert!(size.grow(b"\n\r\n"));
+        assert_eq!(size.bytes, 0);
+        assert!(size.grow(b": keep-alive\r\r"));
+        assert_eq!(size.bytes, 0);
+        let line = vec![b'x'; MAX_EVENT_BYTES];
+        assert!(size.grow(&line));
+        assert!(!size.grow(b"x"), "one byte past the cap");
     }
 
     #[test]

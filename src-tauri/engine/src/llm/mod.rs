@@ -25,7 +25,7 @@ pub use cost::{estimate_cost, estimate_cost_for, model_price, ModelPrice};
 pub use models::{detect_ollama, detect_ollama_at, list_models, DetectedOllama, ModelInfo};
 pub use provider::{
     build_provider, AuthScheme, JsonMode, ProviderConfig, ProviderKind, ProviderPreset,
-    RetryPolicy, Timeouts, WireProtocol, OLLAMA_DEFAULT_ORIGIN,
+    RetryPolicy, Timeouts, WireProtocol, MAX_RETRY_AFTER, OLLAMA_DEFAULT_ORIGIN,
 };
 
 /// Who said a message in the conversation; the system prompt travels separately.
@@ -78,6 +78,11 @@ pub struct ChatRequest {
     /// Ask for a single JSON object. OpenAI-compatible servers get `response_format`;
     /// Anthropic has no such switch, so the system prompt asks for it instead.
     pub json_mode: bool,
+    /// The most answer text, in bytes, to accept. A longer answer fails while it streams
+    /// (`Error::LlmAnswerTooLarge`), so a runaway model cannot fill memory; `None` leaves only
+    /// the token limit and the total deadline.
+    #[serde(default)]
+    pub max_answer_bytes: Option<usize>,
 }
 
 /// Why the model stopped.

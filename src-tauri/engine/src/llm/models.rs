@@ -5,10 +5,15 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::client::{refusal_error, transport_detail};
+use super::client::{
+    read_capped, refusal_error, spoken_bytes, transport_detail, MAX_ERROR_BODY_BYTES,
+};
 use super::provider::{ProviderConfig, ProviderKind, WireProtocol, OLLAMA_DEFAULT_ORIGIN};
 use super::wire::RemoteError;
 use crate::{Error, Result};
+
+/// The largest model list read; OpenRouter's, among the longest, is a few hundred KB.
+const MAX_MODEL_LIST_BYTES: usize = 4 * 1024 * 1024;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[ts(export)]
@@ -43,19 +48,39 @@ pub async fn list_models(config: &ProviderConfig) -> Result<Vec<ModelInfo>> {
         .headers(connection.headers.clone())
         .timeout(config.timeouts.connect + config.timeouts.idle)
         .send();
-    let response = request
+    let mut response = request
         .await
         .map_err(|e| unreachable(connection.scrub(&transport_detail(&e))))?;
     let status = response.status().as_u16();
-    let text = response
-        .text()
-        .await
-        .map_err(|e| unreachable(connection.scrub(&transport_detail(&e))))?;
-    let text = connection.scrub(&text);
     if !(200..300).contains(&status) {
-        let remote = RemoteError::from_body(&text);
+        // What fits in the cap is enough to say why; a broken body still has a status.
+        let body = read_capped(&mut response, MAX_ERROR_BODY_BYTES)
+            .await
+            .map(|body| body.bytes)
+            .unwrap_or_default();
+        let remote = RemoteError::from_body(&connection.scrub(&String::from_utf8_lossy(&body)));
         return Err(refusal_error(&connection.name, "", status, &remote, &url));
     }
+    let too_large = || Error::LlmBadResponse {
+        provider: connection.name.clone(),
+        detail: format!(
+            "the model list from {url} is larger than {}, far more than any provider sends",
+            spoken_bytes(MAX_MODEL_LIST_BYTES)
+        ),
+    };
+    if response
+        .content_length()
+        .is_some_and(|length| length > MAX_MODEL_LIST_BYTES as u64)
+    {
+        return Err(too_large());
+    }
+    let body = read_capped(&mut response, MAX_MODEL_LIST_BYTES)
+        .await
+        .map_err(|e| unreachable(connection.scrub(&transport_detail(&e))))?;
+    if body.truncated {
+        return Err(too_large());
+    }
+    let text = connection.scrub(&String::from_utf8_lossy(&body.bytes));
     let body: Value = serde_json::from_str(&text).map_err(|e| Error::LlmBadResponse {
         provider: connection.name.clone(),
         detail: format!("the model list from {url} is not JSON ({e})"),
@@ -120,11 +145,17 @@ pub async fn detect_ollama_at(origin: &str, within: Duration) -> Option<Detected
         .build()
         .ok()?;
     let probe = async {
-        let response = client.get(format!("{origin}/api/tags")).send().await.ok()?;
+        let mut response = client.get(format!("{origin}/api/tags")).send().await.ok()?;
         if !response.status().is_success() {
             return None;
         }
-        let body: Value = response.json().await.ok()?;
+        let body = read_capped(&mut response, MAX_MODEL_LIST_BYTES)
+            .await
+            .ok()?;
+        if body.truncated {
+            return None;
+        }
+        let body: Value = serde_json::from_slice(&body.bytes).ok()?;
         // Only Ollama answers `/api/tags` with `models`; anything else on the port is not it.
         body.get("models")?.as_array()?;
         parse_model_list(&body)

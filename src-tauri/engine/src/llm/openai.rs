@@ -236,6 +236,7 @@ mod tests {
             max_tokens: 512,
             temperature: Some(0.25),
             json_mode: true,
+            max_answer_bytes: None,
         };
         let body = request_body(&req, "max_completion_tokens", JsonMode::ResponseFormat);
         assert_eq!(body["stream"], json!(true));
@@ -257,6 +258,7 @@ mod tests {
             max_tokens: 10,
             temperature: None,
             json_mode: true,
+            max_answer_bytes: None,
         };
         let body = request_body(&req, "max_tokens", JsonMode::Instruction);
         assert!(body.get("response_format").is_none());

@@ -255,6 +255,10 @@ impl fmt::Display for ProviderKind {
     }
 }
 
+/// The longest wait a server's `Retry-After` can ask for and get; a longer one fails the
+/// request at once, since a run that sleeps for hours looks like a hang.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(120);
+
 /// How often and how patiently failed requests are retried before the first token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetryPolicy {
@@ -263,7 +267,7 @@ pub struct RetryPolicy {
     /// The first backoff; each further one doubles, up to `max_delay`, with jitter.
     pub base_delay: Duration,
     pub max_delay: Duration,
-    /// A server's `Retry-After` is honoured up to this long.
+    /// A server's `Retry-After` is honoured up to this long; asking for longer fails at once.
     pub max_retry_after: Duration,
 }
 
@@ -273,16 +277,25 @@ impl Default for RetryPolicy {
             max_attempts: 4,
             base_delay: Duration::from_secs(1),
             max_delay: Duration::from_secs(20),
-            max_retry_after: Duration::from_secs(60),
+            max_retry_after: MAX_RETRY_AFTER,
         }
     }
 }
 
 impl RetryPolicy {
-    /// The wait after failed attempt `attempt` (counting from 1).
-    pub fn delay_before_retry(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
+    /// The wait after failed attempt `attempt` (counting from 1), or `Err` with the server's
+    /// `Retry-After` when it asks for longer than `max_retry_after`.
+    pub fn delay_before_retry(
+        &self,
+        attempt: u32,
+        retry_after: Option<Duration>,
+    ) -> std::result::Result<Duration, Duration> {
         if let Some(asked) = retry_after {
-            return asked.min(self.max_retry_after);
+            return if asked <= self.max_retry_after {
+                Ok(asked)
+            } else {
+                Err(asked)
+            };
         }
         let exponent = attempt.saturating_sub(1).min(16);
         let full = self
@@ -290,7 +303,12 @@ impl RetryPolicy {
             .saturating_mul(1 << exponent)
             .min(self.max_delay);
         // Jitter keeps parallel file streams that failed together from retrying together.
-        full.mul_f64(0.5 + fastrand::f64() * 0.5)
+        // Whole milliseconds in integers: no float ever becomes a `Duration` here.
+        let full_ms = u64::try_from(full.as_millis()).unwrap_or(u64::MAX);
+        let half = full_ms / 2;
+        Ok(Duration::from_millis(
+            half.saturating_add(fastrand::u64(0..=full_ms - half)),
+        ))
     }
 }
 
@@ -299,6 +317,9 @@ pub struct Timeouts {
     pub connect: Duration,
     /// No bytes for this long means the stream is stalled.
     pub idle: Duration,
+    /// One request in all, retries and streaming included. Keep-alives reset the idle timer,
+    /// so without this a server could hold a request open for ever.
+    pub total: Duration,
 }
 
 impl Timeouts {
@@ -310,6 +331,12 @@ impl Timeouts {
                 Duration::from_secs(120)
             } else {
                 Duration::from_secs(30)
+            },
+            // A local model on a CPU may take many minutes for one long file.
+            total: if kind.preset().local {
+                Duration::from_secs(30 * 60)
+            } else {
+                Duration::from_secs(10 * 60)
             },
         }
     }
@@ -631,20 +658,32 @@ mod tests {
         let policy = RetryPolicy::default();
         for attempt in 1..=3 {
             let full = Duration::from_secs(1 << (attempt - 1));
-            let delay = policy.delay_before_retry(attempt, None);
+            let delay = policy.delay_before_retry(attempt, None).unwrap();
             assert!(
                 delay >= full / 2 && delay <= full,
                 "attempt {attempt}: {delay:?}"
             );
         }
-        assert!(policy.delay_before_retry(12, None) <= policy.max_delay);
+        assert!(policy.delay_before_retry(12, None).unwrap() <= policy.max_delay);
         assert_eq!(
             policy.delay_before_retry(1, Some(Duration::from_secs(7))),
-            Duration::from_secs(7)
+            Ok(Duration::from_secs(7))
         );
         assert_eq!(
-            policy.delay_before_retry(1, Some(Duration::from_secs(3600))),
-            policy.max_retry_after
+            policy.delay_before_retry(1, Some(policy.max_retry_after)),
+            Ok(policy.max_retry_after)
+        );
+    }
+
+    #[test]
+    fn a_retry_after_beyond_the_cap_is_refused_rather_than_shortened() {
+        let policy = RetryPolicy::default();
+        assert_eq!(policy.max_retry_after, MAX_RETRY_AFTER);
+        let too_long = MAX_RETRY_AFTER + Duration::from_millis(1);
+        assert_eq!(policy.delay_before_retry(1, Some(too_long)), Err(too_long));
+        assert_eq!(
+            policy.delay_before_retry(1, Some(Duration::MAX)),
+            Err(Duration::MAX)
         );
     }
 }

@@ -299,6 +299,7 @@ mod tests {
             max_tokens: 100,
             temperature: None,
             json_mode: false,
+            max_answer_bytes: None,
         }
     }
 

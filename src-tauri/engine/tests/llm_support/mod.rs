@@ -46,6 +46,7 @@ pub fn config_for(server: &ScriptedLlm, protocol: Protocol) -> ProviderConfig {
         .with_timeouts(Timeouts {
             connect: Duration::from_secs(2),
             idle: Duration::from_secs(10),
+            total: Duration::from_secs(60),
         })
 }
 
@@ -63,6 +64,27 @@ pub fn with_idle(config: ProviderConfig, idle: Duration) -> ProviderConfig {
     config.with_timeouts(timeouts)
 }
 
+pub fn with_total(config: ProviderConfig, total: Duration) -> ProviderConfig {
+    let timeouts = Timeouts {
+        total,
+        ..config.timeouts.clone()
+    };
+    config.with_timeouts(timeouts)
+}
+
+/// The process's peak resident memory (VmHWM), as Linux reports it.
+pub fn peak_memory() -> String {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find(|line| line.starts_with("VmHWM:"))
+                .map(|line| line["VmHWM:".len()..].trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown".to_string())
+}
+
 pub fn provider_for(server: &ScriptedLlm, protocol: Protocol) -> Arc<dyn ChatProvider> {
     build_provider(&config_for(server, protocol)).expect("the test config is valid")
 }
@@ -78,6 +100,7 @@ pub fn request(task: &str) -> ChatRequest {
         max_tokens: 2048,
         temperature: None,
         json_mode: false,
+        max_answer_bytes: None,
     }
 }
 
