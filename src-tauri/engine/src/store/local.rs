@@ -1,10 +1,21 @@
 //! The built-in bucket: an S3 server inside the app, on loopback, so a first run needs no account.
 
 use std::fmt;
+use std::fs::File;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, LazyLock, Mutex};
+use std::time::{Duration, Instant};
 
+use aws_credential_types::provider::{future, ProvideCredentials};
+use aws_credential_types::Credentials;
+use aws_sdk_s3::config::interceptors::{
+    BeforeTransmitInterceptorContextMut, BeforeTransmitInterceptorContextRef,
+    FinalizerInterceptorContextRef,
+};
+use aws_sdk_s3::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_smithy_runtime_api::box_error::BoxError;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto::Builder as ConnectionBuilder;
 use s3s::auth::SimpleAuth;
@@ -17,6 +28,7 @@ use tokio::net::TcpListener;
 use tokio::task::{JoinHandle, JoinSet};
 
 use super::config::{ConnectionPolicy, StoreConfig, StoreCredentials, DEFAULT_REGION};
+use super::owner::{self, Registry, Runtime};
 use crate::{Error, Result};
 
 /// The one bucket the built-in server holds.
@@ -90,125 +102,505 @@ pub fn random_credentials() -> Result<(String, SecretString)> {
     ))
 }
 
-/// A running built-in bucket. Clones share it; it stops when the last clone is dropped.
+/// How long a starting process waits for the folder's owner to say where it listens (the
+/// owner may itself be starting).
+const OWNER_PATIENCE: Duration = Duration::from_secs(20);
+/// How long a new owner keeps trying the previous owner's port before it takes another:
+/// a killed owner's listening socket can outlive its lock by a moment.
+const SAME_PORT_PATIENCE: Duration = Duration::from_secs(1);
+
+/// Built-in buckets of this process by canonical folder, so a second start (a store reset
+/// by new settings while a run still writes) reuses the first instead of serving it twice.
+static FOLDERS: LazyLock<Registry<Folder>> = LazyLock::new(Registry::new);
+/// Starts one at a time, so two starts on one folder can't both miss the registry.
+static STARTS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// The built-in bucket of one folder, as this process sees it: served here, or by another
+/// process that owns the folder. Clones share it; when the last clone is dropped, this
+/// process stops serving (or waiting to serve) the folder.
+///
+/// A process that does not own the folder keeps a thread blocked on the folder's lock; when
+/// the owner exits, however it exits, that thread gets the lock and this process serves the
+/// folder on the owner's port with the owner's credentials, so stores built in every process
+/// keep working. If that port is taken, it serves on another one and rewrites the runtime
+/// file; stores of other processes read it again after a failed connection (see
+/// `FollowOwner`).
 #[derive(Clone)]
 pub struct LocalBucket {
-    inner: Arc<Running>,
+    inner: Arc<Folder>,
 }
 
-struct Running {
-    endpoint: String,
-    data_dir: PathBuf,
-    access_key_id: String,
-    secret_access_key: SecretString,
-    server: JoinHandle<()>,
+struct Folder {
+    /// Canonical, so two spellings of one folder are one folder.
+    dir: PathBuf,
+    runtime: Mutex<Runtime>,
+    runtime_file: Mutex<PathBuf>,
+    /// `Some` while this process owns and serves the folder.
+    serving: Mutex<Option<Serving>>,
+    /// A request failed to connect: the owner may have moved; read the runtime file again.
+    stale: AtomicBool,
+    handle: tokio::runtime::Handle,
 }
 
-impl Drop for Running {
+/// The server task and the lock that makes this process the folder's owner.
+struct Serving {
+    server: Option<JoinHandle<()>>,
+    lock: Option<File>,
+    handle: tokio::runtime::Handle,
+}
+
+impl Drop for Serving {
     fn drop(&mut self) {
-        // Aborting the accept loop drops its JoinSet, which aborts every open connection.
-        self.server.abort();
+        let lock = self.lock.take();
+        if let Some(server) = self.server.take() {
+            // Aborting the accept loop drops its JoinSet, which aborts every open connection.
+            server.abort();
+            // The lock goes only once the listener is closed, so whoever takes over can bind
+            // the same port. If the runtime is gone, the task is dropped and so is the lock.
+            self.handle.spawn(async move {
+                let _ = server.await;
+                drop(lock);
+            });
+        }
     }
+}
+
+fn locked<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl fmt::Debug for LocalBucket {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("LocalBucket")
-            .field("endpoint", &self.inner.endpoint)
-            .field("data_dir", &self.inner.data_dir)
+            .field("endpoint", &self.endpoint())
+            .field("data_dir", &self.inner.dir)
+            .field("serving", &self.is_serving())
             .finish_non_exhaustive()
     }
 }
 
 impl LocalBucket {
-    /// Starts the server on 127.0.0.1 with a port the OS picks. Must be called inside a
-    /// Tokio runtime, which then runs it.
+    /// Serves the folder on 127.0.0.1 (a port the OS picks), or connects to the process that
+    /// already does. Must be called inside a Tokio runtime, which then runs the server.
+    ///
+    /// The credentials in `options` are used when no earlier owner left a runtime file for
+    /// the folder; otherwise the folder keeps its credentials and port, so clients of an
+    /// owner that just exited keep working.
     pub async fn start(options: LocalBucketOptions) -> Result<Self> {
-        let dir = options.data_dir.clone();
+        let given = options.data_dir.clone();
         let failed = |reason: String| Error::LocalBucketFailed {
-            dir: dir.display().to_string(),
+            dir: given.display().to_string(),
             reason,
         };
-        create_private_dir(&dir)
+        create_private_dir(&given)
             .map_err(|e| failed(format!("the folder could not be created ({e})")))?;
-        let fs = FileSystem::new(&dir).map_err(|e| failed(format!("{e:?}")))?;
-        let service = {
-            let mut builder = S3ServiceBuilder::new(LocalS3 {
-                fs,
-                root: dir.clone(),
-                conditional: tokio::sync::Mutex::new(()),
-            });
-            builder.set_auth(SimpleAuth::from_single(
-                options.access_key_id.clone(),
-                options.secret_access_key.expose_secret().to_string(),
-            ));
-            builder.build()
-        };
-        let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
-            .await
-            .map_err(|e| failed(format!("no loopback port could be opened ({e})")))?;
-        let addr = listener
-            .local_addr()
-            .map_err(|e| failed(format!("the loopback port is unknown ({e})")))?;
-        let server = tokio::spawn(async move {
-            let http = ConnectionBuilder::new(TokioExecutor::new());
-            let mut connections = JoinSet::new();
-            loop {
-                let socket = match listener.accept().await {
-                    Ok((socket, _)) => socket,
-                    Err(_) => {
-                        // Out of file handles, usually: give in-flight requests time to end.
-                        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-                        continue;
-                    }
-                };
-                let _ = socket.set_nodelay(true);
-                let connection = http
-                    .serve_connection(TokioIo::new(socket), service.clone())
-                    .into_owned();
-                connections.spawn(async move {
-                    let _ = connection.await;
-                });
-                // Reap finished connections so the set does not grow for ever.
-                while connections.try_join_next().is_some() {}
-            }
-        });
-        Ok(Self {
-            inner: Arc::new(Running {
-                endpoint: format!("http://{addr}"),
-                data_dir: dir,
+        let dir = given
+            .canonicalize()
+            .map_err(|e| failed(format!("the folder could not be resolved ({e})")))?;
+        let _one_start_at_a_time = STARTS.lock().await;
+        if let Some(folder) = FOLDERS.running(&dir) {
+            return Ok(Self { inner: folder });
+        }
+        let handle = tokio::runtime::Handle::try_current()
+            .map_err(|_| failed("it was started outside a Tokio runtime".into()))?;
+        let folder = Arc::new(Folder {
+            runtime_file: Mutex::new(owner::preferred_runtime_file(&dir)),
+            dir: dir.clone(),
+            runtime: Mutex::new(Runtime {
+                port: 0,
                 access_key_id: options.access_key_id,
                 secret_access_key: options.secret_access_key,
-                server,
             }),
-        })
+            serving: Mutex::new(None),
+            stale: AtomicBool::new(false),
+            handle,
+        });
+        // Registered before any waiting thread exists, so that thread always finds it.
+        FOLDERS.insert(&dir, Arc::downgrade(&folder));
+        folder.clone().serve_or_join().await?;
+        Ok(Self { inner: folder })
     }
 
-    pub fn endpoint(&self) -> &str {
-        &self.inner.endpoint
+    /// Where the folder is served now; the port is the owner's, in whichever process.
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.inner.port())
     }
 
+    /// The folder, canonical.
     pub fn data_dir(&self) -> &Path {
-        &self.inner.data_dir
+        &self.inner.dir
+    }
+
+    /// True while this process owns the folder and serves it; false while another does.
+    pub fn is_serving(&self) -> bool {
+        self.inner.is_serving()
+    }
+
+    /// Where the owner published its port and credentials.
+    pub fn runtime_file(&self) -> PathBuf {
+        locked(&self.inner.runtime_file).clone()
     }
 
     /// The settings an S3 client needs to reach this server.
     pub fn store_config(&self) -> StoreConfig {
+        let runtime = self.inner.runtime();
         StoreConfig {
             bucket: LOCAL_BUCKET.to_string(),
             region: DEFAULT_REGION.to_string(),
-            endpoint: Some(self.inner.endpoint.clone()),
+            endpoint: Some(self.endpoint()),
             path_style: true,
             credentials: StoreCredentials::Static {
-                access_key_id: self.inner.access_key_id.clone(),
-                secret_access_key: self.inner.secret_access_key.clone(),
+                access_key_id: runtime.access_key_id,
+                secret_access_key: runtime.secret_access_key,
             },
-            // Loopback: failing fast beats waiting on a server that is not there.
             policy: ConnectionPolicy {
-                connect_timeout: std::time::Duration::from_secs(2),
+                // Loopback: failing fast beats waiting on a server that is not there.
+                connect_timeout: Duration::from_secs(2),
+                // Enough tries, growing from 50 ms, to span an owner's exit and the takeover
+                // by another process (usually a few milliseconds) even on a loaded machine.
+                max_attempts: 10,
+                initial_backoff: Duration::from_millis(50),
                 ..ConnectionPolicy::default()
             },
         }
+    }
+
+    /// Makes a store's requests go wherever the folder's owner listens now.
+    pub(crate) fn follower(&self) -> FollowOwner {
+        FollowOwner(self.inner.clone())
+    }
+
+    /// The owner's credentials, looked up for every request.
+    pub(crate) fn credentials(&self) -> OwnerCredentials {
+        OwnerCredentials(self.inner.clone())
+    }
+}
+
+impl Folder {
+    fn failed(&self, reason: String) -> Error {
+        Error::LocalBucketFailed {
+            dir: self.dir.display().to_string(),
+            reason,
+        }
+    }
+
+    fn runtime(&self) -> Runtime {
+        locked(&self.runtime).clone()
+    }
+
+    fn port(&self) -> u16 {
+        locked(&self.runtime).port
+    }
+
+    fn is_serving(&self) -> bool {
+        locked(&self.serving).is_some()
+    }
+
+    /// Owns the folder if nobody does; otherwise connects to the owner and waits to take over.
+    async fn serve_or_join(self: Arc<Self>) -> Result<()> {
+        let deadline = Instant::now() + OWNER_PATIENCE;
+        loop {
+            let folder = self.clone();
+            let owned = tokio::task::spawn_blocking(move || match owner::try_own(&folder.dir) {
+                Ok(Some(lock)) => folder.serve(lock).map(|()| true),
+                Ok(None) => Ok(false),
+                Err(e) => Err(folder.failed(format!("its lock file could not be opened ({e})"))),
+            })
+            .await
+            .map_err(|e| self.failed(format!("starting it stopped: {e}")))??;
+            if owned {
+                return Ok(());
+            }
+            // A runtime file whose port does not answer is an earlier owner's: the current
+            // owner is still starting.
+            if let Some((path, runtime)) = owner::published_runtime(&self.dir) {
+                if port_answers(runtime.port).await {
+                    tracing::info!(
+                        dir = %self.dir.display(),
+                        port = runtime.port,
+                        "another BucketForge process serves the built-in bucket; connecting to it"
+                    );
+                    *locked(&self.runtime) = runtime;
+                    *locked(&self.runtime_file) = path;
+                    self.wait_to_take_over();
+                    return Ok(());
+                }
+            }
+            if Instant::now() >= deadline {
+                return Err(self.failed(format!(
+                    "another BucketForge process holds it but did not say where it serves it within {} seconds",
+                    OWNER_PATIENCE.as_secs()
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Serves the folder, holding `lock`. Blocks (briefly) on the file system and the port.
+    fn serve(&self, lock: File) -> Result<()> {
+        let mut runtime = owner::published_runtime(&self.dir)
+            .map(|(_, runtime)| runtime)
+            .unwrap_or_else(|| self.runtime());
+        // s3s-fs deletes the temporary files it finds in the folder; holding the lock, this
+        // process is the only one that can have any in flight.
+        let fs = FileSystem::new(&self.dir).map_err(|e| self.failed(format!("{e:?}")))?;
+        let listener = bind_loopback(runtime.port)
+            .map_err(|e| self.failed(format!("no loopback port could be opened ({e})")))?;
+        runtime.port = listener
+            .local_addr()
+            .map_err(|e| self.failed(format!("the loopback port is unknown ({e})")))?
+            .port();
+        let runtime_file = owner::preferred_runtime_file(&self.dir);
+        owner::write_runtime_file(&runtime_file, &runtime)
+            .and_then(|()| owner::record_runtime_path(&lock, &runtime_file))
+            .map_err(|e| {
+                self.failed(format!(
+                    "its runtime file {} could not be written ({e})",
+                    runtime_file.display()
+                ))
+            })?;
+        let listener = {
+            let _runtime = self.handle.enter();
+            listener
+                .set_nonblocking(true)
+                .and_then(|()| TcpListener::from_std(listener))
+                .map_err(|e| self.failed(format!("the loopback port could not be used ({e})")))?
+        };
+        let service = {
+            let mut builder = S3ServiceBuilder::new(LocalS3 {
+                fs,
+                root: self.dir.clone(),
+                conditional: tokio::sync::Mutex::new(()),
+            });
+            builder.set_auth(SimpleAuth::from_single(
+                runtime.access_key_id.clone(),
+                runtime.secret_access_key.expose_secret().to_string(),
+            ));
+            builder.build()
+        };
+        let server = self.handle.spawn(accept(listener, service));
+        tracing::info!(
+            dir = %self.dir.display(),
+            port = runtime.port,
+            "serving the built-in bucket"
+        );
+        *locked(&self.runtime) = runtime;
+        *locked(&self.runtime_file) = runtime_file;
+        *locked(&self.serving) = Some(Serving {
+            server: Some(server),
+            lock: Some(lock),
+            handle: self.handle.clone(),
+        });
+        Ok(())
+    }
+
+    /// Makes sure a thread of this process waits for the folder's lock, to serve the folder
+    /// as soon as its owner is gone.
+    fn wait_to_take_over(&self) {
+        if !FOLDERS.claim_waiter(&self.dir) {
+            return;
+        }
+        let dir = self.dir.clone();
+        let spawned = std::thread::Builder::new()
+            .name("bucketforge-owner-wait".into())
+            .spawn(move || loop {
+                // Blocks in the kernel until the owner's lock is released, even by its death.
+                let lock = match owner::open_lock(&dir).and_then(|file| file.lock().map(|()| file))
+                {
+                    Ok(lock) => lock,
+                    Err(e) => {
+                        tracing::warn!(dir = %dir.display(), error = %e, "can't wait for the built-in bucket's owner");
+                        FOLDERS.waiter_gone(&dir);
+                        return;
+                    }
+                };
+                // Nobody here uses the folder any more: let the lock go with the thread.
+                let Some(folder) = FOLDERS.waiter_woke(&dir) else {
+                    return;
+                };
+                if folder.is_serving() {
+                    return;
+                }
+                match folder.serve(lock) {
+                    Ok(()) => return,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "could not take over the built-in bucket");
+                        drop(folder);
+                        // Give the next process a chance before trying again.
+                        std::thread::sleep(Duration::from_secs(1));
+                        if !FOLDERS.claim_waiter(&dir) {
+                            return;
+                        }
+                    }
+                }
+            });
+        if let Err(e) = spawned {
+            FOLDERS.waiter_gone(&self.dir);
+            tracing::warn!(error = %e, "no thread to wait for the built-in bucket's owner; this process will not take over");
+        }
+    }
+
+    /// Reads the runtime file again, after a request could not reach the owner.
+    fn follow_owner(&self) {
+        if self.is_serving() {
+            return;
+        }
+        if let Some((path, runtime)) = owner::published_runtime(&self.dir) {
+            let mut current = locked(&self.runtime);
+            if current.port != runtime.port {
+                tracing::info!(
+                    port = runtime.port,
+                    "the built-in bucket moved to another port"
+                );
+            }
+            *current = runtime;
+            *locked(&self.runtime_file) = path;
+        }
+    }
+}
+
+/// A loopback listener on `port`, retried for a moment if it is busy, else on a port the OS
+/// picks. Port 0 means any.
+fn bind_loopback(port: u16) -> std::io::Result<std::net::TcpListener> {
+    let any = || std::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)));
+    if port == 0 {
+        return any();
+    }
+    let deadline = Instant::now() + SAME_PORT_PATIENCE;
+    loop {
+        match std::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port))) {
+            Ok(listener) => return Ok(listener),
+            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(25)),
+            Err(e) => {
+                tracing::info!(port, error = %e, "the built-in bucket's port is taken; using another");
+                return any();
+            }
+        }
+    }
+}
+
+async fn port_answers(port: u16) -> bool {
+    matches!(
+        tokio::time::timeout(
+            Duration::from_secs(2),
+            tokio::net::TcpStream::connect(SocketAddr::from(([127, 0, 0, 1], port))),
+        )
+        .await,
+        Ok(Ok(_))
+    )
+}
+
+async fn accept(listener: TcpListener, service: s3s::service::S3Service) {
+    let http = ConnectionBuilder::new(TokioExecutor::new());
+    let mut connections = JoinSet::new();
+    loop {
+        let socket = match listener.accept().await {
+            Ok((socket, _)) => socket,
+            Err(_) => {
+                // Out of file handles, usually: give in-flight requests time to end.
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                continue;
+            }
+        };
+        let _ = socket.set_nodelay(true);
+        let connection = http
+            .serve_connection(TokioIo::new(socket), service.clone())
+            .into_owned();
+        connections.spawn(async move {
+            let _ = connection.await;
+        });
+        // Reap finished connections so the set does not grow for ever.
+        while connections.try_join_next().is_some() {}
+    }
+}
+
+/// Points each request of a store at the port the folder's owner listens on now. A request
+/// that could not connect marks the owner as possibly moved, and the next try reads the
+/// runtime file again; the SDK's retries span the moment between one owner and the next.
+pub(crate) struct FollowOwner(Arc<Folder>);
+
+impl fmt::Debug for FollowOwner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("FollowOwner")
+    }
+}
+
+impl Intercept for FollowOwner {
+    fn name(&self) -> &'static str {
+        "FollowOwner"
+    }
+
+    fn read_before_attempt(
+        &self,
+        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> std::result::Result<(), BoxError> {
+        if self.0.stale.swap(false, Ordering::AcqRel) {
+            self.0.follow_owner();
+        }
+        Ok(())
+    }
+
+    fn modify_before_signing(
+        &self,
+        context: &mut BeforeTransmitInterceptorContextMut<'_>,
+        _components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> std::result::Result<(), BoxError> {
+        let request = context.request_mut();
+        let uri = with_port(request.uri(), self.0.port());
+        request.set_uri(uri)?;
+        Ok(())
+    }
+
+    fn read_after_attempt(
+        &self,
+        context: &FinalizerInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> std::result::Result<(), BoxError> {
+        if let Some(Err(e)) = context.output_or_error() {
+            if e.as_connector_error()
+                .is_some_and(|c| c.is_io() || c.is_timeout())
+            {
+                self.0.stale.store(true, Ordering::Release);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `uri` on the loopback address with `port`, path and query kept.
+fn with_port(uri: &str, port: u16) -> String {
+    let rest = uri.split_once("://").map_or(uri, |(_, rest)| rest);
+    let path_at = rest.find(['/', '?']).unwrap_or(rest.len());
+    format!("http://127.0.0.1:{port}{}", &rest[path_at..])
+}
+
+/// The folder owner's credentials, for every request (they change only if an owner had to
+/// start afresh).
+pub(crate) struct OwnerCredentials(Arc<Folder>);
+
+impl fmt::Debug for OwnerCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("OwnerCredentials")
+    }
+}
+
+impl ProvideCredentials for OwnerCredentials {
+    fn provide_credentials<'a>(&'a self) -> future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        let runtime = self.0.runtime();
+        future::ProvideCredentials::ready(Ok(Credentials::new(
+            runtime.access_key_id,
+            runtime.secret_access_key.expose_secret().to_string(),
+            None,
+            None,
+            "bucketforge-local",
+        )))
     }
 }
 
@@ -248,6 +640,7 @@ impl S3 for LocalS3 {
         &self,
         req: S3Request<PutObjectInput>,
     ) -> S3Result<S3Response<PutObjectOutput>> {
+        stays_in_bucket(&req.input.key)?;
         if req.input.if_match.is_some() || req.input.if_none_match.is_some() {
             let _one_at_a_time = self.conditional.lock().await;
             self.fs.put_object(req).await
@@ -260,6 +653,7 @@ impl S3 for LocalS3 {
         &self,
         req: S3Request<GetObjectInput>,
     ) -> S3Result<S3Response<GetObjectOutput>> {
+        stays_in_bucket(&req.input.key)?;
         self.fs.get_object(req).await
     }
 
@@ -267,6 +661,7 @@ impl S3 for LocalS3 {
         &self,
         req: S3Request<HeadObjectInput>,
     ) -> S3Result<S3Response<HeadObjectOutput>> {
+        stays_in_bucket(&req.input.key)?;
         self.fs.head_object(req).await
     }
 
@@ -274,6 +669,7 @@ impl S3 for LocalS3 {
         &self,
         req: S3Request<DeleteObjectInput>,
     ) -> S3Result<S3Response<DeleteObjectOutput>> {
+        stays_in_bucket(&req.input.key)?;
         self.fs.delete_object(req).await
     }
 
@@ -281,6 +677,9 @@ impl S3 for LocalS3 {
         &self,
         req: S3Request<DeleteObjectsInput>,
     ) -> S3Result<S3Response<DeleteObjectsOutput>> {
+        for object in &req.input.delete.objects {
+            stays_in_bucket(&object.key)?;
+        }
         self.fs.delete_objects(req).await
     }
 
@@ -290,11 +689,12 @@ impl S3 for LocalS3 {
     ) -> S3Result<S3Response<ListObjectsV2Output>> {
         let input = &req.input;
         let prefix = input.prefix.clone().unwrap_or_default();
+        // Checked for both ways of listing: the one-level listing reads the folder the
+        // prefix names.
+        stays_in_bucket(&prefix)?;
         let one_level = input.delimiter.as_deref() == Some("/")
             && (prefix.is_empty() || prefix.ends_with('/'))
-            && prefix
-                .split('/')
-                .all(|s| s != "." && s != ".." && !s.contains('\\'))
+            && prefix.split('/').all(|s| s != ".")
             && input.encoding_type.is_none();
         if !one_level {
             return self.fs.list_objects_v2(req).await;
@@ -380,6 +780,30 @@ impl S3 for LocalS3 {
         req: S3Request<ListBucketsInput>,
     ) -> S3Result<S3Response<ListBucketsOutput>> {
         self.fs.list_buckets(req).await
+    }
+}
+
+/// Refuses a key or prefix that would name a path outside the bucket's folder once joined to
+/// it. s3s-fs only keeps paths inside its root, which also holds other buckets, its metadata
+/// and the owner's lock and runtime files.
+fn stays_in_bucket(key: &str) -> S3Result<()> {
+    let reason = if key.starts_with('/') {
+        Some("starts with “/”")
+    } else if key.contains('\\') {
+        Some("contains a backslash")
+    } else if key.contains('\0') {
+        Some("contains a NUL character")
+    } else if key.split('/').any(|segment| segment == "..") {
+        Some("has a “..” segment")
+    } else {
+        None
+    };
+    match reason {
+        Some(reason) => Err(s3s::s3_error!(
+            InvalidArgument,
+            "the key or prefix {reason}, which this server does not allow"
+        )),
+        None => Ok(()),
     }
 }
 
@@ -514,6 +938,34 @@ mod tests {
         assert!(list_one_level(&root.join("missing"), "", None, 10)
             .unwrap()
             .is_empty());
+    }
+
+    #[test]
+    fn keys_that_would_leave_the_bucket_folder_are_refused_and_others_pass() {
+        for bad in ["../x", "a/../../x", "..", "/etc/passwd", "a\\..\\x", "a\0b"] {
+            assert!(stays_in_bucket(bad).is_err(), "{bad:?}");
+        }
+        for good in [
+            "",
+            "projects/u/",
+            "a..b/..c/d..",
+            "projects/u/p/.bucketforge/manifest.json",
+        ] {
+            assert!(stays_in_bucket(good).is_ok(), "{good:?}");
+        }
+    }
+
+    #[test]
+    fn a_request_is_pointed_at_the_owners_port_with_its_path_and_query_kept() {
+        assert_eq!(
+            with_port("http://127.0.0.1:1111/bucketforge/a%20b?list-type=2", 2222),
+            "http://127.0.0.1:2222/bucketforge/a%20b?list-type=2"
+        );
+        assert_eq!(with_port("http://127.0.0.1:1111", 3), "http://127.0.0.1:3");
+        assert_eq!(
+            with_port("http://127.0.0.1:1111?x=1", 3),
+            "http://127.0.0.1:3?x=1"
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod lease;
 pub mod local;
 pub mod manifest;
 pub mod object_store;
+mod owner;
 
 pub use config::{
     default_user, resolve_store_config, ConnectionPolicy, StoreConfig, StoreConfigLayer,

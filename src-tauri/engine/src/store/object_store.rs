@@ -7,7 +7,8 @@ use std::time::Duration;
 use aws_sdk_s3::config::retry::RetryConfig;
 use aws_sdk_s3::config::timeout::TimeoutConfig;
 use aws_sdk_s3::config::{
-    BehaviorVersion, Credentials, Region, RequestChecksumCalculation, ResponseChecksumValidation,
+    BehaviorVersion, Credentials, IdentityCache, Region, RequestChecksumCalculation,
+    ResponseChecksumValidation,
 };
 use aws_sdk_s3::error::SdkError;
 use aws_sdk_s3::operation::list_objects_v2::ListObjectsV2Output;
@@ -311,6 +312,13 @@ impl ObjectStore {
         if let Some(endpoint) = &config.endpoint {
             builder = builder.endpoint_url(endpoint.clone());
         }
+        if let Some(local) = &local {
+            // The built-in bucket's owner can change (another process, another port): each
+            // request asks where it is now, with the credentials it serves.
+            builder = builder
+                .interceptor(local.follower())
+                .identity_cache(IdentityCache::no_cache());
+        }
         let access_key_id = match &config.credentials {
             StoreCredentials::Static {
                 access_key_id,
@@ -340,6 +348,9 @@ impl ObjectStore {
             }
             StoreCredentials::Local => None,
         };
+        if let Some(local) = &local {
+            builder = builder.credentials_provider(local.credentials());
+        }
         Ok(Self {
             inner: Arc::new(Inner {
                 client: Client::from_conf(builder.build()),
