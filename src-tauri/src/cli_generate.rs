@@ -16,7 +16,7 @@ use futures::FutureExt;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio_util::sync::CancellationToken;
 
-use crate::cli::{human_size, session, user_override, StorageArgs, UserArg};
+use crate::cli::{human_size, printable, session, user_override, StorageArgs, UserArg};
 use crate::signals::stop_signal;
 
 /// Exit code of a run the user cancelled (as for a shell command stopped with Ctrl-C).
@@ -209,7 +209,7 @@ impl Display {
             }),
             Mode::Lines => Arc::new(|event: GenerationEvent| {
                 if let Some(line) = describe(&event) {
-                    eprintln!("{line}");
+                    eprintln!("{}", printable(&line));
                 }
             }),
             Mode::Live(live) => {
@@ -237,7 +237,7 @@ impl Live {
                     ProgressStyle::with_template("  {prefix:<40} {msg}")
                         .expect("the template is valid"),
                 );
-                bar.set_prefix(path.to_string());
+                bar.set_prefix(printable(path).into_owned());
                 bar.set_message("queued");
                 bar
             })
@@ -247,7 +247,8 @@ impl Live {
     fn show(&self, event: &GenerationEvent) {
         match event {
             GenerationEvent::Planned { name, files, .. } => {
-                self.overall.set_message(format!("Writing “{name}”"));
+                self.overall
+                    .set_message(format!("Writing “{}”", printable(name)));
                 self.overall.set_length(files.len() as u64);
                 for path in files {
                     self.file(path);
@@ -257,9 +258,9 @@ impl Live {
             GenerationEvent::FileProgress { path, bytes, .. } => self
                 .file(path)
                 .set_message(format!("writing, {}", human_size(*bytes))),
-            GenerationEvent::FileRepairing { path, reason, .. } => {
-                self.file(path).set_message(format!("repairing: {reason}"))
-            }
+            GenerationEvent::FileRepairing { path, reason, .. } => self
+                .file(path)
+                .set_message(format!("repairing: {}", printable(reason))),
             GenerationEvent::FileUploaded {
                 path, bytes, ms, ..
             } => {
@@ -274,17 +275,18 @@ impl Live {
             }
             GenerationEvent::FileFailed { path, error } => self
                 .file(path)
-                .abandon_with_message(format!("failed: {error}")),
+                .abandon_with_message(format!("failed: {}", printable(error))),
             other => {
                 if let Some(line) = describe(other) {
-                    let _ = self.multi.println(line);
+                    let _ = self.multi.println(printable(&line));
                 }
             }
         }
     }
 }
 
-/// One line for a plain log of the run; `None` for events too small to print.
+/// One line for a plain log of the run; `None` for events too small to print. It holds LLM
+/// text: print it through [`printable`].
 fn describe(event: &GenerationEvent) -> Option<String> {
     Some(match event {
         GenerationEvent::Planning {} => "Planning the project…".into(),

@@ -24,12 +24,17 @@ const FILES: [(&str, &str); 4] = [
 ];
 
 fn script() -> Script {
+    script_named("Click Counter")
+}
+
+/// The counter's script with the plan named `name`.
+fn script_named(name: &str) -> Script {
     let files: Vec<_> = FILES
         .iter()
         .map(|(p, _)| serde_json::json!({ "path": p, "purpose": "part of the counter" }))
         .collect();
     let plan = serde_json::json!({
-        "name": "Click Counter", "summary": "Counts clicks.", "stack": "react",
+        "name": name, "summary": "Counts clicks.", "stack": "react",
         "contract": "App renders a button that counts its clicks.", "files": files,
     });
     let mut script = Script::new()
@@ -179,6 +184,82 @@ async fn a_failed_run_exits_non_zero_and_resume_finishes_it() {
         .unwrap()
         .unwrap();
     assert_eq!(manifest.status, ProjectStatus::Complete);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plan_named_only_with_emoji_completes_under_a_hashed_slug() {
+    let server = TestServer::start(ServerKind::Moto).await;
+    let llm = ScriptedLlm::start(script_named("🚀✨")).await.unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let user = unique_user("cli");
+    let output = bucketforge(home.path(), &server.config, &llm)
+        .args(generate_args(user.as_str()))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let events = events(&output);
+    // The first 8 hex digits of SHA-256("🚀✨"): the slug is the same on every run.
+    let slug = "app-dfecabc5";
+    let planned = events.iter().find(|e| e["type"] == "planned").unwrap();
+    assert_eq!(planned["slug"], slug, "{planned}");
+    assert_eq!(planned["name"], "🚀✨");
+    assert_eq!(events.last().unwrap()["type"], "finished");
+    let store = server.store().await;
+    let (manifest, _) = store
+        .read_manifest(&project(&user, slug))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(manifest.status, ProjectStatus::Complete);
+    assert_eq!(manifest.name, "🚀✨");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn terminal_controls_in_a_plan_name_never_reach_the_terminal() {
+    const HOSTILE: [char; 5] = ['\u{1b}', '\u{7}', '\u{9b}', '\u{202e}', '\r'];
+    let server = TestServer::start(ServerKind::Moto).await;
+    // No letters or digits, so the slug is hashed and the escape bytes stay in the name.
+    let name = "🚀\u{1b}]\u{7}\u{202e}✨\u{9b}\r";
+    let llm = ScriptedLlm::start(script_named(name)).await.unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let user = unique_user("cli");
+    let mut args = generate_args(user.as_str());
+    args.retain(|a| a != "--json");
+    let output = bucketforge(home.path(), &server.config, &llm)
+        .args(&args)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "stderr: {stderr}");
+    assert!(stderr.contains("Planned “🚀✨” (app-"), "{stderr}");
+    assert!(!stderr.contains(HOSTILE), "{stderr:?}");
+
+    let slug = bucketforge_engine::store::slugify(name).unwrap();
+    let store = server.store().await;
+    let (manifest, _) = store
+        .read_manifest(&project(&user, slug.as_str()))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        manifest.name, name,
+        "the record keeps the name as the plan gave it"
+    );
+    let shown = bucketforge(home.path(), &server.config, &llm)
+        .args(["show", slug.as_str(), "--user", user.as_str()])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&shown.stdout);
+    assert!(shown.status.success(), "{stdout}");
+    assert!(
+        stdout.starts_with(&format!("🚀✨ ({slug})\n")),
+        "{stdout:?}"
+    );
+    assert!(!stdout.contains(HOSTILE), "{stdout:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,5 +1,7 @@
 //! The plan an LLM returns for an idea: what to build, the shared contract and every file.
 
+use std::collections::{HashMap, HashSet};
+
 use serde::{Deserialize, Serialize};
 
 /// The kinds of project BucketForge can generate.
@@ -150,7 +152,7 @@ impl Plan {
                 self.files.len()
             ));
         }
-        let mut seen = std::collections::HashSet::new();
+        let mut seen = HashSet::new();
         for file in &self.files {
             if let Err(e) = crate::store::ProjectPath::new(&file.path) {
                 problems.push(e.to_string());
@@ -163,6 +165,7 @@ impl Plan {
                 problems.push(format!("“{}” has no purpose", file.path));
             }
         }
+        problems.extend(file_folder_clashes(&self.files));
         for alternatives in stack.required_files() {
             if !self
                 .files
@@ -181,6 +184,32 @@ impl Plan {
         }
         problems
     }
+}
+
+/// Files another planned path needs as a folder (`src` beside `src/App.jsx`): no file system
+/// holds both, so the project could be neither exported nor previewed. Compared ignoring case,
+/// like duplicates, for the same reason.
+fn file_folder_clashes(files: &[PlannedFile]) -> Vec<String> {
+    let planned: HashMap<String, &str> = files
+        .iter()
+        .map(|f| (f.path.to_lowercase(), f.path.as_str()))
+        .collect();
+    let mut reported = HashSet::new();
+    let mut clashes = Vec::new();
+    for file in files {
+        for (slash, _) in file.path.match_indices('/') {
+            let folder = file.path[..slash].to_lowercase();
+            if let Some(existing) = planned.get(&folder) {
+                if reported.insert(folder) {
+                    clashes.push(format!(
+                        "“{existing}” is planned as a file, but “{}” needs it to be a folder; rename one of them",
+                        file.path
+                    ));
+                }
+            }
+        }
+    }
+    clashes
 }
 
 #[cfg(test)]
@@ -252,6 +281,61 @@ mod tests {
                 .any(|p| p.contains("“backend/main.py” is missing")),
             "{problems:?}"
         );
+    }
+
+    #[test]
+    fn a_path_planned_as_both_a_file_and_a_folder_is_a_problem() {
+        let mut paths = FULL.to_vec();
+        paths.extend([
+            "frontend/src",
+            "README.md/notes.md",
+            "frontend/src/App.jsx/index.js",
+        ]);
+        let problems = parse_plan(&plan_json(&paths), Stack::FastapiReact).unwrap_err();
+        for (file, child) in [
+            ("frontend/src", "frontend/src/main.jsx"),
+            ("README.md", "README.md/notes.md"),
+            ("frontend/src/App.jsx", "frontend/src/App.jsx/index.js"),
+        ] {
+            let clash =
+                format!("“{file}” is planned as a file, but “{child}” needs it to be a folder");
+            assert!(
+                problems.iter().any(|p| p.contains(&clash)),
+                "{clash}\n{problems:?}"
+            );
+        }
+        // One problem per clashing file, however many paths sit under it.
+        assert_eq!(
+            problems
+                .iter()
+                .filter(|p| p.contains("“frontend/src” is planned as a file"))
+                .count(),
+            1,
+            "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn a_file_and_folder_clash_is_found_whatever_the_case() {
+        let mut paths = FULL.to_vec();
+        paths.push("readme.MD/notes.md");
+        let problems = parse_plan(&plan_json(&paths), Stack::FastapiReact).unwrap_err();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].contains("“README.md” is planned as a file"),
+            "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn sibling_names_that_share_a_prefix_do_not_clash() {
+        let mut paths = FULL.to_vec();
+        paths.extend([
+            "frontend/src/App.jsx.md",
+            "backend/main.py.txt",
+            "backend/main/x.py",
+        ]);
+        assert!(parse_plan(&plan_json(&paths), Stack::FastapiReact).is_ok());
     }
 
     #[test]

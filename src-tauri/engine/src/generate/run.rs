@@ -768,18 +768,17 @@ impl Run {
             *attempts += 1;
             let already = written.len() as u64;
             let mut last_progress = Instant::now();
-            let (raw, finish, usage) =
-                collect(&*self.llm, &request, self.stop.clone(), |so_far| {
-                    if last_progress.elapsed() >= self.settings.progress_interval {
-                        last_progress = Instant::now();
-                        self.emit(GenerationEvent::FileProgress {
-                            path: file.path.clone(),
-                            bytes: already + so_far.bytes,
-                            tokens: so_far.deltas,
-                        });
-                    }
-                })
-                .await?;
+            let (raw, finish, usage) = collect(&*self.llm, &request, self.stop.clone(), |so_far| {
+                if last_progress.elapsed() >= self.settings.progress_interval {
+                    last_progress = Instant::now();
+                    self.emit(GenerationEvent::FileProgress {
+                        path: file.path.clone(),
+                        bytes: already + so_far.bytes,
+                        tokens: so_far.deltas,
+                    });
+                }
+            })
+            .await?;
             add_usage(
                 &self.usage,
                 self.provider,
