@@ -130,10 +130,7 @@ pub async fn run(storage: &StorageArgs, json: bool, action: ConfigCommand) -> Re
                     "Settings file: {}",
                     session.settings_file().path().display()
                 );
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&view.settings).expect("settings serialise")
-                );
+                crate::cli::print_json(serde_json::json!(view.settings));
                 println!("User ID in use: {}", session.user()?);
                 match &view.secrets.keyring_error {
                     Some(e) => println!("Secrets: unknown ({})", e.message),

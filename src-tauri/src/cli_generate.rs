@@ -183,7 +183,8 @@ impl Display {
                 ProgressStyle::with_template(
                     "{spinner} {msg} [{bar:30}] {pos}/{len} files, {elapsed}",
                 )
-                .expect("the template is valid")
+                // A literal template; the plain style if it ever stopped parsing.
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
                 .progress_chars("=> "),
             );
             overall.set_message("Planning");
@@ -201,12 +202,12 @@ impl Display {
 
     fn sink(&self) -> EventSink {
         match &self.mode {
-            Mode::Json => Arc::new(|event: GenerationEvent| {
-                println!(
-                    "{}",
-                    serde_json::to_string(&event).expect("events serialise")
-                );
-            }),
+            Mode::Json => Arc::new(
+                |event: GenerationEvent| match serde_json::to_string(&event) {
+                    Ok(line) => println!("{line}"),
+                    Err(e) => eprintln!("error: an event could not be written as JSON: {e}"),
+                },
+            ),
             Mode::Lines => Arc::new(|event: GenerationEvent| {
                 if let Some(line) = describe(&event) {
                     eprintln!("{}", printable(&line));
@@ -228,14 +229,15 @@ impl Display {
 
 impl Live {
     fn file(&self, path: &str) -> ProgressBar {
-        let mut files = self.files.lock().unwrap();
+        let mut files = self.files.lock().unwrap_or_else(|p| p.into_inner());
         files
             .entry(path.to_string())
             .or_insert_with(|| {
                 let bar = self.multi.add(ProgressBar::new_spinner());
                 bar.set_style(
                     ProgressStyle::with_template("  {prefix:<40} {msg}")
-                        .expect("the template is valid"),
+                        // A literal template; the plain style if it ever stopped parsing.
+                        .unwrap_or_else(|_| ProgressStyle::default_bar()),
                 );
                 bar.set_prefix(printable(path).into_owned());
                 bar.set_message("queued");

@@ -7,7 +7,7 @@ use std::sync::{Arc, OnceLock};
 use bucketforge_engine::preview::{PreviewResponse, PreviewServer, VendorFiles};
 use bucketforge_engine::session::Session;
 use bucketforge_engine::store::{Slug, UserId};
-use tauri::http::{header, Request, Response};
+use tauri::http::{header, HeaderValue, Request, Response, StatusCode};
 use tauri::{AppHandle, Runtime, UriSchemeContext, UriSchemeResponder};
 
 /// Where preview pages live. Windows (WebView2) serves custom schemes over http.
@@ -53,25 +53,54 @@ pub fn protocol<R: Runtime>(
 }
 
 fn to_http(answer: PreviewResponse) -> Response<Cow<'static, [u8]>> {
-    Response::builder()
-        .status(answer.status)
-        .header(header::CONTENT_TYPE, answer.content_type)
-        .header("Content-Security-Policy", answer.csp)
-        // The pane is sandboxed, so its origin is opaque and every module load is cross-origin.
-        .header(header::ACCESS_CONTROL_ALLOW_ORIGIN, "*")
-        .header(header::X_CONTENT_TYPE_OPTIONS, "nosniff")
-        .header(header::CACHE_CONTROL, "no-store")
-        .body(Cow::Owned(answer.body.to_vec()))
-        .expect("the preview response is well-formed")
+    // The content type comes from the object's metadata in the bucket: anything a header
+    // can't carry is served as plain bytes rather than failing the response.
+    let content_type = HeaderValue::from_str(&answer.content_type)
+        .unwrap_or(HeaderValue::from_static("application/octet-stream"));
+    let csp = HeaderValue::from_str(&answer.csp).unwrap_or(HeaderValue::from_static(REFUSE_ALL));
+    respond(
+        answer.status,
+        content_type,
+        csp,
+        Cow::Owned(answer.body.to_vec()),
+    )
 }
 
 fn plain(status: u16, message: &'static str) -> Response<Cow<'static, [u8]>> {
-    Response::builder()
-        .status(status)
-        .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
-        .header("Content-Security-Policy", "default-src 'none'")
-        .body(Cow::Borrowed(message.as_bytes()))
-        .expect("the refusal is well-formed")
+    respond(
+        status,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+        HeaderValue::from_static(REFUSE_ALL),
+        Cow::Borrowed(message.as_bytes()),
+    )
+}
+
+/// The policy of an answer that must run nothing.
+const REFUSE_ALL: &str = "default-src 'none'";
+
+/// Built field by field, so no value can make the response fail to build.
+fn respond(
+    status: u16,
+    content_type: HeaderValue,
+    csp: HeaderValue,
+    body: Cow<'static, [u8]>,
+) -> Response<Cow<'static, [u8]>> {
+    let mut response = Response::new(body);
+    *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, content_type);
+    headers.insert("content-security-policy", csp);
+    // The pane is sandboxed, so its origin is opaque and every module load is cross-origin.
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
 }
 
 /// React, ReactDOM and Tailwind, built from npm into the UI's assets at build time.

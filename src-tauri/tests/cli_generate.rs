@@ -412,14 +412,17 @@ fn generate_until_a_file_landed(
         .spawn()
         .unwrap();
     let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut seen = Vec::new();
     for line in lines.by_ref() {
         let event: serde_json::Value = serde_json::from_str(&line.unwrap()).unwrap();
-        assert_ne!(event["type"], "failed", "{event}");
         if event["type"] == "file_uploaded" {
             return (child, lines);
         }
+        seen.push(event);
     }
-    panic!("the run ended before any file landed");
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("the run ended before any file landed: {seen:?}");
 }
 
 /// Resumes the project with a fast script and checks every file is the scripted one.

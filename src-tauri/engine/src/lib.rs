@@ -1,5 +1,9 @@
 //! BucketForge's engine: everything the app and the CLI do, with no UI dependency.
 
+// Untrusted input reaches most of this code: a panic must never be how it fails. Tests may
+// unwrap; the few reviewed exceptions carry an `allow` with the reason.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 pub mod error;
 pub mod generate;
 pub mod llm;

@@ -196,17 +196,28 @@ pub struct InMemorySecrets(Mutex<std::collections::BTreeMap<SecretName, SecretSt
 #[async_trait]
 impl SecretStore for InMemorySecrets {
     async fn get(&self, name: &SecretName) -> Result<Option<SecretString>> {
-        Ok(self.0.lock().unwrap().get(name).cloned())
+        Ok(self
+            .0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(name)
+            .cloned())
     }
 
     async fn set(&self, name: &SecretName, value: &SecretString) -> Result<()> {
         refuse_empty(name, value)?;
-        self.0.lock().unwrap().insert(name.clone(), value.clone());
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(name.clone(), value.clone());
         Ok(())
     }
 
     async fn delete(&self, name: &SecretName) -> Result<()> {
-        self.0.lock().unwrap().remove(name);
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(name);
         Ok(())
     }
 }

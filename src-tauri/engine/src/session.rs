@@ -778,13 +778,7 @@ impl Session {
     }
 
     pub fn active_runs(&self) -> Vec<RunInfo> {
-        let mut runs: Vec<RunInfo> = self
-            .runs
-            .lock()
-            .unwrap()
-            .values()
-            .map(|r| r.info.clone())
-            .collect();
+        let mut runs: Vec<RunInfo> = lock(&self.runs).values().map(|r| r.info.clone()).collect();
         runs.sort_by(|a, b| a.run_id.cmp(&b.run_id));
         runs
     }

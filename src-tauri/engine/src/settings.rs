@@ -203,14 +203,14 @@ impl SettingsFile {
 
     /// Replaces the file atomically: a temporary file in the same folder, renamed over it.
     pub fn save(&self, settings: &Settings) -> Result<()> {
-        let dir = self
-            .path
-            .parent()
-            .expect("the settings file is in a folder");
+        let Some(dir) = self.path.parent() else {
+            return Err(self.io_error(&std::io::Error::other("it names no folder")));
+        };
         fs::create_dir_all(dir).map_err(|e| self.io_error(&e))?;
         let mut settings = settings.clone();
         settings.schema_version = SETTINGS_SCHEMA_VERSION;
-        let json = serde_json::to_vec_pretty(&settings).expect("settings always serialise");
+        let json = serde_json::to_vec_pretty(&settings)
+            .map_err(|e| self.io_error(&std::io::Error::other(e)))?;
         let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(|e| self.io_error(&e))?;
         temp.write_all(&json).map_err(|e| self.io_error(&e))?;
         temp.as_file().sync_all().map_err(|e| self.io_error(&e))?;

@@ -43,7 +43,7 @@ impl ConcurrencyLimit {
             // Registered before checking, so a release in between is not missed.
             let notified = self.changed.notified();
             {
-                let mut state = self.state.lock().unwrap();
+                let mut state = lock(&self.state);
                 if state.active < state.limit {
                     state.active += 1;
                     return Slot { owner: self };
@@ -55,14 +55,14 @@ impl ConcurrencyLimit {
 
     /// The provider said "too many requests": run half as many. Returns the new limit.
     pub fn back_off(&self) -> usize {
-        let mut state = self.state.lock().unwrap();
+        let mut state = lock(&self.state);
         state.limit = (state.limit / 2).max(1);
         state.limit
     }
 
     /// A request went through: allow one more, up to the configured maximum.
     pub fn recover(&self) {
-        let mut state = self.state.lock().unwrap();
+        let mut state = lock(&self.state);
         if state.limit < self.max {
             state.limit += 1;
             drop(state);
@@ -71,15 +71,23 @@ impl ConcurrencyLimit {
     }
 
     pub fn current(&self) -> usize {
-        self.state.lock().unwrap().limit
+        lock(&self.state).limit
     }
 }
 
 impl Drop for Slot<'_> {
     fn drop(&mut self) {
-        self.owner.state.lock().unwrap().active -= 1;
+        lock(&self.owner.state).active -= 1;
         self.owner.changed.notify_waiters();
     }
+}
+
+/// The state, also after a panic elsewhere poisoned the lock: it is two counters, whole
+/// between statements.
+fn lock(state: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
+    state
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 #[cfg(test)]

@@ -460,14 +460,12 @@ impl Run {
                         }
                     }
                 }
-                match run.save(ProjectStatus::Generating, None, None).await {
-                    Err(Error::ProjectTakenOver { .. }) => {
-                        run.stop.cancel();
-                        return;
-                    }
-                    // A missed heartbeat is not fatal: the next one tries again, and the
-                    // lease allows for several to be lost.
-                    Err(_) | Ok(_) => {}
+                // A missed heartbeat is not fatal: the next one tries again, and the lease
+                // allows for several to be lost. Losing the project is.
+                let saved = run.save(ProjectStatus::Generating, None, None).await;
+                if let Err(Error::ProjectTakenOver { .. }) = saved {
+                    run.stop.cancel();
+                    return;
                 }
             }
         });

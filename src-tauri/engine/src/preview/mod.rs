@@ -270,8 +270,15 @@ impl PreviewSite {
         while let Some(i) = find_attr(rest) {
             let (before, after) = rest.split_at(i);
             out.push_str(before);
-            let quote_char = after.as_bytes()[after.find('=').unwrap() + 1] as char;
-            let value_start = after.find('=').unwrap() + 2;
+            // `find_attr` stops at `src="` or `href='`: an `=` and a quote always follow.
+            let Some((quote_char, value_start)) = after
+                .find('=')
+                .and_then(|eq| Some((*after.as_bytes().get(eq + 1)? as char, eq + 2)))
+            else {
+                out.push_str(after);
+                rest = "";
+                break;
+            };
             let Some(len) = after[value_start..].find(quote_char) else {
                 out.push_str(after);
                 rest = "";
@@ -343,7 +350,7 @@ fn join(dir: &str, spec: &str) -> Option<String> {
 }
 
 fn quote(s: &str) -> String {
-    serde_json::to_string(s).expect("strings always serialise")
+    serde_json::Value::String(s.to_string()).to_string()
 }
 
 /// A module URL whose only effect is to throw `message` (shown by the overlay).

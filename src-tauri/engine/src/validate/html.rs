@@ -23,13 +23,27 @@ pub(super) fn check(source: &str) -> Result<(), Problem> {
 
 type Handle = usize;
 
-#[derive(Default)]
 struct ErrorSink {
     /// Element names by handle; `None` for the document, comments and other non-elements.
     names: RefCell<Vec<Option<QualName>>>,
     template_contents: RefCell<Vec<(Handle, Handle)>>,
     line: Cell<u64>,
     errors: RefCell<Vec<(u64, String)>>,
+    /// Answered for a handle that names no element, which the tree builder never asks for:
+    /// a wrong answer beats a panic on a page nobody expected.
+    no_name: RefCell<QualName>,
+}
+
+impl Default for ErrorSink {
+    fn default() -> Self {
+        Self {
+            names: RefCell::default(),
+            template_contents: RefCell::default(),
+            line: Cell::default(),
+            errors: RefCell::default(),
+            no_name: RefCell::new(QualName::new(None, Default::default(), Default::default())),
+        }
+    }
 }
 
 impl ErrorSink {
@@ -64,11 +78,13 @@ impl TreeSink for ErrorSink {
     }
 
     fn elem_name<'a>(&'a self, target: &'a Handle) -> Ref<'a, QualName> {
-        Ref::map(self.names.borrow(), |names| {
-            names[*target - 1]
-                .as_ref()
-                .expect("the tree builder only asks names of elements")
+        Ref::filter_map(self.names.borrow(), |names| {
+            target
+                .checked_sub(1)
+                .and_then(|i| names.get(i))
+                .and_then(Option::as_ref)
         })
+        .unwrap_or_else(|_| self.no_name.borrow())
     }
 
     fn create_element(&self, name: QualName, _: Vec<Attribute>, flags: ElementFlags) -> Handle {
@@ -96,7 +112,8 @@ impl TreeSink for ErrorSink {
             .iter()
             .find(|(element, _)| element == target)
             .map(|(_, contents)| *contents)
-            .expect("template elements get their contents when created")
+            // Every template gets its contents when created; any other node is its own.
+            .unwrap_or(*target)
     }
 
     fn same_node(&self, x: &Handle, y: &Handle) -> bool {
