@@ -1,7 +1,9 @@
 // End to end: the real BucketForge window, driven through tauri-driver and WebKitWebDriver.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { By, cli, eventually, goTo, heading, launch, makeHome, screenshot, until } from "./driver.mjs";
+import { By, cli, eventually, goTo, heading, launch, makeHome, saveFailures, screenshot, until } from "./driver.mjs";
+
+saveFailures(import.meta.url);
 
 const READY = { schema_version: 1, storage: { kind: "local" }, llm: { provider: "openai" }, onboarded: true };
 

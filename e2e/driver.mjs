@@ -5,6 +5,7 @@ import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { afterEach } from "node:test";
 import { fileURLToPath } from "node:url";
 import { Builder, By, until } from "selenium-webdriver";
 import { freePort, waitForPort } from "./servers.mjs";
@@ -168,10 +169,16 @@ export async function openApp(driver) {
     .build();
 }
 
+/** The windows open right now, by launch name: what a failing test's evidence is taken from. */
+const openWindows = new Map();
+let failuresSaved = false;
+
 /** Starts the app for one test suite; `close()` ends the session and the driver. */
 export async function launch({ name, home, env = {} }) {
+  if (!failuresSaved) throw new Error("call saveFailures(import.meta.url) at the top of the suite before opening a window");
   const driver = await startDriver({ name, env: homeEnv(home, env) });
   const app = await openApp(driver);
+  openWindows.set(name, app);
   let closed = false;
   return {
     app,
@@ -180,6 +187,7 @@ export async function launch({ name, home, env = {} }) {
     close: async () => {
       if (closed) return;
       closed = true;
+      openWindows.delete(name);
       const pids = descendants(driver.pid);
       await app.quit().catch((e) => console.error(`${name}: the WebDriver session did not end cleanly: ${e.message}`));
       await driver.stop();
@@ -236,11 +244,88 @@ export async function click(session, element) {
   await element.click();
 }
 
+/**
+ * Chooses `value` in the `<select>` found by `css`, through the element as the keyboard would.
+ * Never by clicking an `<option>`: WebDriver aims that click at the closed select's box, which
+ * the sticky save bar covers whenever the fonts make the form a little taller.
+ */
+export async function selectOption(session, css, value, ms = 20_000) {
+  const select = await session.wait(until.elementLocated(By.css(css)), ms);
+  // Some lists fill in after the select appears (a provider's models are read over the network).
+  await eventually(
+    () => session.executeScript("return [...arguments[0].options].some((o) => o.value === arguments[1] && !o.disabled)", select, value),
+    `an option ${JSON.stringify(value)} in ${css}`,
+    ms,
+  );
+  const chosen = await session.executeAsyncScript(
+    `const [select, value, done] = arguments;
+     select.scrollIntoView({ block: "center" });
+     select.focus();
+     // React remembers the value it rendered; only the prototype's setter changes the element
+     // behind its back, so the change event that follows reaches onChange.
+     Object.getOwnPropertyDescriptor(HTMLSelectElement.prototype, "value").set.call(select, value);
+     select.dispatchEvent(new Event("input", { bubbles: true }));
+     select.dispatchEvent(new Event("change", { bubbles: true }));
+     // Read back after React has re-rendered: a controlled select the app refused snaps back.
+     setTimeout(() => done(select.value), 0);`,
+    select,
+    value,
+  );
+  if (chosen !== value) throw new Error(`${css} shows ${JSON.stringify(chosen)} after choosing ${JSON.stringify(value)}`);
+}
+
+/** A test's name as a file name. */
+function fileSafe(name) {
+  return name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-|-$/g, "")
+    .slice(0, 120);
+}
+
+async function captureWindow(session, file) {
+  // A test that failed inside the preview's frame left the session there.
+  await session.switchTo().defaultContent();
+  writeFileSync(`${file}.png`, await session.takeScreenshot(), "base64");
+  return session.executeScript("return document.body.innerText");
+}
+
+/**
+ * Makes every failing test of the suite in `moduleUrl` save what each open window showed:
+ * artifacts/e2e/FAIL-<suite>-<test>.png and .txt (the page text), so a failure on a machine
+ * nobody can watch still shows what was on screen. Call it once at the top of each suite.
+ */
+export function saveFailures(moduleUrl) {
+  const suite = path.basename(fileURLToPath(moduleUrl)).replace(/\.test\.mjs$/, "");
+  failuresSaved = true;
+  afterEach(async (t) => {
+    if (t.passed) return;
+    mkdirSync(ARTIFACTS, { recursive: true });
+    const base = path.join(ARTIFACTS, `FAIL-${suite}-${fileSafe(t.fullName)}`);
+    const header = `${t.fullName}\n${t.error?.cause?.stack ?? t.error?.stack ?? t.error}\n\n`;
+    if (openWindows.size === 0) {
+      writeFileSync(`${base}.txt`, `${header}No window was open when the test failed.\n`);
+      return;
+    }
+    for (const [name, session] of openWindows) {
+      const file = openWindows.size === 1 ? base : `${base}-${fileSafe(name)}`;
+      let text;
+      try {
+        text = await captureWindow(session, file);
+      } catch (e) {
+        text = `The window could not be captured: ${e.message}`;
+      }
+      writeFileSync(`${file}.txt`, `${header}${text}\n`);
+      console.error(`${t.fullName}: failed; the window is in ${file}.png and .txt`);
+    }
+  });
+}
+
 /** Clicks the sidebar entry `label`. */
 export async function goTo(session, label) {
   const entry = By.xpath(`//nav[@aria-label='Main']//button[normalize-space()='${label}']`);
   // The screens appear once the settings are read, a moment after the window opens.
-  await (await session.wait(until.elementLocated(entry), 20_000)).click();
+  await click(session, await session.wait(until.elementLocated(entry), 20_000));
 }
 
 export { By, until };

@@ -7,12 +7,13 @@ import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { By, configuredHome, eventually, goTo, launch, screenshot, until } from "./driver.mjs";
+import { By, click, configuredHome, eventually, goTo, launch, saveFailures, screenshot, selectOption, until } from "./driver.mjs";
 import { COUNTER_FILES } from "./projects.mjs";
 import { projectScript, startMoto, startScriptedLlm } from "./servers.mjs";
 
 const LLM_KEY = "sk-e2e-generate-6b1d94c2";
 
+saveFailures(import.meta.url);
 
 /** A run's panel on the Generate screen. */
 async function latestRun(app) {
@@ -35,9 +36,9 @@ async function startGenerating(app, idea, name) {
   const nameBox = await app.findElement(By.css("input[name=project-name]"));
   await nameBox.clear();
   await nameBox.sendKeys(name);
-  await app.findElement(By.css("select[name=stack] option[value=react]")).click();
+  await selectOption(app, "select[name=stack]", "react");
   const form = await app.findElement(By.css("form[aria-label='New app']"));
-  await form.findElement(By.xpath(".//button[normalize-space()='Generate']")).click();
+  await click(app, await form.findElement(By.xpath(".//button[normalize-space()='Generate']")));
 }
 
 async function fileStatuses(run) {
@@ -122,8 +123,8 @@ describe("generating in the window", () => {
   it("opens the project and shows a file highlighted", async () => {
     const { app } = run;
     const finished = await latestRun(app);
-    await finished.findElement(By.xpath(".//button[normalize-space()='Open project']")).click();
-    await app.wait(until.elementLocated(By.css("[data-testid=file-item][data-path='src/App.jsx']")), 20_000).click();
+    await click(app, await finished.findElement(By.xpath(".//button[normalize-space()='Open project']")));
+    await click(app, await app.wait(until.elementLocated(By.css("[data-testid=file-item][data-path='src/App.jsx']")), 20_000));
     const viewer = await eventually(async () => {
       const found = await app.findElements(By.css("[data-testid=code-viewer][data-path='src/App.jsx'][data-highlighted=true]"));
       return found[0];
@@ -139,7 +140,7 @@ describe("generating in the window", () => {
   it("exports a zip through the save dialog that matches the bucket", async () => {
     const { app } = run;
     const out = path.join(mkdtempSync(path.join(tmpdir(), "bf-export-")), "click-counter.zip");
-    await app.findElement(By.xpath("//button[normalize-space()='Export .zip']")).click();
+    await click(app, await app.findElement(By.xpath("//button[normalize-space()='Export .zip']")));
     answerSaveDialog(out);
     await eventually(() => existsSync(out), "the zip file", 20_000);
     await app.wait(until.elementLocated(By.xpath("//*[contains(text(), 'Exported')]")), 20_000);
@@ -176,7 +177,7 @@ describe("generating in the window", () => {
       const statuses = Object.values(await fileStatuses(current));
       return statuses.includes("uploaded") ? current : null;
     }, "the first upload of the slow run", 30_000);
-    await running.findElement(By.xpath(".//button[normalize-space()='Cancel']")).click();
+    await click(app, await running.findElement(By.xpath(".//button[normalize-space()='Cancel']")));
     const cancelled = await runPhase(app, "cancelled", 20_000);
     const landed = Object.entries(await fileStatuses(cancelled)).filter(([, s]) => s === "uploaded").map(([p]) => p).sort();
     const manifest = JSON.parse(moto.get("projects/e2e/slow-counter/.bucketforge/manifest.json"));
@@ -184,7 +185,7 @@ describe("generating in the window", () => {
     assert.deepEqual(manifest.files.map((f) => f.path).sort(), landed, "the record lists exactly what landed");
     await screenshot(app, "generate-cancelled");
 
-    await cancelled.findElement(By.xpath(".//button[normalize-space()='Resume']")).click();
+    await click(app, await cancelled.findElement(By.xpath(".//button[normalize-space()='Resume']")));
     const resumed = await runPhase(app, "finished", 90_000);
     assert.equal(await resumed.getAttribute("data-slug"), "slow-counter");
     assert.equal(JSON.parse(moto.get("projects/e2e/slow-counter/.bucketforge/manifest.json")).status, "complete");

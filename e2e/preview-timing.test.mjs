@@ -5,13 +5,18 @@
 // what is asserted is that every open shows the whole app.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { By, cli, configuredHome, eventually, generateProject, goTo, launch, makeHome, screenshot, until } from "./driver.mjs";
+import { By, cli, click, configuredHome, eventually, generateProject, goTo, launch, makeHome, saveFailures, screenshot, until } from "./driver.mjs";
 import { TWENTY_FILES } from "./projects.mjs";
 import { projectScript, startMoto, startScriptedLlm } from "./servers.mjs";
 
 const LLM_KEY = "sk-e2e-timing-5a1d93e0";
 const REOPENS = 10;
 const PARTS = ["--idea", "Fourteen counters", "--name", "Parts"];
+
+saveFailures(import.meta.url);
+
+/** The window being measured; one that fails stays open for the failure hook and `after`. */
+let measured;
 
 function builtInHome(llmBaseUrl) {
   const home = makeHome({
@@ -42,24 +47,21 @@ async function shownIn(app) {
 }
 
 async function measure(home, name) {
-  const run = await launch({ name: `preview-timing-${name}`, home });
-  try {
-    const { app } = run;
-    await goTo(app, "Projects");
-    await app.wait(until.elementLocated(By.css("[data-testid=project-row][data-slug=parts]")), 20_000).click();
-    await app.wait(until.elementLocated(By.xpath("//button[normalize-space()='Preview']")), 20_000).click();
-    const first = await shownIn(app);
-    await screenshot(app, `preview-timing-${name}`);
-    const reopens = [];
-    const reload = By.xpath("//button[normalize-space()='Reload']");
-    for (let i = 0; i < REOPENS; i += 1) {
-      await app.findElement(reload).click();
-      reopens.push(await shownIn(app));
-    }
-    return { first, reopens };
-  } finally {
-    await run.close();
+  measured = await launch({ name: `preview-timing-${name}`, home });
+  const { app } = measured;
+  await goTo(app, "Projects");
+  await click(app, await app.wait(until.elementLocated(By.css("[data-testid=project-row][data-slug=parts]")), 20_000));
+  await click(app, await app.wait(until.elementLocated(By.xpath("//button[normalize-space()='Preview']")), 20_000));
+  const first = await shownIn(app);
+  await screenshot(app, `preview-timing-${name}`);
+  const reopens = [];
+  const reload = By.xpath("//button[normalize-space()='Reload']");
+  for (let i = 0; i < REOPENS; i += 1) {
+    await click(app, await app.findElement(reload));
+    reopens.push(await shownIn(app));
   }
+  await measured.close();
+  return { first, reopens };
 }
 
 const percentile = (values, p) => {
@@ -77,6 +79,7 @@ describe("the preview's time to show", () => {
   });
 
   after(async () => {
+    await measured?.close();
     await llm?.stop();
     await moto?.stop();
   });

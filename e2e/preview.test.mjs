@@ -3,11 +3,13 @@
 // cannot navigate the window.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { By, configuredHome, eventually, generateProject, goTo, invokeFromMain, launch, screenshot, until } from "./driver.mjs";
+import { By, click, configuredHome, eventually, generateProject, goTo, invokeFromMain, launch, saveFailures, screenshot, until } from "./driver.mjs";
 import { COUNTER_FILES } from "./projects.mjs";
 import { projectScript, startMoto, startScriptedLlm } from "./servers.mjs";
 
 const LLM_KEY = "sk-e2e-preview-0c7e5f13";
+
+saveFailures(import.meta.url);
 
 const ATTACK_APP = `import { useEffect, useState } from 'react';
 
@@ -51,8 +53,8 @@ export default function App() {
 
 async function openPreview(app, slug) {
   await goTo(app, "Projects");
-  await app.wait(until.elementLocated(By.css(`[data-testid=project-row][data-slug=${slug}]`)), 20_000).click();
-  await app.wait(until.elementLocated(By.xpath("//button[normalize-space()='Preview']")), 20_000).click();
+  await click(app, await app.wait(until.elementLocated(By.css(`[data-testid=project-row][data-slug=${slug}]`)), 20_000));
+  await click(app, await app.wait(until.elementLocated(By.xpath("//button[normalize-space()='Preview']")), 20_000));
   return app.wait(until.elementLocated(By.css("[data-testid=preview-frame]")), 20_000);
 }
 
@@ -88,13 +90,13 @@ describe("the preview pane", () => {
     await app.switchTo().frame(frame);
     const button = await app.wait(until.elementLocated(By.xpath("//button[normalize-space()='Clicked 0 times']")), 30_000);
     assert.equal(await app.findElement(By.css("h1")).getText(), "Click Counter");
-    await button.click();
+    await click(app, button);
     await app.wait(until.elementLocated(By.xpath("//button[normalize-space()='Clicked 1 times']")), 5_000);
     await app.switchTo().defaultContent();
     assert.ok(await app.findElement(By.css("[data-testid=preview-frame]")).isDisplayed());
     await screenshot(app, "preview-desktop");
 
-    await app.findElement(By.xpath("//*[@aria-label='Screen width']//button[starts-with(normalize-space(), 'Phone')]")).click();
+    await click(app, await app.findElement(By.xpath("//*[@aria-label='Screen width']//button[starts-with(normalize-space(), 'Phone')]")));
     const width = await eventually(async () => {
       const w = await app.executeScript("return document.querySelector('[data-testid=preview-frame]').getBoundingClientRect().width");
       return w <= 400 ? w : null;
