@@ -328,4 +328,40 @@ export async function goTo(session, label) {
   await click(session, await session.wait(until.elementLocated(entry), 20_000));
 }
 
+/** The newest run's panel on the Generate screen. */
+export async function latestRun(app) {
+  const runs = await app.findElements(By.css("[data-testid=run]"));
+  return runs[0];
+}
+
+/** Waits until the newest run is in `phase`. */
+export async function runPhase(app, phase, ms = 60_000) {
+  return eventually(async () => {
+    const run = await latestRun(app);
+    return run && (await run.getAttribute("data-phase")) === phase ? run : null;
+  }, `a run to be ${phase}`, ms);
+}
+
+/** Fills in the Generate screen (the React stack) and clicks Generate. */
+export async function startGenerating(app, idea, name) {
+  await goTo(app, "Generate");
+  const ideaBox = await app.wait(until.elementLocated(By.css("textarea[name=idea]")), 10_000);
+  await ideaBox.clear();
+  await ideaBox.sendKeys(idea);
+  const nameBox = await app.findElement(By.css("input[name=project-name]"));
+  await nameBox.clear();
+  await nameBox.sendKeys(name);
+  await selectOption(app, "select[name=stack]", "react");
+  const form = await app.findElement(By.css("form[aria-label='New app']"));
+  await click(app, await form.findElement(By.xpath(".//button[normalize-space()='Generate']")));
+}
+
+/** Each file row's status in a run panel, by path. */
+export async function fileStatuses(run) {
+  const rows = await run.findElements(By.css("[data-testid=file-row]"));
+  const statuses = {};
+  for (const row of rows) statuses[await row.getAttribute("data-path")] = await row.getAttribute("data-status");
+  return statuses;
+}
+
 export { By, until };

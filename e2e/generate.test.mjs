@@ -7,46 +7,13 @@ import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { By, click, configuredHome, eventually, goTo, launch, saveFailures, screenshot, selectOption, until } from "./driver.mjs";
+import { By, click, configuredHome, eventually, fileStatuses, goTo, latestRun, launch, runPhase, saveFailures, screenshot, startGenerating, until } from "./driver.mjs";
 import { COUNTER_FILES } from "./projects.mjs";
 import { projectScript, startMoto, startScriptedLlm } from "./servers.mjs";
 
 const LLM_KEY = "sk-e2e-generate-6b1d94c2";
 
 saveFailures(import.meta.url);
-
-/** A run's panel on the Generate screen. */
-async function latestRun(app) {
-  const runs = await app.findElements(By.css("[data-testid=run]"));
-  return runs[0];
-}
-
-async function runPhase(app, phase, ms = 60_000) {
-  return eventually(async () => {
-    const run = await latestRun(app);
-    return run && (await run.getAttribute("data-phase")) === phase ? run : null;
-  }, `a run to be ${phase}`, ms);
-}
-
-async function startGenerating(app, idea, name) {
-  await goTo(app, "Generate");
-  const ideaBox = await app.wait(until.elementLocated(By.css("textarea[name=idea]")), 10_000);
-  await ideaBox.clear();
-  await ideaBox.sendKeys(idea);
-  const nameBox = await app.findElement(By.css("input[name=project-name]"));
-  await nameBox.clear();
-  await nameBox.sendKeys(name);
-  await selectOption(app, "select[name=stack]", "react");
-  const form = await app.findElement(By.css("form[aria-label='New app']"));
-  await click(app, await form.findElement(By.xpath(".//button[normalize-space()='Generate']")));
-}
-
-async function fileStatuses(run) {
-  const rows = await run.findElements(By.css("[data-testid=file-row]"));
-  const statuses = {};
-  for (const row of rows) statuses[await row.getAttribute("data-path")] = await row.getAttribute("data-status");
-  return statuses;
-}
 
 /** Answers the GTK save dialog: its file name field takes a whole path. */
 function answerSaveDialog(file) {

@@ -565,3 +565,49 @@ async fn after_sigkill_the_dead_runs_lease_lets_resume_finish_at_once() {
 
     resume_finishes_byte_exact(home.path(), &server, &llm, &user).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retry_after_of_u64_max_fails_with_a_rate_limit_message_and_resume_finishes() {
+    let server = TestServer::start(ServerKind::Moto).await;
+    let mut limited = script();
+    limited.replies.insert(
+        "write src/App.jsx".into(),
+        vec![Reply::fault(bucketforge_scripted_llm::Fault::rate_limited(
+            u64::MAX,
+        ))],
+    );
+    let llm = ScriptedLlm::start(limited).await.unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let user = unique_user("cli");
+    let output = bucketforge(home.path(), &server.config, &llm)
+        .args(generate_args(user.as_str()))
+        .output()
+        .unwrap();
+    // Exit 1 with the reason, not 101 with a panic.
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let last = events(&output).pop().unwrap();
+    assert_eq!(last["type"], "failed", "{last}");
+    assert_eq!(last["error"]["code"], "llm_rate_limited", "{last}");
+    let (manifest, _) = server
+        .store()
+        .await
+        .read_manifest(&project(&user, "click-counter"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(manifest.status, ProjectStatus::Failed);
+
+    llm.set_script(script());
+    let resumed = bucketforge(home.path(), &server.config, &llm)
+        .args(["resume", "click-counter", "--user", user.as_str(), "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        resumed.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&resumed.stderr)
+    );
+    assert_eq!(events(&resumed).pop().unwrap()["type"], "finished");
+}

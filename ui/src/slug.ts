@@ -3,17 +3,21 @@
 const MAX_SLUG_LEN = 63;
 const COMBINING_MARK = /\p{M}/u;
 const ASCII_ALPHANUMERIC = /^[A-Za-z0-9]$/;
+const LETTER_OR_DIGIT = /^[\p{L}\p{N}]$/u;
 
 /**
- * Mirrors the engine's `slugify`: NFKD, accents dropped, lowercase, every run of anything
- * else than A–Z/0–9 becomes one "-", no "-" at either end, at most 63 characters.
- * Returns null when nothing usable is left (the engine refuses such a name).
+ * The engine's `slugify` for names in Latin letters: NFKD, accents dropped, lowercase, every
+ * run of anything else than A–Z/0–9 becomes one "-", no "-" at either end, at most 63
+ * characters. Returns null when the engine has to make the short name itself: it transliterates
+ * other scripts (Список → spisok) and names a project of only symbols `app-<hash>`, and a guess
+ * here would show a name the project won't get.
  */
 export function slugify(name: string): string | null {
   let out = "";
   let pendingDash = false;
   for (const c of name.normalize("NFKD")) {
     if (COMBINING_MARK.test(c)) continue;
+    if (!ASCII_ALPHANUMERIC.test(c) && LETTER_OR_DIGIT.test(c)) return null;
     if (ASCII_ALPHANUMERIC.test(c)) {
       if (pendingDash && out.length > 0) out += "-";
       pendingDash = false;

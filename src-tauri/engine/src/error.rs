@@ -371,6 +371,12 @@ pub enum Error {
     },
 
     #[error(
+        "“{key}” is {bytes} bytes, more than the {limit} bytes BucketForge reads at once, so it \
+         was not opened. Download it straight from the bucket instead."
+    )]
+    ObjectTooLarge { key: String, bytes: u64, limit: u64 },
+
+    #[error(
         "BucketForge hit an internal error while {what}. What was saved so far is kept and \
          recorded; Resume continues from there. Please report this if it happens again."
     )]
@@ -475,6 +481,7 @@ impl Error {
             Error::ProjectTakenOver { .. } => "project_taken_over",
             Error::ProjectIncomplete { .. } => "project_incomplete",
             Error::Internal { .. } => "internal",
+            Error::ObjectTooLarge { .. } => "object_too_large",
             Error::FileTooLarge { .. } => "file_too_large",
             Error::FileInvalid { .. } => "file_invalid",
             Error::FileTruncated { .. } => "file_truncated",

@@ -244,6 +244,8 @@ pub struct ShareLink {
     pub url: String,
     #[ts(type = "number")]
     pub expires_in_secs: u64,
+    /// From the built-in bucket: the link works only on this computer, while BucketForge runs.
+    pub this_computer_only: bool,
 }
 
 /// Projects shown per page of the Projects screen.
@@ -890,14 +892,14 @@ impl Session {
         let key = self.key(slug)?;
         let path = ProjectPath::new(path)?;
         let secs = expires_in_secs.clamp(60, MAX_SHARE_SECS);
-        let url = self
-            .store()
-            .await?
+        let store = self.store().await?;
+        let url = store
             .presigned_get_url(&key, &path, Duration::from_secs(secs))
             .await?;
         Ok(ShareLink {
             url,
             expires_in_secs: secs,
+            this_computer_only: store.is_built_in(),
         })
     }
 }

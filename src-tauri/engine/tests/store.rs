@@ -669,3 +669,23 @@ async fn an_unknown_access_key_is_named_on_the_built_in_server() {
     assert_eq!(err.code(), "unknown_access_key", "{err:?}");
     assert!(err.to_string().contains("NOBODYSKEY"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_object_larger_than_the_read_cap_is_refused_instead_of_filling_the_memory() {
+    let server = TestServer::start(ServerKind::BuiltIn).await;
+    let store = server.store().await;
+    let key = project(&unique_user("big"), "video");
+    let big = vec![b'x'; bucketforge_engine::store::MAX_READ_BYTES + 1];
+    store
+        .put_file(&key, &path("clip.bin"), big)
+        .await
+        .unwrap();
+    let err = store.get_file(&key, &path("clip.bin")).await.unwrap_err();
+    assert_eq!(err.code(), "object_too_large");
+    assert!(err.to_string().contains("clip.bin"), "{err}");
+    // One byte less is read as usual.
+    let fits = vec![b'y'; bucketforge_engine::store::MAX_READ_BYTES];
+    store.put_file(&key, &path("fits.bin"), fits).await.unwrap();
+    let read = store.get_file(&key, &path("fits.bin")).await.unwrap();
+    assert_eq!(read.bytes.len(), bucketforge_engine::store::MAX_READ_BYTES);
+}

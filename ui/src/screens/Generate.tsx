@@ -52,13 +52,7 @@ export default function GenerateScreen() {
     : view
       ? generateBlocker(view, providers)
       : "Checking your settings…";
-  const reason =
-    settingsReason ??
-    (!idea.trim()
-      ? "Describe your app idea first."
-      : name.trim() && !slug
-        ? "The project name needs at least one letter or digit (A–Z, 0–9)."
-        : null);
+  const reason = settingsReason ?? (!idea.trim() ? "Describe your app idea first." : null);
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -119,7 +113,7 @@ export default function GenerateScreen() {
                     Saved as <code>{slug}</code>
                   </>
                 ) : (
-                  <span className="error-text">Use at least one letter or digit.</span>
+                  "Its short name is made from it when the project is saved."
                 )}
               </span>
             }

@@ -130,6 +130,9 @@ export default function ProjectView({ slug, tab }: Props) {
       const link = await projectShareLink(slug, openPath, expiry);
       await writeText(link.url);
       const label = SHARE_EXPIRIES.find((e) => e.secs === link.expires_in_secs)?.label ?? `${Math.round(link.expires_in_secs / 60)} minutes`;
+      if (link.this_computer_only) {
+        return `Link copied. It opens ${openPath} for ${label}, but only on this computer and only while BucketForge is running: the project is in the bucket built into the app. To share with others, choose your own bucket in Settings.`;
+      }
       return `Link copied. Anyone with it can download ${openPath} for ${label}.`;
     });
 

@@ -197,7 +197,7 @@ describe("an open project", () => {
     plugins.writeText.mockResolvedValue(undefined);
     const user = userEvent.setup();
     await openTodo(user, {
-      project_share_link: ({ expiresInSecs }: { expiresInSecs: number }) => ({ url: "https://bucket/signed?x=1", expires_in_secs: expiresInSecs }),
+      project_share_link: ({ expiresInSecs }: { expiresInSecs: number }) => ({ url: "https://bucket/signed?x=1", expires_in_secs: expiresInSecs, this_computer_only: false }),
     });
     await screen.findByTestId("code-viewer");
     await user.selectOptions(screen.getByRole("combobox", { name: "Link works for" }), "604800");
@@ -205,6 +205,17 @@ describe("an open project", () => {
     expect(callsOf("project_share_link")).toEqual([{ slug: "todo", path: "frontend/src/App.jsx", expiresInSecs: 604_800 }]);
     expect(plugins.writeText).toHaveBeenCalledWith("https://bucket/signed?x=1");
     expect(await screen.findByRole("status")).toHaveTextContent("Link copied. Anyone with it can download frontend/src/App.jsx for 7 days.");
+  });
+
+  it("says a link from the built-in bucket works only on this computer", async () => {
+    plugins.writeText.mockResolvedValue(undefined);
+    const user = userEvent.setup();
+    await openTodo(user, {
+      project_share_link: { url: "http://127.0.0.1:4321/bucketforge/x?sig=1", expires_in_secs: 86_400, this_computer_only: true },
+    });
+    await screen.findByTestId("code-viewer");
+    await user.click(screen.getByRole("button", { name: "Copy share link" }));
+    expect(await screen.findByText(/only on this computer and only while BucketForge is running/)).toBeVisible();
   });
 
   it("deletes only after the in-app confirmation, and goes back to the list", async () => {

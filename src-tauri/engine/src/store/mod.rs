@@ -24,5 +24,5 @@ pub use manifest::{Manifest, ManifestFile, ProjectStatus, TokenUsage, MANIFEST_S
 pub use object_store::{
     ConditionalWrites, ConnectionReport, ETag, FileHead, FileSource, ManifestPrecondition,
     ObjectStore, PageToken, ProjectFile, ProjectFiles, ProjectPage, ProjectSummary, PutReceipt,
-    StoredFile, MAX_PAGE_SIZE,
+    StoredFile, MAX_PAGE_SIZE, MAX_READ_BYTES,
 };

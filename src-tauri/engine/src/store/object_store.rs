@@ -34,6 +34,10 @@ use super::{
 use crate::error::{Access, ServiceDetail};
 use crate::{Error, Result};
 
+/// The most one read brings into memory: far more than any file a run writes (256 KiB) or a
+/// manifest, far less than a stray video in the bucket.
+pub const MAX_READ_BYTES: usize = 16 * 1024 * 1024;
+
 /// S3's own ceiling for one listing or one batch delete.
 pub const MAX_PAGE_SIZE: u16 = 1000;
 
@@ -364,6 +368,12 @@ impl ObjectStore {
         })
     }
 
+    /// True for the bucket built into the app: its links work only on this computer, and
+    /// only while BucketForge runs.
+    pub fn is_built_in(&self) -> bool {
+        self.inner.local.is_some()
+    }
+
     pub fn bucket(&self) -> &str {
         &self.inner.bucket
     }
@@ -526,16 +536,31 @@ impl ObjectStore {
         };
         let etag = ETag::new(output.e_tag().unwrap_or_default());
         let content_type = output.content_type().map(str::to_string);
-        let bytes = output
-            .body
-            .collect()
-            .await
-            .map_err(|e| Error::ConnectionLost {
+        let too_large = |bytes: u64| Error::ObjectTooLarge {
+            key: key.to_string(),
+            bytes,
+            limit: MAX_READ_BYTES as u64,
+        };
+        if let Some(length) = output.content_length().filter(|l| *l > MAX_READ_BYTES as i64) {
+            return Err(too_large(length as u64));
+        }
+        // Chunk by chunk, so a body longer than it said (or than any file we write) stops at
+        // the cap instead of filling the memory.
+        let mut body = output.body;
+        let mut bytes = bytes::BytesMut::new();
+        loop {
+            let chunk = body.try_next().await.map_err(|e| Error::ConnectionLost {
                 endpoint: self.inner.endpoint.clone(),
                 operation: operation.to_string(),
                 detail: e.to_string(),
-            })?
-            .into_bytes();
+            })?;
+            let Some(chunk) = chunk else { break };
+            if bytes.len() + chunk.len() > MAX_READ_BYTES {
+                return Err(too_large((bytes.len() + chunk.len()) as u64));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        let bytes = bytes.freeze();
         Ok(Fetched::Found(StoredFile {
             bytes,
             content_type,
