@@ -58,6 +58,7 @@ const SETTINGS_CODES = new Set([
   "llm_config_invalid",
   "llm_key_missing",
   "llm_key_rejected",
+  "llm_key_not_for_address",
   "llm_model_unavailable",
   "llm_unreachable",
   "llm_request_rejected",

@@ -677,15 +677,15 @@ async fn an_object_larger_than_the_read_cap_is_refused_instead_of_filling_the_me
     let key = project(&unique_user("big"), "video");
     let big = vec![b'x'; bucketforge_engine::store::MAX_READ_BYTES + 1];
     store
-        .put_file(&key, &path("clip.bin"), big)
+        .put_file(&key, &path("clip.txt"), big)
         .await
         .unwrap();
-    let err = store.get_file(&key, &path("clip.bin")).await.unwrap_err();
+    let err = store.get_file(&key, &path("clip.txt")).await.unwrap_err();
     assert_eq!(err.code(), "object_too_large");
-    assert!(err.to_string().contains("clip.bin"), "{err}");
+    assert!(err.to_string().contains("clip.txt"), "{err}");
     // One byte less is read as usual.
     let fits = vec![b'y'; bucketforge_engine::store::MAX_READ_BYTES];
-    store.put_file(&key, &path("fits.bin"), fits).await.unwrap();
-    let read = store.get_file(&key, &path("fits.bin")).await.unwrap();
+    store.put_file(&key, &path("fits.txt"), fits).await.unwrap();
+    let read = store.get_file(&key, &path("fits.txt")).await.unwrap();
     assert_eq!(read.bytes.len(), bucketforge_engine::store::MAX_READ_BYTES);
 }

@@ -2,8 +2,13 @@
 import type { FileSource } from "./FileSource";
 import type { Manifest } from "./Manifest";
 import type { ProjectFile } from "./ProjectFile";
+import type { RunActivity } from "./RunActivity";
 
 /**
  * A project opened in the Projects screen.
  */
-export type ProjectDetails = { slug: string, source: FileSource, files: Array<ProjectFile>, manifest: Manifest | null, };
+export type ProjectDetails = { slug: string, source: FileSource, files: Array<ProjectFile>, manifest: Manifest | null, 
+/**
+ * Who is writing it, while it is `generating`.
+ */
+activity: RunActivity | null, };

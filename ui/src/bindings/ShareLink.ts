@@ -3,4 +3,8 @@
 /**
  * A link anyone can open to download one file, until it expires.
  */
-export type ShareLink = { url: string, expires_in_secs: number, };
+export type ShareLink = { url: string, expires_in_secs: number, 
+/**
+ * From the built-in bucket: the link works only on this computer, while BucketForge runs.
+ */
+this_computer_only: boolean, };

@@ -104,6 +104,7 @@ function ProjectList() {
         updated_at: new Date(r.startedAt).toISOString(),
         idea: r.idea,
         problem: null,
+        activity: null,
       }));
     return [...fresh, ...items].map((item) => withRun(item, runs.find((r) => r.state.slug === item.slug), listedAt));
   }, [items, runs, query, listedAt]);

@@ -504,7 +504,9 @@ mod tests {
     fn the_default_user_is_the_os_user_name_slugified() {
         let lookup = |name: &str| (name == "USERNAME").then(|| "Jane Doe".to_string());
         assert_eq!(default_user(lookup).as_str(), "jane-doe");
-        assert_eq!(default_user(|_| Some("日本".into())).as_str(), "me");
+        // Other scripts are transliterated as project names are; only symbols fall back.
+        assert_eq!(default_user(|_| Some("日本".into())).as_str(), "ri-ben");
+        assert_eq!(default_user(|_| Some("🚀✨".into())).as_str(), "me");
         assert_eq!(default_user(|_| None).as_str(), "me");
     }
 
