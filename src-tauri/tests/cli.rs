@@ -345,16 +345,10 @@ async fn an_unfinished_project_is_exported_only_when_asked_for_a_partial_zip() {
     let user = unique_user("cli");
     let key = project(&user, "half-done");
     support::seed_project(&store, &key, "fastapi-react", &FILES).await;
-    let (mut manifest, etag) = store.read_manifest(&key).await.unwrap().unwrap();
-    manifest.status = bucketforge_engine::store::ProjectStatus::Cancelled;
-    store
-        .write_manifest(
-            &key,
-            &manifest,
-            bucketforge_engine::store::ManifestPrecondition::MustMatch(etag),
-        )
-        .await
-        .unwrap();
+    support::update_manifest(&store, &key, |manifest| {
+        manifest.status = bucketforge_engine::store::ProjectStatus::Cancelled
+    })
+    .await;
     let home = tempfile::tempdir().unwrap();
     let cli = || {
         let mut command = bucketforge(home.path());

@@ -62,26 +62,6 @@ fn bucketforge(home: &Path, config: &StoreConfig, llm: &ScriptedLlm) -> Command 
     command
 }
 
-fn generate_args(user: &str) -> Vec<String> {
-    [
-        "generate",
-        "--idea",
-        "A button that counts how often I click it",
-        "--stack",
-        "react",
-        "--provider",
-        "openai",
-        "--model",
-        "gpt-4o-mini",
-        "--user",
-        user,
-        "--json",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect()
-}
-
 fn events(output: &Output) -> Vec<serde_json::Value> {
     String::from_utf8_lossy(&output.stdout)
         .lines()
@@ -96,7 +76,7 @@ async fn generate_writes_every_file_to_s3_and_prints_one_json_event_per_line() {
     let home = tempfile::tempdir().unwrap();
     let user = unique_user("cli");
     let output = bucketforge(home.path(), &server.config, &llm)
-        .args(generate_args(user.as_str()))
+        .args(support::counter_generate_args(user.as_str()))
         .output()
         .unwrap();
     assert!(
@@ -156,7 +136,7 @@ async fn a_failed_run_exits_non_zero_and_resume_finishes_it() {
     let home = tempfile::tempdir().unwrap();
     let user = unique_user("cli");
     let output = bucketforge(home.path(), &server.config, &llm)
-        .args(generate_args(user.as_str()))
+        .args(support::counter_generate_args(user.as_str()))
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(1));
@@ -166,24 +146,7 @@ async fn a_failed_run_exits_non_zero_and_resume_finishes_it() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
 
-    llm.set_script(script());
-    let output = bucketforge(home.path(), &server.config, &llm)
-        .args(["resume", "click-counter", "--user", user.as_str(), "--json"])
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "stderr: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert_eq!(events(&output).pop().unwrap()["type"], "finished");
-    let store = server.store().await;
-    let (manifest, _) = store
-        .read_manifest(&project(&user, "click-counter"))
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(manifest.status, ProjectStatus::Complete);
+    resume_finishes_byte_exact(home.path(), &server, &llm, &user).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -193,7 +156,7 @@ async fn a_plan_named_only_with_emoji_completes_under_a_hashed_slug() {
     let home = tempfile::tempdir().unwrap();
     let user = unique_user("cli");
     let output = bucketforge(home.path(), &server.config, &llm)
-        .args(generate_args(user.as_str()))
+        .args(support::counter_generate_args(user.as_str()))
         .output()
         .unwrap();
     assert!(
@@ -227,7 +190,7 @@ async fn terminal_controls_in_a_plan_name_never_reach_the_terminal() {
     let llm = ScriptedLlm::start(script_named(name)).await.unwrap();
     let home = tempfile::tempdir().unwrap();
     let user = unique_user("cli");
-    let mut args = generate_args(user.as_str());
+    let mut args = support::counter_generate_args(user.as_str());
     args.retain(|a| a != "--json");
     let output = bucketforge(home.path(), &server.config, &llm)
         .args(&args)
@@ -339,7 +302,7 @@ async fn a_whole_generation_writes_nothing_to_the_local_disk() {
         .arg("-o")
         .arg(&trace)
         .arg(program)
-        .args(generate_args(user.as_str()))
+        .args(support::counter_generate_args(user.as_str()))
         .env_clear()
         .envs(command.get_envs().filter_map(|(k, v)| v.map(|v| (k, v))))
         .stdin(Stdio::null())
@@ -406,7 +369,7 @@ fn generate_until_a_file_landed(
 ) {
     use std::io::BufRead;
     let mut child = bucketforge(home, config, llm)
-        .args(generate_args(user))
+        .args(support::counter_generate_args(user))
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -425,13 +388,14 @@ fn generate_until_a_file_landed(
     panic!("the run ended before any file landed: {seen:?}");
 }
 
-/// Resumes the project with a fast script and checks every file is the scripted one.
+/// Resumes the project with a fast script, checks every file is the scripted one, and returns
+/// the resume's events.
 async fn resume_finishes_byte_exact(
     home: &Path,
     server: &TestServer,
     llm: &ScriptedLlm,
     user: &bucketforge_engine::store::UserId,
-) {
+) -> Vec<serde_json::Value> {
     llm.set_script(script());
     let output = bucketforge(home, &server.config, llm)
         .args(["resume", "click-counter", "--user", user.as_str(), "--json"])
@@ -444,13 +408,6 @@ async fn resume_finishes_byte_exact(
     );
     let events = events(&output);
     assert_eq!(events.last().unwrap()["type"], "finished");
-    // The file that landed before the stop is kept, not written again.
-    assert!(
-        events
-            .iter()
-            .any(|e| e["type"] == "file_kept" && e["path"] == "index.html"),
-        "{events:?}"
-    );
     let store = server.store().await;
     let key = project(user, "click-counter");
     for (path, content) in FILES {
@@ -464,6 +421,17 @@ async fn resume_finishes_byte_exact(
     assert_eq!(manifest.status, ProjectStatus::Complete);
     assert_eq!(manifest.files.len(), FILES.len());
     assert!(manifest.lease.is_none(), "a finished run holds no lease");
+    events
+}
+
+/// The file that landed before the stop was kept by the resume, not written again.
+fn kept_index_html(events: &[serde_json::Value]) {
+    assert!(
+        events
+            .iter()
+            .any(|e| e["type"] == "file_kept" && e["path"] == "index.html"),
+        "{events:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -519,7 +487,7 @@ async fn sigterm_records_the_cancel_and_resume_finishes_every_file_byte_exact() 
         .iter()
         .any(|f| f.path.as_str() == "index.html"));
 
-    resume_finishes_byte_exact(home.path(), &server, &llm, &user).await;
+    kept_index_html(&resume_finishes_byte_exact(home.path(), &server, &llm, &user).await);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -563,7 +531,7 @@ async fn after_sigkill_the_dead_runs_lease_lets_resume_finish_at_once() {
     assert!(text.contains("Status: interrupted"), "{text}");
     assert!(text.contains("bucketforge resume click-counter"), "{text}");
 
-    resume_finishes_byte_exact(home.path(), &server, &llm, &user).await;
+    kept_index_html(&resume_finishes_byte_exact(home.path(), &server, &llm, &user).await);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -580,7 +548,7 @@ async fn a_retry_after_of_u64_max_fails_with_a_rate_limit_message_and_resume_fin
     let home = tempfile::tempdir().unwrap();
     let user = unique_user("cli");
     let output = bucketforge(home.path(), &server.config, &llm)
-        .args(generate_args(user.as_str()))
+        .args(support::counter_generate_args(user.as_str()))
         .output()
         .unwrap();
     // Exit 1 with the reason, not 101 with a panic.
@@ -598,16 +566,5 @@ async fn a_retry_after_of_u64_max_fails_with_a_rate_limit_message_and_resume_fin
         .unwrap()
         .unwrap();
     assert_eq!(manifest.status, ProjectStatus::Failed);
-
-    llm.set_script(script());
-    let resumed = bucketforge(home.path(), &server.config, &llm)
-        .args(["resume", "click-counter", "--user", user.as_str(), "--json"])
-        .output()
-        .unwrap();
-    assert!(
-        resumed.status.success(),
-        "stderr: {}",
-        String::from_utf8_lossy(&resumed.stderr)
-    );
-    assert_eq!(events(&resumed).pop().unwrap()["type"], "finished");
+    resume_finishes_byte_exact(home.path(), &server, &llm, &user).await;
 }

@@ -78,26 +78,6 @@ fn bucketforge(home: &Path, dir: &Path, llm: Option<&ScriptedLlm>) -> Command {
     command
 }
 
-fn generate_args(user: &UserId) -> Vec<String> {
-    [
-        "generate",
-        "--idea",
-        "A button that counts how often I click it",
-        "--stack",
-        "react",
-        "--provider",
-        "openai",
-        "--model",
-        "gpt-4o-mini",
-        "--user",
-        user.as_str(),
-        "--json",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect()
-}
-
 fn described(output: &Output) -> String {
     format!(
         "exit {:?}\nstdout: {}\nstderr: {}",
@@ -233,7 +213,9 @@ async fn when_the_owning_process_is_killed_another_takes_over_and_its_store_keep
         .await
         .unwrap();
     let mut child = bucketforge(home.path(), data.path(), Some(&llm))
-        .args(generate_args(&unique_user("killed")))
+        .args(support::counter_generate_args(
+            unique_user("killed").as_str(),
+        ))
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -279,15 +261,7 @@ async fn three_generate_runs_a_looping_list_and_the_window_share_one_folder_byte
     let llm = ScriptedLlm::start(script(None)).await.unwrap();
 
     // The window: a session of this process on the same folder, which it serves.
-    let window = Session::open(
-        SettingsFile::in_dir(config.path()),
-        Arc::new(InMemorySecrets::default()),
-        None,
-        Overrides {
-            local_dir: Some(data.path().to_path_buf()),
-            ..Overrides::default()
-        },
-    );
+    let window = support::window_session(config.path(), data.path());
     let window_store = window.store().await.unwrap();
     std::fs::write(data.path().join(IN_FLIGHT), "half an upload").unwrap();
 
@@ -298,7 +272,7 @@ async fn three_generate_runs_a_looping_list_and_the_window_share_one_folder_byte
         .iter()
         .map(|user| {
             let mut command = bucketforge(home.path(), data.path(), Some(&llm));
-            command.args(generate_args(user));
+            command.args(support::counter_generate_args(user.as_str()));
             tokio::spawn(output_of(command))
         })
         .collect();

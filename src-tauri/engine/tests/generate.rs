@@ -1140,7 +1140,7 @@ async fn a_conditional_manifest_write_whose_answer_was_lost_still_succeeds() {
 
 #[tokio::test]
 async fn quitting_the_app_cancels_its_runs_and_records_each_end() {
-    use bucketforge_engine::session::{GenerateRequest, Overrides, Session};
+    use bucketforge_engine::session::{GenerateRequest, Overrides};
     let files = todo_files();
     let rig = Rig::start(ServerKind::BuiltIn, slow_but_readme(&files)).await;
     let dir = tempfile::tempdir().unwrap();
@@ -1150,12 +1150,9 @@ async fn quitting_the_app_cancels_its_runs_and_records_each_end() {
         ("BUCKETFORGE_LLM_BASE_URL".into(), rig.llm.openai_base_url()),
         ("BUCKETFORGE_MODEL".into(), "test-model".into()),
     ]);
-    let session = Arc::new(Session::open(
-        bucketforge_engine::settings::SettingsFile::in_dir(dir.path()),
-        Arc::new(bucketforge_engine::secrets::InMemorySecrets::default()),
-        Some(Arc::new(move |name: &str| {
-            env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
-        })),
+    let session = Arc::new(support::session_with_env(
+        dir.path(),
+        env,
         Overrides {
             user: Some(rig.user.clone()),
             // Every file at once: README must not wait behind the slow ones.

@@ -124,15 +124,7 @@ async fn two_starts_on_one_folder_in_one_process_share_one_server() {
 async fn a_session_whose_store_is_reset_mid_run_keeps_one_server_on_its_folder() {
     let data = tempfile::tempdir().unwrap();
     let config = tempfile::tempdir().unwrap();
-    let session = Session::open(
-        SettingsFile::in_dir(config.path()),
-        Arc::new(InMemorySecrets::default()),
-        None,
-        Overrides {
-            local_dir: Some(data.path().to_path_buf()),
-            ..Overrides::default()
-        },
-    );
+    let session = support::window_session(config.path(), data.path());
     let running = session.store().await.unwrap();
     std::fs::write(data.path().join(IN_FLIGHT), "half an upload").unwrap();
     session.save_settings(session.settings()).await.unwrap();

@@ -6,9 +6,7 @@ mod support;
 use std::sync::Arc;
 
 use bucketforge_engine::preview::{PreviewServer, VendorFiles};
-use bucketforge_engine::secrets::InMemorySecrets;
-use bucketforge_engine::session::{Overrides, Session};
-use bucketforge_engine::settings::SettingsFile;
+use bucketforge_engine::session::Overrides;
 use bucketforge_engine::store::{ObjectStore, ProjectKey, ProjectPath, UserId};
 use support::{project, ServerKind, TestServer};
 
@@ -39,14 +37,9 @@ async fn rig() -> Rig {
     support::seed_project(&store, &key, "react", FILES).await;
     // The session points at the same server through the seed's variables, as the CLI would.
     let dir = tempfile::tempdir().unwrap();
-    let config = server.config.clone();
-    let env = support::seed_env(&config);
-    let session = Arc::new(Session::open(
-        SettingsFile::in_dir(dir.path()),
-        Arc::new(InMemorySecrets::default()),
-        Some(Arc::new(move |name: &str| {
-            env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
-        })),
+    let session = Arc::new(support::session_with_env(
+        dir.path(),
+        support::seed_env(&server.config),
         Overrides {
             user: Some(user),
             ..Overrides::default()
@@ -293,13 +286,9 @@ async fn an_open_preview_follows_files_that_a_resume_adds() {
     // An interrupted project: App landed, the component it imports did not.
     support::seed_project(&store, &key, "react", &[("src/App.jsx", app)]).await;
     let dir = tempfile::tempdir().unwrap();
-    let env = support::seed_env(&server.config);
-    let session = Arc::new(Session::open(
-        SettingsFile::in_dir(dir.path()),
-        Arc::new(InMemorySecrets::default()),
-        Some(Arc::new(move |name: &str| {
-            env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
-        })),
+    let session = Arc::new(support::session_with_env(
+        dir.path(),
+        support::seed_env(&server.config),
         Overrides {
             user: Some(user.clone()),
             ..Overrides::default()
@@ -317,26 +306,20 @@ async fn an_open_preview_follows_files_that_a_resume_adds() {
     assert!(before.contains("%E2%80%9C.%2FLate%E2%80%9D"), "{before}");
 
     // The resume adds the file and records it, as a run does.
-    let (mut manifest, etag) = store.read_manifest(&key).await.unwrap().unwrap();
     let path = ProjectPath::new("src/Late.jsx").unwrap();
     let receipt = store.put_file(&key, &path, late.to_string()).await.unwrap();
-    manifest
-        .files
-        .push(bucketforge_engine::store::ManifestFile {
-            path: path.clone(),
-            bytes: receipt.bytes,
-            sha256: receipt.sha256,
-            content_type: receipt.content_type,
-            attempts: 1,
-        });
-    store
-        .write_manifest(
-            &key,
-            &manifest,
-            bucketforge_engine::store::ManifestPrecondition::MustMatch(etag),
-        )
-        .await
-        .unwrap();
+    support::update_manifest(&store, &key, |manifest| {
+        manifest
+            .files
+            .push(bucketforge_engine::store::ManifestFile {
+                path: path.clone(),
+                bytes: receipt.bytes,
+                sha256: receipt.sha256,
+                content_type: receipt.content_type,
+                attempts: 1,
+            })
+    })
+    .await;
 
     // The new file is served at once, and a reload compiles App against it.
     let served = preview.serve("/alice/late/src/Late.jsx", None).await;

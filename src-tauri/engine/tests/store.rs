@@ -676,10 +676,7 @@ async fn an_object_larger_than_the_read_cap_is_refused_instead_of_filling_the_me
     let store = server.store().await;
     let key = project(&unique_user("big"), "video");
     let big = vec![b'x'; bucketforge_engine::store::MAX_READ_BYTES + 1];
-    store
-        .put_file(&key, &path("clip.txt"), big)
-        .await
-        .unwrap();
+    store.put_file(&key, &path("clip.txt"), big).await.unwrap();
     let err = store.get_file(&key, &path("clip.txt")).await.unwrap_err();
     assert_eq!(err.code(), "object_too_large");
     assert!(err.to_string().contains("clip.txt"), "{err}");

@@ -541,7 +541,10 @@ impl ObjectStore {
             bytes,
             limit: MAX_READ_BYTES as u64,
         };
-        if let Some(length) = output.content_length().filter(|l| *l > MAX_READ_BYTES as i64) {
+        if let Some(length) = output
+            .content_length()
+            .filter(|l| *l > MAX_READ_BYTES as i64)
+        {
             return Err(too_large(length as u64));
         }
         // Chunk by chunk, so a body longer than it said (or than any file we write) stops at

@@ -190,6 +190,76 @@ pub async fn seed_project(
         .unwrap();
 }
 
+/// A session as the CLI opens one, with `env` standing in for the process environment: its
+/// settings file in `dir`, its secrets in memory.
+pub fn session_with_env(
+    dir: &Path,
+    env: Vec<(String, String)>,
+    overrides: bucketforge_engine::session::Overrides,
+) -> bucketforge_engine::session::Session {
+    bucketforge_engine::session::Session::open(
+        bucketforge_engine::settings::SettingsFile::in_dir(dir),
+        std::sync::Arc::new(bucketforge_engine::secrets::InMemorySecrets::default()),
+        Some(std::sync::Arc::new(move |name: &str| {
+            env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+        })),
+        overrides,
+    )
+}
+
+/// A session as the window opens one (no environment) on the built-in bucket in `data`.
+pub fn window_session(dir: &Path, data: &Path) -> bucketforge_engine::session::Session {
+    bucketforge_engine::session::Session::open(
+        bucketforge_engine::settings::SettingsFile::in_dir(dir),
+        std::sync::Arc::new(bucketforge_engine::secrets::InMemorySecrets::default()),
+        None,
+        bucketforge_engine::session::Overrides {
+            local_dir: Some(data.to_path_buf()),
+            ..Default::default()
+        },
+    )
+}
+
+/// Changes a project's manifest as another run or device would: read, change, write back
+/// only over what was read.
+pub async fn update_manifest(
+    store: &ObjectStore,
+    key: &ProjectKey,
+    change: impl FnOnce(&mut bucketforge_engine::store::Manifest),
+) {
+    let (mut manifest, etag) = store.read_manifest(key).await.unwrap().unwrap();
+    change(&mut manifest);
+    store
+        .write_manifest(
+            key,
+            &manifest,
+            bucketforge_engine::store::ManifestPrecondition::MustMatch(etag),
+        )
+        .await
+        .unwrap();
+}
+
+/// `bucketforge generate` of the counter app (the CLI tests' script) for `user`, as JSON.
+pub fn counter_generate_args(user: &str) -> Vec<String> {
+    [
+        "generate",
+        "--idea",
+        "A button that counts how often I click it",
+        "--stack",
+        "react",
+        "--provider",
+        "openai",
+        "--model",
+        "gpt-4o-mini",
+        "--user",
+        user,
+        "--json",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}
+
 /// The seed's environment variables (as the CLI reads them) for a server's settings.
 pub fn seed_env(config: &StoreConfig) -> Vec<(String, String)> {
     use secrecy::ExposeSecret;
