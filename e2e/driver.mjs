@@ -321,6 +321,21 @@ export function saveFailures(moduleUrl) {
   });
 }
 
+/**
+ * Closes the BucketForge window as its title bar's close button does (WM_DELETE_WINDOW), so
+ * the app's own close handling runs. WebDriver's close ends the app's process outright instead.
+ */
+export function closeWindowLikeAPerson() {
+  const ids = execFileSync("timeout", ["20", "xdotool", "search", "--sync", "--onlyvisible", "--name", "^BucketForge$"], {
+    encoding: "utf8",
+  })
+    .trim()
+    .split("\n")
+    .filter(Boolean);
+  if (ids.length === 0) throw new Error("no BucketForge window to close");
+  for (const id of ids) execFileSync("python3", [path.join(root, "e2e", "close_window.py"), id]);
+}
+
 /** Clicks the sidebar entry `label`. */
 export async function goTo(session, label) {
   const entry = By.xpath(`//nav[@aria-label='Main']//button[normalize-space()='${label}']`);

@@ -6,6 +6,7 @@ import { after, before, describe, it } from "node:test";
 import {
   By,
   click,
+  closeWindowLikeAPerson,
   configuredHome,
   eventually,
   fileStatuses,
@@ -56,8 +57,7 @@ describe("a run interrupted by closing the window", () => {
         return statuses["src/App.jsx"] === "writing" && Object.values(statuses).includes("uploaded") ? statuses : null;
       }, "a file uploaded while the App is still being written", 30_000);
       landed = Object.entries(running).filter(([, s]) => s === "uploaded").map(([p]) => p);
-      // The window's own close, as the title bar's button does it.
-      await first.app.close();
+      closeWindowLikeAPerson();
       // The app records the cancel before it exits.
       await eventually(() => JSON.parse(moto.get(`${PREFIX}.bucketforge/manifest.json`)).status === "cancelled", "the cancel in the record", 20_000);
     } finally {
