@@ -436,6 +436,16 @@ fn kept_index_html(events: &[serde_json::Value]) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_records_the_cancel_and_resume_finishes_every_file_byte_exact() {
+    a_stop_signal_records_the_cancel_and_resume_finishes("-TERM").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_from_a_closed_terminal_records_the_cancel_like_sigterm() {
+    a_stop_signal_records_the_cancel_and_resume_finishes("-HUP").await;
+}
+
+/// Sends `signal` (as `kill` spells it) to a run after its first file landed.
+async fn a_stop_signal_records_the_cancel_and_resume_finishes(signal: &str) {
     let server = TestServer::start(ServerKind::Moto).await;
     let llm = ScriptedLlm::start(slow_script()).await.unwrap();
     let home = tempfile::tempdir().unwrap();
@@ -467,7 +477,7 @@ async fn sigterm_records_the_cancel_and_resume_finishes_every_file_byte_exact() 
     }
 
     let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+        .args([signal, &child.id().to_string()])
         .status()
         .unwrap();
     assert!(killed.success());

@@ -13,9 +13,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use bucketforge_engine::secrets::InMemorySecrets;
-use bucketforge_engine::session::{Overrides, Session};
-use bucketforge_engine::settings::SettingsFile;
 use bucketforge_engine::store::{
     LocalBucket, LocalBucketOptions, ObjectStore, ProjectPath, ProjectStatus, UserId,
 };

@@ -5,14 +5,10 @@
 mod support;
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 
 use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_s3::primitives::ByteStream;
-use bucketforge_engine::secrets::InMemorySecrets;
-use bucketforge_engine::session::{Overrides, Session};
-use bucketforge_engine::settings::SettingsFile;
 use bucketforge_engine::store::{
     LocalBucket, LocalBucketOptions, ObjectStore, ProjectPath, StoreConfig, StoreCredentials,
     LOCAL_BUCKET,
