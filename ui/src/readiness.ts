@@ -59,6 +59,7 @@ const SETTINGS_CODES = new Set([
   "llm_key_missing",
   "llm_key_rejected",
   "llm_key_not_for_address",
+  "llm_key_needed",
   "llm_model_unavailable",
   "llm_unreachable",
   "llm_request_rejected",

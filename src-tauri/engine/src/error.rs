@@ -109,6 +109,9 @@ pub enum Error {
     #[error("The API key for {provider} was rejected (HTTP {status}). Check the key in Settings; it may be mistyped, revoked or without access to this model.")]
     LlmKeyRejected { provider: String, status: u16 },
 
+    #[error("{provider} asks for an API key (HTTP {status}), and none was sent to this address. Save the key for this address in Settings, then try again.")]
+    LlmKeyNeeded { provider: String, status: u16 },
+
     #[error("Model {model} is not available at {provider}. Pick another model in Settings, or check its spelling.")]
     LlmModelUnavailable { provider: String, model: String },
 
@@ -432,6 +435,7 @@ impl Error {
             Error::LlmConfigInvalid { .. } => "llm_config_invalid",
             Error::LlmKeyMissing { .. } => "llm_key_missing",
             Error::LlmKeyRejected { .. } => "llm_key_rejected",
+            Error::LlmKeyNeeded { .. } => "llm_key_needed",
             Error::LlmModelUnavailable { .. } => "llm_model_unavailable",
             Error::LlmContextTooLong { .. } => "llm_context_too_long",
             Error::LlmRateLimited { .. } => "llm_rate_limited",

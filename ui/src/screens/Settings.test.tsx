@@ -223,6 +223,25 @@ describe("the Settings screen", () => {
     await vi.waitFor(() => expect((callsOf("settings_save")[0].settings as Settings).llm.model).toBe("mistral:7b"));
   });
 
+  it("asks for the list again once a key is saved for the address, and drops the earlier refusal", async () => {
+    answerDefaults({
+      ...settingsBackend(settingsView({ settings: { llm: { provider: "custom", model: "", base_url: "http://gpu-box:8000/v1" } }, secrets: { llm_api_keys: [] } })),
+      // The saved key goes only to its saved address: until it is saved, the server refuses.
+      llm_models: () => {
+        if (callsOf("secret_set").length === 0) throw { code: "llm_key_needed", message: "gpu-box asks for an API key (HTTP 401), and none was sent to this address." };
+        return [{ id: "coder-34b", display_name: null }];
+      },
+    });
+    const user = userEvent.setup();
+    await openSettings(user);
+    expect(await screen.findByText(/the full list could not be read\. gpu-box asks for an API key/)).toBeVisible();
+    await user.type(screen.getByLabelText(/Custom API key/), "sk-gpu-box-key");
+    await user.click(screen.getByRole("button", { name: "Save" }));
+    const model = within(aiSection()).getByRole("combobox", { name: "Model" });
+    await within(model).findByRole("option", { name: "coder-34b" });
+    expect(screen.queryByText(/the full list could not be read/)).toBeNull();
+  });
+
   it("shows the default user ID and refuses one the bucket can't use", async () => {
     answerDefaults(settingsBackend(settingsView()));
     const user = userEvent.setup();

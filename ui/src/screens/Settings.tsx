@@ -353,6 +353,7 @@ function SettingsForm({ view }: { view: SettingsView }) {
               knownModels={provider.known_models}
               keyNeeded={provider.key_required && !llmKeySaved}
               baseUrl={llm.base_url}
+              savedAddress={`${view.settings.llm.provider} ${view.settings.llm.base_url} ${llmKeySaved}`}
               checked={llmOutcome && "ok" in llmOutcome ? llmOutcome.ok.models : null}
               value={llm.model}
               onChange={(model) => setLlm({ model })}
@@ -509,12 +510,17 @@ function ModelPicker(props: {
   knownModels: string[];
   keyNeeded: boolean;
   baseUrl: string;
+  /**
+   * What is saved (provider, address, whether a key is): a saved key goes only to its saved
+   * address, so the list is asked for again once those change.
+   */
+  savedAddress: string;
   /** Models from the last successful Test connection, fresher than anything else. */
   checked: ModelInfo[] | null;
   value: string;
   onChange: (model: string) => void;
 }) {
-  const { provider, providerName, knownModels, keyNeeded, checked, value, onChange } = props;
+  const { provider, providerName, knownModels, keyNeeded, savedAddress, checked, value, onChange } = props;
   const baseUrl = useDebounced(props.baseUrl.trim(), 500);
   const [listed, setListed] = useState<ModelInfo[] | null>(null);
   const [note, setNote] = useState<string | null>(null);
@@ -542,7 +548,7 @@ function ModelPicker(props: {
     return () => {
       live = false;
     };
-  }, [provider, providerName, baseUrl, keyNeeded]);
+  }, [provider, providerName, baseUrl, keyNeeded, savedAddress]);
 
   const models = useMemo(() => {
     const answered = checked?.length ? checked : listed?.length ? listed : null;
@@ -555,7 +561,7 @@ function ModelPicker(props: {
 
   return (
     <div className="field-grid">
-      <Field label="Model" hint={note ?? `${models.length} models available from ${providerName}.`}>
+      <Field label="Model" hint={(checked?.length ? null : note) ?? `${models.length} models available from ${providerName}.`}>
         {(control) => (
           <select
             {...control}

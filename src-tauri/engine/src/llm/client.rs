@@ -196,6 +196,7 @@ impl HttpChatProvider {
                     status,
                     &remote,
                     &self.chat_url,
+                    self.connection.secret.is_some(),
                 ))
             }
         };
@@ -350,15 +351,20 @@ impl ChatProvider for HttpChatProvider {
     }
 }
 
-/// The error for a status that retrying will not fix, in the words people need.
+/// The error for a status that retrying will not fix, in the words people need. A 401 or 403
+/// to a request that carried no key asks for one; it says nothing about a key.
 pub(crate) fn refusal_error(
     provider: &str,
     model: &str,
     status: u16,
     remote: &RemoteError,
     url: &str,
+    key_sent: bool,
 ) -> Error {
     let provider = provider.to_string();
+    if (status == 401 || status == 403) && !key_sent {
+        return Error::LlmKeyNeeded { provider, status };
+    }
     if status == 401 || status == 403 {
         return Error::LlmKeyRejected { provider, status };
     }
@@ -594,6 +600,7 @@ impl Exchange {
                                     400,
                                     &remote,
                                     "",
+                                    true,
                                 ))));
                             }
                         };
@@ -967,7 +974,7 @@ mod tests {
         let remote = RemoteError::from_body(
             r#"{"error":{"message":"Incorrect API key provided: sk-abc***xyz.","type":"invalid_request_error","code":"invalid_api_key"}}"#,
         );
-        let err = refusal_error("OpenAI", "gpt-4o", 401, &remote, "u");
+        let err = refusal_error("OpenAI", "gpt-4o", 401, &remote, "u", true);
         assert_eq!(err.code(), "llm_key_rejected");
         let message = err.to_string();
         assert!(
@@ -975,6 +982,14 @@ mod tests {
             "{message}"
         );
         assert!(!message.contains("sk-abc"), "{message}");
+    }
+
+    #[test]
+    fn a_401_to_a_request_without_a_key_asks_for_one_instead_of_blaming_it() {
+        let remote = RemoteError::from_body("{\"error\":\"unauthorized\"}");
+        let err = refusal_error("gpu-box", "m", 401, &remote, "u", false);
+        assert_eq!(err.code(), "llm_key_needed");
+        assert!(err.to_string().contains("none was sent"), "{err}");
     }
 
     #[test]
@@ -986,6 +1001,7 @@ mod tests {
             404,
             &remote,
             "http://gpu-box/chat/completions",
+            true,
         );
         assert_eq!(err.code(), "llm_request_rejected");
         assert!(err.to_string().contains("http://gpu-box/chat/completions"));

@@ -59,7 +59,14 @@ pub async fn list_models(config: &ProviderConfig) -> Result<Vec<ModelInfo>> {
             .map(|body| body.bytes)
             .unwrap_or_default();
         let remote = RemoteError::from_body(&connection.scrub(&String::from_utf8_lossy(&body)));
-        return Err(refusal_error(&connection.name, "", status, &remote, &url));
+        return Err(refusal_error(
+            &connection.name,
+            "",
+            status,
+            &remote,
+            &url,
+            connection.secret.is_some(),
+        ));
     }
     let too_large = || Error::LlmBadResponse {
         provider: connection.name.clone(),
