@@ -196,10 +196,36 @@ export async function launch({ name, home, env = {} }) {
   };
 }
 
+/**
+ * The most colours a window can show and still count as blank. A painted window shows well over
+ * a thousand (anti-aliased text and icons: 1,293 to 3,692 across the suites' screenshots), a
+ * window that painted nothing one or two. bench/startup.sh waits for more than the same 64.
+ */
+export const BLANK_MAX_COLOURS = 64;
+
+/** The number of distinct colours in the image `file`, as ImageMagick counts them. */
+export function countColours(file) {
+  const counted = execFileSync("identify", ["-format", "%k", file], { encoding: "utf8" }).trim();
+  if (!/^\d+$/.test(counted)) throw new Error(`identify counted ${JSON.stringify(counted)} colours in ${file}`);
+  return Number(counted);
+}
+
+/**
+ * Saves what the window shows as artifacts/e2e/<name>.png, and fails if it is blank: a window
+ * that painted nothing still has the whole page in its DOM, so no text check would notice.
+ * The image is saved first, so the blank window can be looked at.
+ */
 export async function screenshot(session, name) {
   mkdirSync(ARTIFACTS, { recursive: true });
   const file = path.join(ARTIFACTS, `${name}.png`);
   writeFileSync(file, await session.takeScreenshot(), "base64");
+  const colours = countColours(file);
+  if (colours <= BLANK_MAX_COLOURS) {
+    throw new Error(
+      `${name}: the window shows only ${colours} colour${colours === 1 ? "" : "s"}: blank ` +
+        `(a painted one shows more than ${BLANK_MAX_COLOURS}); see ${file}`,
+    );
+  }
   return file;
 }
 

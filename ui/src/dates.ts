@@ -1,9 +1,27 @@
 // Dates and durations from the engine (RFC 3339, milliseconds) in the user's own format.
 
-/** "1 Mar 2026, 10:00" in the user's locale; the raw text if it can't be read. */
-export function formatDate(rfc3339: string | null): string {
+/** A locale and a time zone; either left out means the user's own, as the system reports it. */
+export interface DateSetting {
+  locale?: string;
+  timeZone?: string;
+}
+
+let shownIn: DateSetting = {};
+
+/**
+ * Shows dates in `setting` from now on. The app never calls it, since the system already knows the
+ * user's locale and zone; the tests pin both, so the text they expect is the same on every machine.
+ * Node reads its default locale from LANG only when the process starts, so no test setting of
+ * the environment could pin it.
+ */
+export function showDatesIn(setting: DateSetting): void {
+  shownIn = setting;
+}
+
+/** "1 Mar 2026, 10:00" in the user's locale and time zone; the raw text if it can't be read. */
+export function formatDate(rfc3339: string | null, setting: DateSetting = shownIn): string {
   if (!rfc3339) return "—";
   const date = new Date(rfc3339);
   if (Number.isNaN(date.getTime())) return rfc3339;
-  return date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+  return date.toLocaleString(setting.locale, { dateStyle: "medium", timeStyle: "short", timeZone: setting.timeZone });
 }

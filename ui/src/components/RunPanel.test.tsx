@@ -1,7 +1,7 @@
-import { render, screen, within } from "@testing-library/react";
+import { act, render, screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import type { ReactNode } from "react";
-import { beforeEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
 vi.mock("@tauri-apps/api/core", () => import("../testing/tauri"));
 
@@ -54,6 +54,10 @@ describe("the run panel", () => {
     answerDefaults();
     go.mockReset();
     openProject.mockReset();
+  });
+
+  afterEach(() => {
+    vi.useRealTimers();
   });
 
   it("shows every file's state in words: waiting, writing, fixing with the reason, saved with size and time, failed", () => {
@@ -115,7 +119,9 @@ describe("the run panel", () => {
     }
   });
 
-  it("totals the files saved, the tokens and the estimated cost, and shows the elapsed time", () => {
+  it("totals the files saved, the tokens and the estimated cost, and shows the elapsed time as it ticks", () => {
+    // The panel reads the clock itself; a fixed one makes the elapsed time exact however slowly it renders.
+    vi.useFakeTimers({ now: Date.parse("2026-03-01T10:01:05Z") });
     render(
       wrap(
         <RunPanel
@@ -125,7 +131,7 @@ describe("the run panel", () => {
               { type: "file_uploaded", path: "README.md", key: "k", bytes: 10, ms: 1 },
               { type: "usage", prompt_tokens: 12_000, completion_tokens: 3_456, cost_usd: 0.042, estimated: true },
             ],
-            { startedAt: Date.now() - 65_000 },
+            { startedAt: Date.parse("2026-03-01T10:00:00Z") },
           )}
         />,
       ),
@@ -133,10 +139,13 @@ describe("the run panel", () => {
     expect(screen.getByTestId("run-files")).toHaveTextContent("1 / 5");
     expect(screen.getByTestId("run-tokens")).toHaveTextContent("15,456");
     expect(screen.getByTestId("run-cost")).toHaveTextContent("about $0.04");
-    expect(screen.getByTestId("run-elapsed")).toHaveTextContent("1m 05s");
+    expect(screen.getByTestId("run-elapsed")).toHaveTextContent(/^1m 05s$/);
     const bar = screen.getByRole("progressbar");
     expect(bar).toHaveAttribute("aria-valuenow", "20");
     expect(bar).toHaveAttribute("aria-valuetext", "1 of 5 files saved");
+
+    act(() => vi.advanceTimersByTime(1_000));
+    expect(screen.getByTestId("run-elapsed")).toHaveTextContent(/^1m 06s$/);
   });
 
   it("shows a failure's message as written, what landed, and Resume", async () => {

@@ -51,9 +51,10 @@ describe("the project list", () => {
     expect(todo).toHaveAttribute("data-status", "complete");
     expect(todo).toHaveTextContent("Todo List");
     expect(todo).toHaveTextContent("Complete");
-    expect(todo).toHaveTextContent("7");
-    expect(todo).toHaveTextContent("20.0 KB");
-    expect(todo).toHaveTextContent("2026");
+    // Whole cells, so a 7 in the date or the size can't stand in for the file count.
+    expect(within(todo).getByTestId("project-file-count")).toHaveTextContent(/^7$/);
+    expect(within(todo).getByTestId("project-size")).toHaveTextContent(/^20\.0 KB$/);
+    expect(within(todo).getByTestId("project-updated")).toHaveTextContent(/^1 Mar 2026, 10:00$/);
     expect(broken).toHaveAttribute("data-status", "failed");
     expect(callsOf("projects_list")[0]).toEqual({ page: null, search: null });
   });
@@ -140,6 +141,7 @@ describe("an open project", () => {
     expect(details).toHaveTextContent("OpenAI · gpt-4.1-mini");
     expect(details).toHaveTextContent("12,345");
     expect(details).toHaveTextContent("$0.03");
+    expect(details).toHaveTextContent("1 Mar 2026, 10:00");
     const items = screen.getAllByTestId("file-item").map((i) => i.dataset.path);
     expect(items).toEqual(["backend/main.py", "frontend/src/App.jsx", "frontend/index.html", "README.md"]);
     const viewer = await screen.findByTestId("code-viewer");

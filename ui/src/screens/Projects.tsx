@@ -209,9 +209,15 @@ function ProjectList() {
                   <span>
                     <StatusBadge status={p.status} interrupted={p.activity?.interrupted ?? false} />
                   </span>
-                  <span className="num">{p.files}</span>
-                  <span className="num">{formatBytes(p.bytes)}</span>
-                  <span className="project-date">{formatDate(p.updated_at)}</span>
+                  <span className="num" data-testid="project-file-count">
+                    {p.files}
+                  </span>
+                  <span className="num" data-testid="project-size">
+                    {formatBytes(p.bytes)}
+                  </span>
+                  <span className="project-date" data-testid="project-updated">
+                    {formatDate(p.updated_at)}
+                  </span>
                 </button>
               </li>
             ))}
