@@ -31,6 +31,9 @@ const APP_JSX: &str = "import { useEffect, useState } from 'react';\n\nconst API
 const README: &str =
     "# Todo\n\n1. Install Python and Node.js.\n2. Run the backend, then the frontend.\n";
 
+/// Long enough to mean "hung" on a busy two-core machine; never the figure a test is about.
+const HANG: Duration = Duration::from_secs(30);
+
 /// The files of a small, valid fastapi-react project, in plan order.
 fn todo_files() -> Vec<(&'static str, &'static str)> {
     vec![
@@ -510,6 +513,7 @@ async fn cancelling_stops_every_stream_fast_and_records_exactly_what_landed() {
         script = script.answer(&format!("write {path}"), [reply]);
     }
     let rig = Arc::new(Rig::start(ServerKind::BuiltIn, script).await);
+    let slow = files.len() - 1;
     let cancel = CancellationToken::new();
     let events = Events::default();
     let recorder = events.sink();
@@ -530,13 +534,23 @@ async fn cancelling_stops_every_stream_fast_and_records_exactly_what_landed() {
             generator.generate(rig.project(None), cancel, sink).await
         })
     };
-    cancel.cancelled().await;
-    // Six files were streaming; every one of those requests is closed within a second.
-    tokio::time::timeout(Duration::from_secs(1), rig.llm.wait_for_disconnects(6))
+    // Each slow answer would run on for seconds to minutes; these bounds only catch a hang.
+    let result = tokio::time::timeout(HANG, run)
         .await
-        .expect("every stream stops within 1 s of the cancel");
-    let result = run.await.unwrap();
+        .expect("the cancelled run returns")
+        .unwrap();
     assert_eq!(result.unwrap_err().code(), "cancelled");
+    // A disconnect is counted only for an answer dropped before its end, so six of them mean
+    // every slow stream was stopped, not waited out.
+    tokio::time::timeout(HANG, rig.llm.wait_for_settled_responses(slow + 2))
+        .await
+        .expect("every stream is settled");
+    assert_eq!(rig.llm.disconnects(), slow, "the slow streams were cut off");
+    assert_eq!(
+        rig.llm.completed_responses(),
+        2,
+        "only the plan and README ended"
+    );
 
     let key = rig.key("todo");
     let (manifest, _) = rig.store.read_manifest(&key).await.unwrap().unwrap();
@@ -716,7 +730,7 @@ async fn an_unnamed_project_whose_name_is_taken_gets_the_next_free_one() {
 }
 
 #[tokio::test]
-async fn twelve_files_at_concurrency_six_take_far_less_than_twelve_file_times() {
+async fn twelve_files_at_concurrency_six_stream_six_at_once_and_never_seven() {
     let mut files: Vec<(String, String)> = todo_files()
         .into_iter()
         .map(|(p, c)| (p.to_string(), c.to_string()))
@@ -730,8 +744,8 @@ async fn twelve_files_at_concurrency_six_take_far_less_than_twelve_file_times() 
     assert_eq!(files.len(), 12);
     let paths: Vec<&str> = files.iter().map(|(p, _)| p.as_str()).collect();
     let mut script = Script::new().reply("plan", Reply::text(plan_json("Parts", &paths)));
-    // Each file takes about 0.5 s: 0.1 s to the first token, then 40 chunks at 100 per second.
-    let file_time = Duration::from_millis(500);
+    // Each answer streams for about half a second, long enough that six requests sent together
+    // overlap even when this machine is busy; the overlap is counted by the server, not timed.
     for (path, content) in &files {
         let chunk = content.len().div_ceil(40);
         script = script.reply(
@@ -743,28 +757,28 @@ async fn twelve_files_at_concurrency_six_take_far_less_than_twelve_file_times() 
         );
     }
     let rig = Rig::start(ServerKind::BuiltIn, script).await;
-    let events = Events::default();
-    let planned_at = Arc::new(Mutex::new(None));
-    let recorder = events.sink();
-    let mark = planned_at.clone();
-    let sink: EventSink = Arc::new(move |e: GenerationEvent| {
-        if matches!(e, GenerationEvent::Planned { .. }) {
-            *mark.lock().unwrap() = Some(Instant::now());
-        }
-        recorder(e);
-    });
-    rig.generator(GenerationSettings {
-        concurrency: 6,
-        ..GenerationSettings::default()
-    })
-    .generate(rig.project(None), CancellationToken::new(), sink)
-    .await
-    .unwrap();
-    let files_phase = planned_at.lock().unwrap().unwrap().elapsed();
-    assert!(
-        files_phase < file_time * 4,
-        "12 files took {files_phase:?}, {:.1} file-times",
-        files_phase.as_secs_f64() / file_time.as_secs_f64()
+    let manifest = rig
+        .generator(GenerationSettings {
+            concurrency: 6,
+            ..GenerationSettings::default()
+        })
+        .generate(
+            rig.project(None),
+            CancellationToken::new(),
+            Events::default().sink(),
+        )
+        .await
+        .unwrap();
+
+    assert_eq!(manifest.status, ProjectStatus::Complete);
+    assert_eq!(manifest.files.len(), 12);
+    assert_eq!(rig.llm.request_count(), 13, "the plan and each file once");
+    // Six at once makes the files phase two waves long instead of twelve; the wall-clock
+    // figure is in `benches/generate.rs`.
+    assert_eq!(
+        rig.llm.most_responses_at_once(),
+        6,
+        "answers streamed at the same moment"
     );
 }
 

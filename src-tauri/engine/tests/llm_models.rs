@@ -130,8 +130,8 @@ async fn ollama_detection_gives_up_within_its_time_limit_when_the_port_never_ans
     let took = started.elapsed();
     assert_eq!(found, None);
     assert!(
-        // Well under any connect or idle timeout; the slack is for a loaded machine.
-        took >= Duration::from_millis(300) && took < Duration::from_millis(1500),
+        // Ten times the limit, still well under any connect or idle timeout.
+        took >= Duration::from_millis(300) && took < Duration::from_secs(3),
         "took {took:?}"
     );
 }

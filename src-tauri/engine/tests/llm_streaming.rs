@@ -13,7 +13,7 @@ use bucketforge_engine::Error;
 use bucketforge_scripted_llm::{Fault, Protocol, Reply, Script, ScriptedLlm};
 use futures_util::StreamExt;
 use support::{
-    ask, expect_disconnects, provider_for, read_all, request, trickling_server, API_KEY, BOTH,
+    ask, expect_disconnects, provider_for, read_all, request, trickling_server, API_KEY, BOTH, HANG,
 };
 use tokio_util::sync::CancellationToken;
 
@@ -257,21 +257,28 @@ async fn tokens_arrive_at_the_scripted_rate_after_the_first_token_latency() {
             .await
             .unwrap();
         let first_token = started.elapsed();
-        let mut last = first_token;
-        while let Some(event) = stream.next().await {
+        let mut arrivals = Vec::new();
+        while let Some(event) = tokio::time::timeout(HANG, stream.next())
+            .await
+            .expect("the stream ends")
+        {
             if let StreamEvent::TextDelta(_) = event.unwrap() {
-                last = started.elapsed();
+                arrivals.push(started.elapsed());
             }
         }
 
+        // A busy machine can only make tokens later, so the claim is the lower bounds: the
+        // latency is waited out, and the tokens come one by one, spread over the scripted
+        // time rather than in a burst at the end.
         assert!(
-            first_token >= Duration::from_millis(300) && first_token < Duration::from_secs(2),
+            first_token >= Duration::from_millis(300),
             "{protocol:?}: first token after {first_token:?}"
         );
+        assert_eq!(arrivals.len(), 10, "{protocol:?}: one delta per token");
         // Nine more tokens at fifty a second.
-        let streaming = last - first_token;
+        let streaming = arrivals[9] - arrivals[0];
         assert!(
-            streaming >= Duration::from_millis(180) && streaming < Duration::from_secs(3),
+            streaming >= Duration::from_millis(180),
             "{protocol:?}: the rest took {streaming:?}"
         );
     }
@@ -328,9 +335,10 @@ async fn dropping_the_stream_closes_the_http_request() {
 #[tokio::test]
 async fn cancelling_before_the_first_token_returns_cancelled_and_closes_the_request() {
     for protocol in BOTH {
+        // The first token is due long after HANG: returning at all means the wait was cut short.
         let server = ScriptedLlm::start(Script::new().reply(
             "write a.py",
-            Reply::text("late").first_token_after(Duration::from_secs(20)),
+            Reply::text("late").first_token_after(HANG * 10),
         ))
         .await
         .unwrap();
@@ -341,12 +349,13 @@ async fn cancelling_before_the_first_token_returns_cancelled_and_closes_the_requ
             tokio::time::sleep(Duration::from_millis(100)).await;
             canceller.cancel();
         });
-        let started = tokio::time::Instant::now();
 
-        let result = provider.stream_chat(&request("write a.py"), cancel).await;
+        let result =
+            tokio::time::timeout(HANG, provider.stream_chat(&request("write a.py"), cancel))
+                .await
+                .expect("the cancel ends the wait for the first token");
 
         assert!(matches!(result, Err(Error::Cancelled)), "{protocol:?}");
-        assert!(started.elapsed() < Duration::from_secs(2), "{protocol:?}");
         expect_disconnects(&server, 1, protocol).await;
         assert_eq!(server.request_count(), 1);
     }
@@ -366,8 +375,12 @@ async fn a_completed_answer_is_not_counted_as_a_disconnect() {
             .unwrap();
         let answer = read_all(stream).await;
         assert!(answer.error.is_none());
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        // Wait until the server has released the answer either way, then ask which way.
+        tokio::time::timeout(HANG, server.wait_for_settled_responses(1))
+            .await
+            .expect("the server releases the answer");
 
+        assert_eq!(server.completed_responses(), 1, "{protocol:?}");
         assert_eq!(server.disconnects(), 0, "{protocol:?}");
     }
 }

@@ -30,7 +30,20 @@ struct Shared {
     attempts: Mutex<HashMap<Option<String>, usize>>,
     requests: Mutex<Vec<RecordedRequest>>,
     model_list_requests: Mutex<Vec<HeaderMap>>,
-    disconnects: watch::Sender<usize>,
+    bodies: watch::Sender<Bodies>,
+}
+
+/// What became of the streamed response bodies so far.
+#[derive(Debug, Clone, Copy, Default)]
+struct Bodies {
+    /// Still being played out.
+    open: usize,
+    /// The most that were ever being played out at the same moment.
+    most_open: usize,
+    /// Played to their last step (a scripted cut included) and released.
+    completed: usize,
+    /// Released before their last step: the client went away.
+    disconnected: usize,
 }
 
 /// A chat request as the server received it.
@@ -92,7 +105,7 @@ impl ScriptedLlm {
             attempts: Mutex::default(),
             requests: Mutex::default(),
             model_list_requests: Mutex::default(),
-            disconnects: watch::channel(0).0,
+            bodies: watch::channel(Bodies::default()).0,
         });
         let app = Router::new()
             .route("/v1/chat/completions", post(openai_chat))
@@ -152,14 +165,36 @@ impl ScriptedLlm {
 
     /// Streams the client closed before the server had sent all of them.
     pub fn disconnects(&self) -> usize {
-        *self.shared.disconnects.borrow()
+        self.shared.bodies.borrow().disconnected
+    }
+
+    /// Response bodies the server played to the end (a scripted cut included).
+    pub fn completed_responses(&self) -> usize {
+        self.shared.bodies.borrow().completed
+    }
+
+    /// The most response bodies that were ever being sent at the same moment: how many
+    /// requests a client really had in flight at once, whatever the clock says.
+    pub fn most_responses_at_once(&self) -> usize {
+        self.shared.bodies.borrow().most_open
     }
 
     /// Resolves once at least `count` client disconnects have been seen.
     pub async fn wait_for_disconnects(&self, count: usize) {
-        let mut seen = self.shared.disconnects.subscribe();
+        self.wait_for_bodies(|b| b.disconnected >= count).await;
+    }
+
+    /// Resolves once at least `count` response bodies are settled, played to the end or
+    /// abandoned by the client, so what became of each one is known.
+    pub async fn wait_for_settled_responses(&self, count: usize) {
+        self.wait_for_bodies(|b| b.completed + b.disconnected >= count)
+            .await;
+    }
+
+    async fn wait_for_bodies(&self, done: impl FnMut(&Bodies) -> bool) {
+        let mut seen = self.shared.bodies.subscribe();
         // The sender lives in `self`, so the channel cannot close while this waits.
-        let _ = seen.wait_for(|n| *n >= count).await;
+        let _ = seen.wait_for(done).await;
     }
 
     /// Serves until the server fails; what the binary waits on.
@@ -413,10 +448,7 @@ fn playback_response(
     let playback = Playback {
         flushed_before_cut: false,
         steps: steps.into(),
-        guard: DisconnectGuard {
-            shared,
-            completed: false,
-        },
+        guard: BodyGuard::open(shared),
     };
     Response::builder()
         .status(status)
@@ -592,7 +624,7 @@ fn whole(protocol: Protocol, model: &str, reply: &Reply, usage: Option<(u64, u64
 
 struct Playback {
     steps: VecDeque<Step>,
-    guard: DisconnectGuard,
+    guard: BodyGuard,
     flushed_before_cut: bool,
 }
 
@@ -646,23 +678,45 @@ impl Playback {
     }
 }
 
-/// Counts a disconnect when a response body is dropped before it was all sent, which is what
-/// hyper does when the client goes away.
-struct DisconnectGuard {
+/// Follows one response body: open while it plays, then completed, or a disconnect when it is
+/// dropped before it was all sent, which is what hyper does when the client goes away.
+struct BodyGuard {
     shared: Arc<Shared>,
     completed: bool,
 }
 
-impl DisconnectGuard {
+impl BodyGuard {
+    fn open(shared: Arc<Shared>) -> BodyGuard {
+        shared.bodies.send_modify(|b| {
+            b.open += 1;
+            b.most_open = b.most_open.max(b.open);
+        });
+        BodyGuard {
+            shared,
+            completed: false,
+        }
+    }
+
+    /// Closes the body as its last step is handed to hyper: before the client can have read
+    /// it, so a request the client sends after reading it never overlaps this one.
     fn mark_completed(&mut self) {
-        self.completed = true;
+        if !self.completed {
+            self.completed = true;
+            self.shared.bodies.send_modify(|b| b.open -= 1);
+        }
     }
 }
 
-impl Drop for DisconnectGuard {
+impl Drop for BodyGuard {
     fn drop(&mut self) {
-        if !self.completed {
-            self.shared.disconnects.send_modify(|n| *n += 1);
-        }
+        let completed = self.completed;
+        self.shared.bodies.send_modify(|b| {
+            if completed {
+                b.completed += 1;
+            } else {
+                b.open -= 1;
+                b.disconnected += 1;
+            }
+        });
     }
 }
