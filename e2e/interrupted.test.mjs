@@ -2,6 +2,7 @@
 // is left looking as if it were still being written), and the reopened app offers Resume, which
 // finishes the project with every file byte for byte as the model wrote it.
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { after, before, describe, it } from "node:test";
 import {
   By,
@@ -93,5 +94,29 @@ describe("a run interrupted by closing the window", () => {
     for (const [file, content] of Object.entries(COUNTER_FILES)) {
       assert.equal(moto.get(PREFIX + file), content, file);
     }
+  });
+
+  it("records the cancel when a logout or `kill` ends the app mid-run", async () => {
+    await llm.stop();
+    llm = await startScriptedLlm(
+      projectScript({ name: "Closed Counter", files: COUNTER_FILES, apiKey: LLM_KEY, slowFiles: ["src/App.jsx", "README.md"] }),
+      llm.port,
+    );
+    const run = await launch({ name: "interrupted-killed", home });
+    const record = "projects/e2e/logged-out/.bucketforge/manifest.json";
+    try {
+      await startGenerating(run.app, "A counter, stopped by a logout", "Logged Out");
+      await eventually(async () => {
+        const current = await latestRun(run.app);
+        return current && Object.values(await fileStatuses(current)).includes("uploaded");
+      }, "a file uploaded", 30_000);
+      // The newest BucketForge process is this window's (the suites run one at a time).
+      const pid = Number(execFileSync("pgrep", ["-n", "-x", "bucketforge"], { encoding: "utf8" }).trim());
+      process.kill(pid, "SIGTERM");
+      await eventually(() => JSON.parse(moto.get(record)).status === "cancelled", "the cancel in the record", 20_000);
+    } finally {
+      await run.close();
+    }
+    assert.equal(JSON.parse(moto.get(record)).lease, undefined);
   });
 });
