@@ -13,6 +13,7 @@ pub mod secrets;
 pub mod session;
 pub mod settings;
 pub mod store;
+mod sync;
 pub mod validate;
 
 pub use error::{Access, Error, ErrorReport, Result, ServiceDetail};

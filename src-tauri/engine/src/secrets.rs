@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::sync::lock;
 use crate::{Error, Result};
 
 /// The keyring service every BucketForge entry is filed under.
@@ -93,9 +94,7 @@ impl KeyringStore {
         let service = self.service.clone();
         let entry_name = name.clone();
         let call = tokio::task::spawn_blocking(move || {
-            let _one_at_a_time = serial
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let _one_at_a_time = lock(&serial);
             let entry = keyring::Entry::new(&service, entry_name.as_str())?;
             op(&entry)
         });
@@ -196,28 +195,17 @@ pub struct InMemorySecrets(Mutex<std::collections::BTreeMap<SecretName, SecretSt
 #[async_trait]
 impl SecretStore for InMemorySecrets {
     async fn get(&self, name: &SecretName) -> Result<Option<SecretString>> {
-        Ok(self
-            .0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(name)
-            .cloned())
+        Ok(lock(&self.0).get(name).cloned())
     }
 
     async fn set(&self, name: &SecretName, value: &SecretString) -> Result<()> {
         refuse_empty(name, value)?;
-        self.0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(name.clone(), value.clone());
+        lock(&self.0).insert(name.clone(), value.clone());
         Ok(())
     }
 
     async fn delete(&self, name: &SecretName) -> Result<()> {
-        self.0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(name);
+        lock(&self.0).remove(name);
         Ok(())
     }
 }

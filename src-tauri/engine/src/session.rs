@@ -24,6 +24,7 @@ use crate::store::{
     LeaseState, LocalBucketOptions, Manifest, ObjectStore, PageToken, ProjectFile, ProjectKey,
     ProjectPath, ProjectStatus, StoreConfigLayer, UserId,
 };
+use crate::sync::lock;
 use crate::{Error, ErrorReport, Result};
 
 /// Reads an environment variable; the process environment in production, a map in tests.
@@ -200,10 +201,6 @@ pub fn run_activity(manifest: &Manifest) -> Option<RunActivity> {
         ttl_secs: lease.ttl_secs,
         interrupted,
     })
-}
-
-fn live_lease(manifest: &Manifest) -> Option<RunActivity> {
-    run_activity(manifest).filter(|a| !a.interrupted)
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -869,13 +866,8 @@ impl Session {
         let store = self.store().await?;
         if !force {
             if let Some((manifest, _)) = store.read_manifest(&key).await? {
-                if let Some(busy) = live_lease(&manifest) {
-                    return Err(Error::ProjectBusy {
-                        slug: key.slug().to_string(),
-                        owner: busy.owner,
-                        secs_ago: busy.seconds_since_check_in,
-                        ttl_secs: busy.ttl_secs,
-                    });
+                if let Some(busy) = manifest.busy(key.slug().as_str()) {
+                    return Err(busy);
                 }
             }
         }
@@ -1018,11 +1010,4 @@ where
             });
         }
     });
-}
-
-/// A std mutex's data, also after a panic elsewhere poisoned it.
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }

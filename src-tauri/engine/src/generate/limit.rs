@@ -1,6 +1,7 @@
 //! How many file requests may run at once: halves when the provider rate-limits, and climbs
 //! back one step per file that goes through without one.
 
+use crate::sync::lock;
 use std::sync::Mutex;
 
 use tokio::sync::Notify;
@@ -80,14 +81,6 @@ impl Drop for Slot<'_> {
         lock(&self.owner.state).active -= 1;
         self.owner.changed.notify_waiters();
     }
-}
-
-/// The state, also after a panic elsewhere poisoned the lock: it is two counters, whole
-/// between statements.
-fn lock(state: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
-    state
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 #[cfg(test)]

@@ -20,12 +20,13 @@ use crate::llm::{
     StreamEvent, Usage,
 };
 use crate::plan::{parse_plan, Plan, PlannedFile, Stack};
-use crate::store::lease::{Lease, LeaseState, HEARTBEAT_INTERVAL, LEASE_TTL};
+use crate::store::lease::{rfc3339, Lease, HEARTBEAT_INTERVAL, LEASE_TTL};
 use crate::store::manifest::Timings;
 use crate::store::{
     slugify, ETag, Manifest, ManifestFile, ManifestPrecondition, ObjectStore, ProjectKey,
     ProjectPath, ProjectStatus, Slug, TokenUsage, UserId, MANIFEST_SCHEMA_VERSION,
 };
+use crate::sync::lock;
 use crate::validate::validate;
 use crate::{Error, Result};
 
@@ -188,7 +189,7 @@ impl Generator {
         events: EventSink,
     ) -> Result<Manifest> {
         let started = Instant::now();
-        let started_at = now_rfc3339();
+        let started_at = rfc3339(SystemTime::now());
         events(GenerationEvent::Planning {});
         let usage = Mutex::new(TokenUsage::default());
         let system = prompts::system(project.stack);
@@ -220,7 +221,7 @@ impl Generator {
         events: EventSink,
     ) -> Result<Manifest> {
         let started = Instant::now();
-        let started_at = now_rfc3339();
+        let started_at = rfc3339(SystemTime::now());
         events(GenerationEvent::Planning {});
         let slug = key.slug().to_string();
         let ended = |e: &Error| emit_end(&events, &slug, e, &[], &cancel);
@@ -412,28 +413,8 @@ fn resumable(slug: &str, manifest: &Manifest) -> Result<()> {
             status: manifest.status,
         }),
         ProjectStatus::Failed | ProjectStatus::Cancelled => Ok(()),
-        // A `generating` manifest without a lease was left by a version that wrote none: its
-        // run can't be asked, so it counts as interrupted.
-        ProjectStatus::Generating => {
-            match manifest.lease.as_ref().map(|l| l.state(SystemTime::now())) {
-                Some(LeaseState::Live { owner, secs_ago }) => Err(Error::ProjectBusy {
-                    slug: slug.to_string(),
-                    owner,
-                    secs_ago,
-                    ttl_secs: manifest.lease.as_ref().map_or(0, |l| l.ttl_secs),
-                }),
-                Some(LeaseState::Stale { .. }) | None => Ok(()),
-            }
-        }
+        ProjectStatus::Generating => manifest.busy(slug).map_or(Ok(()), Err),
     }
-}
-
-/// A std mutex's data, also after a panic elsewhere poisoned it: every value kept behind
-/// these locks is whole between statements.
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl Run {
@@ -834,7 +815,7 @@ impl Run {
         let elapsed_ms = started.elapsed().as_millis() as u64;
         let timings = Timings {
             started_at,
-            finished_at: Some(now_rfc3339()),
+            finished_at: Some(rfc3339(SystemTime::now())),
             elapsed_ms,
         };
         let saved = self.save_final(status, error, timings).await;
@@ -1014,8 +995,4 @@ fn add_usage(
 fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(bytes))
-}
-
-fn now_rfc3339() -> String {
-    humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
 }

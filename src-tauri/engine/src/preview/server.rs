@@ -14,6 +14,7 @@ use super::{
 use crate::plan::Stack;
 use crate::session::Session;
 use crate::store::{ETag, ObjectStore, ProjectKey, ProjectPath, Slug, UserId};
+use crate::sync::lock;
 use crate::Error;
 
 /// Objects (and what was made of them) kept in memory.
@@ -327,13 +328,6 @@ impl PreviewServer {
             Err(e) => Err(Refusal::Failed(e)),
         }
     }
-}
-
-/// A cache's data, also after a panic elsewhere poisoned its lock: entries are whole.
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Why a request gets no file.

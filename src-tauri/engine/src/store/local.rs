@@ -29,6 +29,7 @@ use tokio::task::{JoinHandle, JoinSet};
 
 use super::config::{ConnectionPolicy, StoreConfig, StoreCredentials, DEFAULT_REGION};
 use super::owner::{self, Registry, Runtime};
+use crate::sync::lock as locked;
 use crate::{Error, Result};
 
 /// The one bucket the built-in server holds.
@@ -163,10 +164,6 @@ impl Drop for Serving {
             });
         }
     }
-}
-
-fn locked<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl fmt::Debug for LocalBucket {

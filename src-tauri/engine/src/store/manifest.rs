@@ -3,8 +3,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::plan::Plan;
-use crate::store::lease::Lease;
+use crate::store::lease::{Lease, LeaseState};
 use crate::store::ProjectPath;
+use crate::Error;
 
 /// Bumped whenever a reader could misread a newer manifest.
 pub const MANIFEST_SCHEMA_VERSION: u32 = 1;
@@ -84,4 +85,24 @@ pub struct Manifest {
     /// The run writing the project, while the status is `generating`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lease: Option<Lease>,
+}
+
+impl Manifest {
+    /// The refusal to write this project now, when a run that still checks in holds it. A
+    /// stale lease, or none on a `generating` record from before leases, holds nothing.
+    pub fn busy(&self, slug: &str) -> Option<Error> {
+        if self.status != ProjectStatus::Generating {
+            return None;
+        }
+        let lease = self.lease.as_ref()?;
+        match lease.state(std::time::SystemTime::now()) {
+            LeaseState::Live { owner, secs_ago } => Some(Error::ProjectBusy {
+                slug: slug.to_string(),
+                owner,
+                secs_ago,
+                ttl_secs: lease.ttl_secs,
+            }),
+            LeaseState::Stale { .. } => None,
+        }
+    }
 }

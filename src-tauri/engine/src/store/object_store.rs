@@ -32,6 +32,7 @@ use super::{
     MANIFEST_SCHEMA_VERSION,
 };
 use crate::error::{Access, ServiceDetail};
+use crate::sync::lock;
 use crate::{Error, Result};
 
 /// The most one read brings into memory: far more than any file a run writes (256 KiB) or a
@@ -1071,21 +1072,13 @@ impl ObjectStore {
     }
 
     fn remember(&self, mode: ConditionalWrites) {
-        *self
-            .inner
-            .conditional
-            .lock()
-            .unwrap_or_else(|p| p.into_inner()) = Some(mode);
+        *lock(&self.inner.conditional) = Some(mode);
     }
 
     /// Whether this server honours conditional writes, found out once with a probe object
     /// under the user's own prefix and then remembered.
     pub async fn conditional_writes(&self, user: &UserId) -> Result<ConditionalWrites> {
-        let known = *self
-            .inner
-            .conditional
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
+        let known = *lock(&self.inner.conditional);
         if let Some(mode) = known {
             return Ok(mode);
         }

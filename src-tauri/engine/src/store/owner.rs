@@ -231,7 +231,7 @@ impl<T> Registry<T> {
     }
 
     fn folders(&self) -> std::sync::MutexGuard<'_, HashMap<PathBuf, Entry<T>>> {
-        self.folders.lock().unwrap_or_else(|p| p.into_inner())
+        crate::sync::lock(&self.folders)
     }
 
     /// The live bucket of `dir`, if there is one.
