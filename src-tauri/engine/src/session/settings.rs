@@ -1,0 +1,170 @@
+//! Settings and secrets: what is saved, what the keyring holds, and who the user is.
+
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use super::Session;
+use crate::llm::ProviderKind;
+use crate::secrets::SecretName;
+use crate::settings::{Settings, SettingsFile, STORAGE_PROFILE};
+use crate::store::{default_user, UserId};
+use crate::sync::lock;
+use crate::{Error, ErrorReport, Result};
+
+/// A secret the UI can save or remove, never read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[ts(export)]
+pub enum SecretSlot {
+    /// The S3 secret access key of the storage settings.
+    StorageSecretKey,
+    /// One LLM provider's API key.
+    LlmApiKey { provider: ProviderKind },
+}
+
+impl SecretSlot {
+    pub(super) fn name(&self) -> SecretName {
+        match self {
+            SecretSlot::StorageSecretKey => SecretName::storage_secret_key(STORAGE_PROFILE),
+            SecretSlot::LlmApiKey { provider } => SecretName::llm_api_key(provider.id()),
+        }
+    }
+}
+
+/// Which secrets are saved: only yes or no, never the value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct SecretStatus {
+    pub storage_secret_key: bool,
+    /// Providers that have an API key saved.
+    pub llm_api_keys: Vec<ProviderKind>,
+    /// Why the keyring could not be asked, when it couldn't.
+    pub keyring_error: Option<ErrorReport>,
+}
+
+/// Everything the Settings screen shows.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct SettingsView {
+    pub settings: Settings,
+    pub secrets: SecretStatus,
+    /// The user ID used when none is set.
+    pub default_user_id: UserId,
+    /// Nothing has been set up yet: show the welcome.
+    pub first_run: bool,
+    /// The saved settings could not be read (they were kept as a .bak).
+    pub settings_error: Option<ErrorReport>,
+}
+
+impl Session {
+    pub fn settings(&self) -> Settings {
+        lock(&self.loaded).settings.clone()
+    }
+
+    pub fn settings_file(&self) -> &SettingsFile {
+        &self.file
+    }
+
+    /// The user whose projects are shown: flag > `BUCKETFORGE_USER` > settings > OS user.
+    pub fn user(&self) -> Result<UserId> {
+        if let Some(user) = &self.overrides.user {
+            return Ok(user.clone());
+        }
+        if let Some(user) = self.env("BUCKETFORGE_USER") {
+            return UserId::new(&user);
+        }
+        Ok(self
+            .settings()
+            .user_id
+            .unwrap_or_else(|| self.default_user()))
+    }
+
+    fn default_user(&self) -> UserId {
+        default_user(|name| std::env::var(name).ok())
+    }
+
+    pub async fn settings_view(&self) -> SettingsView {
+        let (settings, saved, settings_error) = {
+            let loaded = lock(&self.loaded);
+            (loaded.settings.clone(), loaded.saved, loaded.error.clone())
+        };
+        let first_run = !saved || !settings.onboarded;
+        SettingsView {
+            settings,
+            secrets: self.secret_status().await,
+            default_user_id: self.default_user(),
+            first_run,
+            settings_error,
+        }
+    }
+
+    /// Which secrets are saved, asking the keyring one entry at a time.
+    pub async fn secret_status(&self) -> SecretStatus {
+        let mut status = SecretStatus {
+            storage_secret_key: false,
+            llm_api_keys: Vec::new(),
+            keyring_error: None,
+        };
+        match self
+            .secrets
+            .is_set(&SecretSlot::StorageSecretKey.name())
+            .await
+        {
+            Ok(set) => status.storage_secret_key = set,
+            Err(e) => {
+                status.keyring_error = Some(e.to_report());
+                return status;
+            }
+        }
+        for kind in ProviderKind::ALL {
+            let slot = SecretSlot::LlmApiKey { provider: kind };
+            match self.secrets.is_set(&slot.name()).await {
+                Ok(true) => status.llm_api_keys.push(kind),
+                Ok(false) => {}
+                Err(e) => {
+                    status.keyring_error = Some(e.to_report());
+                    break;
+                }
+            }
+        }
+        status
+    }
+
+    /// Checks and saves new settings; the next storage or LLM use picks them up.
+    pub async fn save_settings(&self, settings: Settings) -> Result<()> {
+        if !(1..=16).contains(&settings.concurrency) {
+            return Err(Error::InvalidSettings {
+                reason: format!(
+                    "files at once must be between 1 and 16, not {}",
+                    settings.concurrency
+                ),
+            });
+        }
+        self.file.save(&settings)?;
+        {
+            let mut loaded = lock(&self.loaded);
+            loaded.settings = settings;
+            loaded.saved = true;
+            loaded.error = None;
+        }
+        *self.store.lock().await = None;
+        Ok(())
+    }
+
+    pub async fn set_secret(&self, slot: &SecretSlot, value: &SecretString) -> Result<()> {
+        self.secrets.set(&slot.name(), value).await?;
+        if *slot == SecretSlot::StorageSecretKey {
+            *self.store.lock().await = None;
+        }
+        Ok(())
+    }
+
+    pub async fn delete_secret(&self, slot: &SecretSlot) -> Result<()> {
+        self.secrets.delete(&slot.name()).await?;
+        if *slot == SecretSlot::StorageSecretKey {
+            *self.store.lock().await = None;
+        }
+        Ok(())
+    }
+}
