@@ -1,6 +1,8 @@
 // Starts tauri-driver and opens WebDriver sessions on the built BucketForge binary, each with
 // a home folder of its own (settings, data and WebKit's files all land there) and its output
-// captured, so tests can search both for anything that must not be there.
+// captured, so tests can search both for anything that must not be there. The binary is the
+// release build with the `test-hooks` feature (`npx tauri build --no-bundle --features
+// test-hooks`, as scripts/test.sh builds it): the suite reads its call counter.
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";

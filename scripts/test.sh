@@ -28,6 +28,8 @@ install_test_tools() {
 rust_lints() {
   cargo fmt --all --check
   cargo clippy --workspace --all-targets --locked -- -D warnings
+  # What ships: the app without its tests, so without the `test-hooks` feature they turn on.
+  cargo clippy -p bucketforge --locked -- -D warnings
 }
 
 rust_tests() {
@@ -48,6 +50,9 @@ ui_tests() {
 
 end_to_end() {
   cargo build -p bucketforge-scripted-llm --locked
+  # The suite reads the app's call counter (`ipc_calls`), a test hook: after the installers are
+  # built, target/release/bucketforge is rebuilt with it for the window under test.
+  npx tauri build --no-bundle --features test-hooks
   # dbus-run-session ends WebKit's D-Bus and accessibility helpers together with the app, and
   # gives the app a keyring of its own (gnome-keyring, unlocked).
   xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- \
