@@ -229,3 +229,216 @@ pub fn providers() -> Vec<ProviderInfo> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use secrecy::{ExposeSecret, SecretString};
+
+    use super::super::testing::{env, session_with, window};
+    use super::*;
+    use crate::secrets::{InMemorySecrets, SecretStore};
+    use crate::session::Overrides;
+    use crate::settings::{LlmSettings, Settings, SettingsFile};
+
+    fn save(dir: &std::path::Path, llm: LlmSettings) {
+        let settings = Settings {
+            llm,
+            ..Settings::default()
+        };
+        SettingsFile::in_dir(dir.join("config"))
+            .save(&settings)
+            .unwrap();
+    }
+
+    fn saved_anthropic(dir: &std::path::Path) {
+        save(
+            dir,
+            LlmSettings {
+                provider: ProviderKind::Anthropic,
+                model: "saved-model".into(),
+                base_url: String::new(),
+            },
+        );
+    }
+
+    #[test]
+    fn the_provider_and_model_come_from_the_flags_then_the_environment_then_the_settings() {
+        let dir = tempfile::tempdir().unwrap();
+        saved_anthropic(dir.path());
+        let cli = |pairs: &[(&str, &str)], overrides: Overrides| {
+            session_with(
+                dir.path(),
+                Arc::new(InMemorySecrets::default()),
+                Some(env(pairs)),
+                overrides,
+            )
+        };
+        let env_choice = [
+            ("BUCKETFORGE_PROVIDER", "ollama"),
+            ("BUCKETFORGE_MODEL", "env-model"),
+        ];
+        let flagged = cli(
+            &env_choice,
+            Overrides {
+                provider: Some(ProviderKind::Gemini),
+                model: Some("flag-model".into()),
+                ..Overrides::default()
+            },
+        );
+        assert_eq!(flagged.provider_kind().unwrap(), ProviderKind::Gemini);
+        assert_eq!(flagged.model(ProviderKind::Gemini).unwrap(), "flag-model");
+
+        let from_env = cli(&env_choice, Overrides::default());
+        assert_eq!(from_env.provider_kind().unwrap(), ProviderKind::Ollama);
+        assert_eq!(from_env.model(ProviderKind::Ollama).unwrap(), "env-model");
+
+        let saved = cli(&[], Overrides::default());
+        assert_eq!(saved.provider_kind().unwrap(), ProviderKind::Anthropic);
+        assert_eq!(saved.model(ProviderKind::Anthropic).unwrap(), "saved-model");
+    }
+
+    #[test]
+    fn a_model_saved_for_another_provider_gives_way_to_the_providers_default() {
+        let dir = tempfile::tempdir().unwrap();
+        saved_anthropic(dir.path());
+        let session = window(dir.path());
+        let default = ProviderKind::OpenAi.preset().known_models[0];
+        assert_eq!(session.model(ProviderKind::OpenAi).unwrap(), default);
+    }
+
+    #[test]
+    fn an_unknown_provider_in_the_environment_is_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let session = session_with(
+            dir.path(),
+            Arc::new(InMemorySecrets::default()),
+            Some(env(&[("BUCKETFORGE_PROVIDER", "skynet")])),
+            Overrides::default(),
+        );
+        assert!(session.provider_kind().is_err());
+    }
+
+    #[test]
+    fn a_provider_without_known_models_asks_for_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = window(dir.path())
+            .model(ProviderKind::LmStudio)
+            .unwrap_err();
+        assert_eq!(err.code(), "llm_config_invalid");
+        assert!(err.to_string().contains("LM Studio"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn the_saved_key_goes_to_its_saved_address_and_nowhere_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let secrets = Arc::new(InMemorySecrets::default());
+        secrets
+            .set(
+                &SecretSlot::LlmApiKey {
+                    provider: ProviderKind::OpenAi,
+                }
+                .name(),
+                &SecretString::from("sk-saved"),
+            )
+            .await
+            .unwrap();
+        let session = session_with(dir.path(), secrets, None, Overrides::default());
+        let at_home = session
+            .provider_config(ProviderKind::OpenAi, None, None)
+            .await
+            .unwrap();
+        assert_eq!(
+            at_home
+                .api_key
+                .as_ref()
+                .map(|k| k.expose_secret().to_string()),
+            Some("sk-saved".to_string())
+        );
+        let elsewhere = session
+            .provider_config(ProviderKind::OpenAi, Some("http://other.example/v1"), None)
+            .await
+            .unwrap_err();
+        assert_eq!(elsewhere.code(), "llm_key_not_for_address");
+        assert!(!elsewhere.to_string().contains("sk-saved"));
+        // A key typed beside the new address goes with it.
+        let typed = session
+            .provider_config(
+                ProviderKind::OpenAi,
+                Some("http://other.example/v1"),
+                Some(SecretString::from("sk-typed")),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            typed
+                .api_key
+                .as_ref()
+                .map(|k| k.expose_secret().to_string()),
+            Some("sk-typed".to_string())
+        );
+    }
+
+    #[tokio::test]
+    async fn only_the_command_line_takes_a_key_from_the_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let key_env = [("OPENAI_API_KEY", "sk-from-env")];
+        let cli = session_with(
+            dir.path(),
+            Arc::new(InMemorySecrets::default()),
+            Some(env(&key_env)),
+            Overrides::default(),
+        );
+        let config = cli
+            .provider_config(ProviderKind::OpenAi, None, None)
+            .await
+            .unwrap();
+        assert_eq!(
+            config
+                .api_key
+                .as_ref()
+                .map(|k| k.expose_secret().to_string()),
+            Some("sk-from-env".to_string())
+        );
+        let config = window(dir.path())
+            .provider_config(ProviderKind::OpenAi, None, None)
+            .await
+            .unwrap();
+        assert!(config.api_key.is_none());
+    }
+
+    #[test]
+    fn concurrency_is_kept_in_range_and_the_lease_names_who_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let cli = session_with(
+            dir.path(),
+            Arc::new(InMemorySecrets::default()),
+            Some(env(&[])),
+            Overrides {
+                concurrency: Some(99),
+                ..Overrides::default()
+            },
+        );
+        let settings = cli.generation_settings();
+        assert_eq!(settings.concurrency, 16);
+        assert_eq!(settings.owner, "the bucketforge command");
+        let window_settings = window(dir.path()).generation_settings();
+        assert_eq!(
+            window_settings.concurrency,
+            Settings::default().concurrency as usize
+        );
+        assert_eq!(window_settings.owner, "the BucketForge window");
+    }
+
+    #[test]
+    fn every_provider_is_listed_once_with_its_preset() {
+        let listed = providers();
+        assert_eq!(listed.len(), ProviderKind::ALL.len());
+        for (info, kind) in listed.iter().zip(ProviderKind::ALL) {
+            assert_eq!(info.kind, kind);
+            assert_eq!(info.key_required, kind.preset().key_required);
+            assert_eq!(info.env_var.as_deref(), kind.preset().env_var);
+        }
+    }
+}

@@ -115,3 +115,76 @@ impl Session {
             .filter(|v| !v.trim().is_empty())
     }
 }
+
+/// What the tests of every part share: sessions over a temporary folder and in-memory secrets.
+#[cfg(test)]
+pub(crate) mod testing {
+    use std::sync::Arc;
+
+    use super::{EnvLookup, Overrides, Session};
+    use secrecy::SecretString;
+
+    use crate::secrets::{InMemorySecrets, SecretName, SecretStore};
+    use crate::settings::SettingsFile;
+    use crate::{Error, Result};
+
+    /// An environment holding exactly `pairs`.
+    pub fn env(pairs: &[(&str, &str)]) -> EnvLookup {
+        let pairs: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Arc::new(move |name: &str| {
+            pairs
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        })
+    }
+
+    /// A session with its settings in `dir`, `secrets` as its keyring and the built-in bucket
+    /// in `dir/local-bucket`; `env` is `None` for the window, `Some` for the command line.
+    pub fn session_with(
+        dir: &std::path::Path,
+        secrets: Arc<dyn SecretStore>,
+        env: Option<EnvLookup>,
+        overrides: Overrides,
+    ) -> Session {
+        let overrides = Overrides {
+            local_dir: Some(dir.join("local-bucket")),
+            ..overrides
+        };
+        Session::open(
+            SettingsFile::in_dir(dir.join("config")),
+            secrets,
+            env,
+            overrides,
+        )
+    }
+
+    /// A window's session (no environment) on the built-in bucket, with an empty keyring.
+    pub fn window(dir: &std::path::Path) -> Session {
+        session_with(
+            dir,
+            Arc::new(InMemorySecrets::default()),
+            None,
+            Overrides::default(),
+        )
+    }
+
+    /// A keyring that is there but refuses every call, as a locked one without a prompt does.
+    pub struct BrokenKeyring;
+
+    #[async_trait::async_trait]
+    impl SecretStore for BrokenKeyring {
+        async fn get(&self, _: &SecretName) -> Result<Option<SecretString>> {
+            Err(Error::KeyringUnavailable)
+        }
+        async fn set(&self, _: &SecretName, _: &SecretString) -> Result<()> {
+            Err(Error::KeyringUnavailable)
+        }
+        async fn delete(&self, _: &SecretName) -> Result<()> {
+            Err(Error::KeyringUnavailable)
+        }
+    }
+}

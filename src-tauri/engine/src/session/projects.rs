@@ -279,3 +279,155 @@ async fn project_item(store: &ObjectStore, key: &ProjectKey) -> ProjectListItem 
         },
     }
 }
+
+#[cfg(test)]
+pub(super) mod tests {
+    use std::time::Duration;
+
+    use super::super::testing::window;
+    use super::*;
+    use crate::store::{Lease, ObjectStore};
+
+    /// A manifest as a run leaves it, listing no files.
+    pub fn manifest(slug: &str, status: &str) -> Manifest {
+        serde_json::from_value(serde_json::json!({
+            "schema_version": 1, "status": status, "name": format!("Name of {slug}"),
+            "idea": "a test project",
+            "plan": { "name": slug, "summary": "s", "stack": "react", "contract": "c", "files": [] },
+            "provider": "test", "model": "m", "files": [],
+            "usage": { "prompt_tokens": 1, "completion_tokens": 2 },
+            "timings": { "started_at": "2026-01-01T00:00:00Z" }, "revision": 1,
+        }))
+        .unwrap()
+    }
+
+    /// A project with a README and, unless `record` is `None`, a manifest.
+    pub async fn seed(store: &ObjectStore, key: &ProjectKey, record: Option<Manifest>) {
+        let readme = ProjectPath::new("README.md").unwrap();
+        store.put_file(key, &readme, "# Hello\n").await.unwrap();
+        if let Some(manifest) = record {
+            store
+                .write_manifest(
+                    key,
+                    &manifest,
+                    crate::store::ManifestPrecondition::MustNotExist,
+                )
+                .await
+                .unwrap();
+        }
+    }
+
+    /// A `generating` manifest whose run is alive and checking in.
+    pub fn held(slug: &str) -> Manifest {
+        let mut held = manifest(slug, "generating");
+        held.lease = Some(Lease::new(
+            "the BucketForge window",
+            Duration::from_secs(600),
+        ));
+        held
+    }
+
+    fn key_of(session: &Session, slug: &str) -> ProjectKey {
+        ProjectKey::new(
+            session.user().unwrap(),
+            crate::store::Slug::new(slug).unwrap(),
+        )
+    }
+
+    #[test]
+    fn only_a_generating_project_has_run_activity() {
+        assert_eq!(run_activity(&manifest("a", "complete")), None);
+        let orphan = run_activity(&manifest("a", "generating")).unwrap();
+        assert!(
+            orphan.interrupted,
+            "no lease: nobody will finish it but Resume"
+        );
+        let live = run_activity(&held("a")).unwrap();
+        assert!(!live.interrupted);
+        assert!(
+            live.owner.starts_with("the BucketForge window"),
+            "{}",
+            live.owner
+        );
+        assert_eq!(live.ttl_secs, 600);
+    }
+
+    #[tokio::test]
+    async fn a_page_lists_projects_with_their_records_and_says_why_one_has_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let session = window(dir.path());
+        let store = session.store().await.unwrap();
+        seed(
+            &store,
+            &key_of(&session, "alpha"),
+            Some(manifest("alpha", "complete")),
+        )
+        .await;
+        seed(&store, &key_of(&session, "beta"), None).await;
+        let page = session.projects_page(None, None).await.unwrap();
+        assert_eq!(page.next_page, None);
+        let slugs: Vec<&str> = page.projects.iter().map(|p| p.slug.as_str()).collect();
+        assert_eq!(slugs, ["alpha", "beta"]);
+        assert_eq!(page.projects[0].name, "Name of alpha");
+        assert_eq!(page.projects[0].status, Some(ProjectStatus::Complete));
+        assert!(page.projects[0].problem.is_none());
+        assert_eq!(page.projects[1].status, None);
+        assert!(page.projects[1].problem.is_some());
+        // A search keeps the projects whose short name starts with it, typed any way.
+        let found = session.projects_page(None, Some("  BE")).await.unwrap();
+        let slugs: Vec<&str> = found.projects.iter().map(|p| p.slug.as_str()).collect();
+        assert_eq!(slugs, ["beta"]);
+    }
+
+    #[tokio::test]
+    async fn a_file_is_read_as_text_with_its_size() {
+        let dir = tempfile::tempdir().unwrap();
+        let session = window(dir.path());
+        let store = session.store().await.unwrap();
+        seed(&store, &key_of(&session, "alpha"), None).await;
+        let file = session.project_file("alpha", "README.md").await.unwrap();
+        assert_eq!(file.text, "# Hello\n");
+        assert_eq!(file.bytes, 8);
+        let missing = session.project_file("alpha", "nope.md").await.unwrap_err();
+        assert_eq!(missing.code(), "file_not_found");
+        let climbing = session.project_file("alpha", "../x.md").await.unwrap_err();
+        assert_eq!(climbing.code(), "invalid_path");
+    }
+
+    #[tokio::test]
+    async fn a_project_a_live_run_is_writing_is_deleted_only_when_forced() {
+        let dir = tempfile::tempdir().unwrap();
+        let session = window(dir.path());
+        let store = session.store().await.unwrap();
+        let key = key_of(&session, "busy");
+        seed(&store, &key, Some(held("busy"))).await;
+        let refused = session.delete("busy", false).await.unwrap_err();
+        assert_eq!(refused.code(), "project_busy");
+        assert!(
+            store.read_manifest(&key).await.unwrap().is_some(),
+            "nothing was deleted"
+        );
+        assert_eq!(session.delete("busy", true).await.unwrap(), 2);
+        assert!(store.read_manifest(&key).await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn share_links_live_at_least_a_minute_and_at_most_a_week() {
+        let dir = tempfile::tempdir().unwrap();
+        let session = window(dir.path());
+        let store = session.store().await.unwrap();
+        seed(&store, &key_of(&session, "alpha"), None).await;
+        let short = session.share_link("alpha", "README.md", 1).await.unwrap();
+        assert_eq!(short.expires_in_secs, 60);
+        assert!(
+            short.this_computer_only,
+            "a built-in bucket link works only here"
+        );
+        let long = session
+            .share_link("alpha", "README.md", u64::MAX)
+            .await
+            .unwrap();
+        assert_eq!(long.expires_in_secs, MAX_SHARE_SECS);
+        assert!(long.url.contains("README.md"), "{}", long.url);
+    }
+}

@@ -184,3 +184,155 @@ where
         }
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    use super::super::projects::tests::{held, seed};
+    use super::super::testing::window;
+    use super::*;
+    use crate::generate::GenerationEvent;
+    use crate::llm::ProviderKind;
+    use crate::settings::{LlmSettings, Settings};
+    use crate::store::Slug;
+
+    fn planned(slug: &str) -> GenerationEvent {
+        GenerationEvent::Planned {
+            slug: slug.into(),
+            name: slug.into(),
+            summary: String::new(),
+            files: Vec::new(),
+        }
+    }
+
+    fn cancelled(slug: &str) -> GenerationEvent {
+        GenerationEvent::Cancelled {
+            slug: slug.into(),
+            landed: Vec::new(),
+        }
+    }
+
+    /// A sink that keeps every event, and the events it kept.
+    fn recorder() -> (EventSink, Arc<Mutex<Vec<GenerationEvent>>>) {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let keep = Arc::clone(&seen);
+        (Arc::new(move |e| lock(&keep).push(e)), seen)
+    }
+
+    #[tokio::test]
+    async fn an_empty_idea_is_refused_before_a_run_starts() {
+        let dir = tempfile::tempdir().unwrap();
+        let session = Arc::new(window(dir.path()));
+        let (sink, seen) = recorder();
+        let request = GenerateRequest {
+            idea: "  \n ".into(),
+            name: None,
+            stack: Stack::React,
+        };
+        let err = session.start_generation(request, sink).await.unwrap_err();
+        assert_eq!(err.code(), "invalid_settings");
+        assert!(session.active_runs().is_empty());
+        assert!(lock(&seen).is_empty());
+    }
+
+    #[test]
+    fn a_run_learns_its_slug_when_planned_and_leaves_the_registry_at_its_end() {
+        let dir = tempfile::tempdir().unwrap();
+        let session = Arc::new(window(dir.path()));
+        let (run_id, cancel) = session.register_run("a todo app", None);
+        let (sink, seen) = recorder();
+        let events = session.tracking(&run_id, sink);
+        assert_eq!(session.active_runs()[0].slug, None);
+        events(planned("todo"));
+        assert_eq!(session.active_runs()[0].slug.as_deref(), Some("todo"));
+        assert_eq!(session.active_runs()[0].idea, "a todo app");
+        session.cancel(&run_id);
+        assert!(cancel.is_cancelled());
+        events(cancelled("todo"));
+        assert!(session.active_runs().is_empty());
+        // Cancelling a run that already ended is not an error.
+        session.cancel(&run_id);
+        assert_eq!(lock(&seen).len(), 2, "every event reached the caller");
+    }
+
+    #[test]
+    fn runs_get_distinct_ids_and_are_listed_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let session = window(dir.path());
+        let (first, _) = session.register_run("one", None);
+        let (second, _) = session.register_run("two", Some("two".into()));
+        assert_ne!(first, second);
+        let ids: Vec<String> = session
+            .active_runs()
+            .into_iter()
+            .map(|r| r.run_id)
+            .collect();
+        assert_eq!(ids, [first, second]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn shutdown_cancels_every_run_and_waits_for_each_to_record_its_end() {
+        let dir = tempfile::tempdir().unwrap();
+        let session = Arc::new(window(dir.path()));
+        for slug in ["one", "two"] {
+            let (run_id, cancel) = session.register_run(slug, Some(slug.into()));
+            let (sink, _) = recorder();
+            let events = session.tracking(&run_id, sink);
+            tokio::spawn(async move {
+                cancel.cancelled().await;
+                // Recording the end takes a while, as a manifest write does.
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                events(cancelled(slug));
+            });
+        }
+        session.shutdown(Duration::from_secs(5)).await;
+        assert!(
+            session.active_runs().is_empty(),
+            "both runs recorded their end"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_project_a_live_run_is_writing_cannot_be_resumed() {
+        let dir = tempfile::tempdir().unwrap();
+        let session = Arc::new(window(dir.path()));
+        // A local model server needs no key; nothing is ever sent to it here.
+        let settings = Settings {
+            llm: LlmSettings {
+                provider: ProviderKind::Ollama,
+                model: "qwen2.5-coder".into(),
+                base_url: "http://127.0.0.1:9/v1".into(),
+            },
+            ..Settings::default()
+        };
+        session.save_settings(settings).await.unwrap();
+        let store = session.store().await.unwrap();
+        let key = ProjectKey::new(session.user().unwrap(), Slug::new("busy").unwrap());
+        let seeded = held("busy");
+        seed(&store, &key, Some(seeded.clone())).await;
+        let (done_tx, done_rx) = tokio::sync::oneshot::channel();
+        let done_tx = Mutex::new(Some(done_tx));
+        let sink: EventSink = Arc::new(move |event: GenerationEvent| {
+            if event.is_final() {
+                if let Some(tx) = lock(&done_tx).take() {
+                    let _ = tx.send(event);
+                }
+            }
+        });
+        session.start_resume("busy", sink).await.unwrap();
+        match done_rx.await.unwrap() {
+            GenerationEvent::Failed { error, .. } => {
+                assert_eq!(serde_json::json!(error)["code"], "project_busy")
+            }
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+        let (manifest, _) = store.read_manifest(&key).await.unwrap().unwrap();
+        assert_eq!(
+            manifest.lease.map(|l| l.run_id),
+            seeded.lease.map(|l| l.run_id),
+            "the live run still holds it"
+        );
+    }
+}

@@ -168,3 +168,160 @@ impl Session {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use secrecy::SecretString;
+
+    use super::super::testing::{env, session_with, window, BrokenKeyring};
+    use super::*;
+    use crate::secrets::{InMemorySecrets, SecretStore};
+    use crate::session::Overrides;
+
+    #[test]
+    fn each_secret_slot_is_filed_under_its_own_keyring_name() {
+        assert_eq!(
+            SecretSlot::StorageSecretKey.name().as_str(),
+            "s3-secret-key/default"
+        );
+        assert_eq!(
+            SecretSlot::LlmApiKey {
+                provider: ProviderKind::Anthropic
+            }
+            .name()
+            .as_str(),
+            "llm-api-key/anthropic"
+        );
+    }
+
+    #[test]
+    fn the_user_comes_from_the_flag_then_the_environment_then_the_settings() {
+        let dir = tempfile::tempdir().unwrap();
+        let saved = Settings {
+            user_id: Some(UserId::new("saved").unwrap()),
+            ..Settings::default()
+        };
+        SettingsFile::in_dir(dir.path().join("config"))
+            .save(&saved)
+            .unwrap();
+        let open = |env_user: Option<&str>, flag: Option<&str>| {
+            let pairs: Vec<(&str, &str)> = env_user
+                .map(|u| ("BUCKETFORGE_USER", u))
+                .into_iter()
+                .collect();
+            session_with(
+                dir.path(),
+                Arc::new(InMemorySecrets::default()),
+                Some(env(&pairs)),
+                Overrides {
+                    user: flag.map(|f| UserId::new(f).unwrap()),
+                    ..Overrides::default()
+                },
+            )
+        };
+        assert_eq!(
+            open(Some("from-env"), Some("flag"))
+                .user()
+                .unwrap()
+                .as_str(),
+            "flag"
+        );
+        assert_eq!(
+            open(Some("from-env"), None).user().unwrap().as_str(),
+            "from-env"
+        );
+        assert_eq!(open(None, None).user().unwrap().as_str(), "saved");
+        // A user ID in the environment is checked like one typed anywhere else.
+        assert_eq!(
+            open(Some("Not Valid"), None).user().unwrap_err().code(),
+            "invalid_name"
+        );
+    }
+
+    #[test]
+    fn without_any_choice_the_user_is_the_default_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let session = window(dir.path());
+        assert_eq!(session.user().unwrap(), session.default_user());
+    }
+
+    #[tokio::test]
+    async fn the_window_is_on_its_first_run_until_the_welcome_is_done() {
+        let dir = tempfile::tempdir().unwrap();
+        let session = window(dir.path());
+        assert!(session.settings_view().await.first_run);
+        let saved_but_not_onboarded = Settings::default();
+        session
+            .save_settings(saved_but_not_onboarded)
+            .await
+            .unwrap();
+        assert!(session.settings_view().await.first_run);
+        let done = Settings {
+            onboarded: true,
+            ..Settings::default()
+        };
+        session.save_settings(done).await.unwrap();
+        assert!(!session.settings_view().await.first_run);
+        // A new session over the same folder reads what was saved.
+        assert!(!window(dir.path()).settings_view().await.first_run);
+    }
+
+    #[tokio::test]
+    async fn settings_out_of_range_are_refused_and_the_saved_ones_stay() {
+        let dir = tempfile::tempdir().unwrap();
+        let session = window(dir.path());
+        let bad = Settings {
+            concurrency: 0,
+            onboarded: true,
+            ..Settings::default()
+        };
+        let err = session.save_settings(bad).await.unwrap_err();
+        assert_eq!(err.code(), "invalid_settings");
+        assert_eq!(session.settings(), Settings::default());
+        assert!(
+            !session.settings_file().path().exists(),
+            "nothing was written"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_secret_status_says_which_secrets_are_set_and_never_their_values() {
+        let dir = tempfile::tempdir().unwrap();
+        let secrets = Arc::new(InMemorySecrets::default());
+        let session = session_with(dir.path(), secrets.clone(), None, Overrides::default());
+        let anthropic = SecretSlot::LlmApiKey {
+            provider: ProviderKind::Anthropic,
+        };
+        session
+            .set_secret(&anthropic, &SecretString::from("sk-ant-kept-secret"))
+            .await
+            .unwrap();
+        let status = session.secret_status().await;
+        assert!(!status.storage_secret_key);
+        assert_eq!(status.llm_api_keys, vec![ProviderKind::Anthropic]);
+        assert!(!serde_json::to_string(&session.settings_view().await)
+            .unwrap()
+            .contains("sk-ant-kept-secret"));
+        session.delete_secret(&anthropic).await.unwrap();
+        assert!(session.secret_status().await.llm_api_keys.is_empty());
+        assert!(secrets.get(&anthropic.name()).await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn a_keyring_that_refuses_is_reported_not_hidden() {
+        let dir = tempfile::tempdir().unwrap();
+        let session = session_with(
+            dir.path(),
+            Arc::new(BrokenKeyring),
+            None,
+            Overrides::default(),
+        );
+        let status = session.secret_status().await;
+        assert_eq!(
+            serde_json::json!(status.keyring_error)["code"],
+            "keyring_unavailable"
+        );
+    }
+}
