@@ -290,8 +290,10 @@ export async function launch({ name, home, env = {} }) {
     home,
     /** The app's own process (WebKit's helpers run beside it). */
     appPid: () => {
-      const pid = descendants(driver.pid).find((p) => processName(p) === "bucketforge");
-      if (!pid) throw new Error(`${name}: no bucketforge process runs under this window's driver`);
+      // The kernel keeps the first 15 bytes of a process's name.
+      const binary = path.basename(APPLICATION).slice(0, 15);
+      const pid = descendants(driver.pid).find((p) => processName(p) === binary);
+      if (!pid) throw new Error(`${name}: no ${binary} process runs under this window's driver`);
       return pid;
     },
     close: async () => {
