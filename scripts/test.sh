@@ -47,7 +47,8 @@ ui_tests() {
 }
 
 end_to_end() {
-  cargo build -p bucketforge-scripted-llm --locked
+  # The scripted LLM server and the S3 servers' start-up (moto, Garage) the suite runs.
+  cargo build -p bucketforge-scripted-llm -p bucketforge-test-support --bins --locked
   # dbus-run-session ends WebKit's D-Bus and accessibility helpers together with the app, and
   # gives the app a keyring of its own (gnome-keyring, unlocked).
   xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- \
