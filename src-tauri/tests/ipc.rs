@@ -190,28 +190,19 @@ impl Transcript {
     /// Reads channel `id` until its run's final event, which is returned with the ones before.
     async fn run_events(&mut self, rig: &mut Rig, id: u32) -> Vec<Value> {
         let mut events = Vec::new();
-        loop {
-            let (channel, text) = tokio::time::timeout(HANG, rig.channels.recv())
-                .await
-                .unwrap_or_else(|_| panic!("channel {id} went quiet before its run ended"))
-                .expect("the app keeps its channels");
-            self.messages.push((channel, text.clone()));
-            if channel != id {
-                continue;
-            }
-            let event: Value = serde_json::from_str(&text).unwrap();
-            let last = matches!(
+        self.until(rig, id, |event| {
+            events.push(event.clone());
+            matches!(
                 event["type"].as_str(),
                 Some("finished" | "failed" | "cancelled")
-            );
-            events.push(event);
-            if last {
-                return events;
-            }
-        }
+            )
+        })
+        .await;
+        events
     }
 
-    /// Reads channel `id` until `wanted` says enough was seen.
+    /// Reads every channel, keeping each message, until `wanted` says enough of channel `id`
+    /// was seen.
     async fn until(&mut self, rig: &mut Rig, id: u32, mut wanted: impl FnMut(&Value) -> bool) {
         loop {
             let (channel, text) = tokio::time::timeout(HANG, rig.channels.recv())
