@@ -1,7 +1,6 @@
 //! The real `bucketforge` binary, run headless against real S3 servers.
 
-#[path = "../engine/tests/support/mod.rs"]
-mod support;
+use bucketforge_test_support as support;
 
 use std::io::Read;
 use std::path::Path;
