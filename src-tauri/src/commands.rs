@@ -189,7 +189,6 @@ pub async fn project_delete(state: State<'_, AppState>, slug: String, force: boo
 /// The user whose projects the preview may show: the URL of a project's page.
 #[tauri::command]
 pub fn preview_url(state: State<'_, AppState>, slug: String) -> Reply<String> {
-    let user = state.session.user()?;
-    let slug = bucketforge_engine::store::Slug::new(&slug)?;
-    Ok(crate::preview::page_url(&user, &slug))
+    let key = state.session.project_key(&slug)?;
+    Ok(crate::preview::page_url(key.user(), key.slug()))
 }
