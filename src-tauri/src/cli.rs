@@ -206,7 +206,7 @@ pub(crate) fn session(storage: &StorageArgs, overrides: Overrides) -> Result<Ses
     };
     Ok(Session::open(
         SettingsFile::default_location()?,
-        Arc::new(KeyringStore::new()),
+        Arc::new(crate::scrub::Watched(Arc::new(KeyringStore::new()))),
         Some(Arc::new(|name: &str| std::env::var(name).ok())),
         overrides,
     ))
