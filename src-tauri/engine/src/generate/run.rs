@@ -626,7 +626,7 @@ impl Run {
                 Err(e) => {
                     self.emit(GenerationEvent::FileFailed {
                         path: file.path.clone(),
-                        error: e.to_string(),
+                        error: e.to_report(),
                     });
                     if error.is_none() {
                         self.stop.cancel();
