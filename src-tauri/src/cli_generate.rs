@@ -269,7 +269,7 @@ impl Live {
             }
             GenerationEvent::FileFailed { path, error } => self
                 .file(path)
-                .abandon_with_message(format!("failed: {}", printable(error))),
+                .abandon_with_message(format!("failed: {}", printable(&error.message))),
             other => {
                 if let Some(line) = describe(other) {
                     let _ = self.multi.println(printable(&line));
@@ -303,7 +303,7 @@ fn describe(event: &GenerationEvent) -> Option<String> {
             format!("Uploaded {path} ({}, {ms} ms) to {key}", human_size(*bytes))
         }
         GenerationEvent::FileKept { path, .. } => format!("Kept {path} from the last run."),
-        GenerationEvent::FileFailed { path, error } => format!("Failed {path}: {error}"),
+        GenerationEvent::FileFailed { path, error } => format!("Failed {path}: {}", error.message),
         GenerationEvent::RateLimited { concurrency } => {
             format!("The provider is rate limiting; writing {concurrency} files at once now.")
         }

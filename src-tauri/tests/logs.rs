@@ -12,56 +12,13 @@ use bucketforge_engine::secrets::{KeyringStore, SecretName, SecretStore};
 use bucketforge_engine::session::Overrides;
 use bucketforge_engine::settings::SettingsFile;
 use bucketforge_scripted_llm::{Fault, Reply, Script, ScriptedLlm};
+use bucketforge_test_support::processes::random_hex;
+use bucketforge_test_support::sweep::SecretSweep;
 use serde_json::{json, Value};
 use tauri::ipc::{CallbackFn, InvokeBody, InvokeResponseBody};
 use tauri::test::{get_ipc_response, mock_builder, MockRuntime, INVOKE_KEY};
 use tauri::webview::InvokeRequest;
 use tauri::{WebviewUrl, WebviewWindow, WebviewWindowBuilder};
-
-fn random_hex(bytes: usize) -> String {
-    let mut buf = vec![0u8; bytes];
-    getrandom::fill(&mut buf).unwrap();
-    hex::encode(buf)
-}
-
-/// The ways a secret could sit in a file: UTF-8, UTF-16 (both byte orders) and base64
-/// (standard and URL-safe, padded or not). A local sweep until a shared one exists.
-fn secret_forms_for_sweep(secret: &str) -> Vec<(&'static str, Vec<u8>)> {
-    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
-    vec![
-        ("UTF-8", secret.as_bytes().to_vec()),
-        (
-            "UTF-16LE",
-            secret.encode_utf16().flat_map(u16::to_le_bytes).collect(),
-        ),
-        (
-            "UTF-16BE",
-            secret.encode_utf16().flat_map(u16::to_be_bytes).collect(),
-        ),
-        ("base64", STANDARD.encode(secret).into_bytes()),
-        (
-            "base64 unpadded",
-            STANDARD_NO_PAD.encode(secret).into_bytes(),
-        ),
-        ("base64url", URL_SAFE.encode(secret).into_bytes()),
-        (
-            "base64url unpadded",
-            URL_SAFE_NO_PAD.encode(secret).into_bytes(),
-        ),
-    ]
-}
-
-/// Fails naming the secret's form and where it is if `haystack` holds any form of any secret.
-fn assert_no_secret_in(what: &str, haystack: &[u8], secrets: &[&str]) {
-    for secret in secrets {
-        for (form, bytes) in secret_forms_for_sweep(secret) {
-            assert!(
-                !haystack.windows(bytes.len()).any(|w| w == bytes),
-                "{what} holds a secret ({form})"
-            );
-        }
-    }
-}
 
 /// Every log file's bytes, one after the other.
 fn log_bytes(dir: &Path) -> Vec<u8> {
@@ -228,11 +185,8 @@ async fn the_log_records_commands_and_runs_and_no_saved_secret_in_any_encoding()
         failed.contains("request refused for key [secret]"),
         "{failed}"
     );
-    assert_no_secret_in(
-        "the log",
-        &log,
-        &[&llm_key, &anthropic_key, &storage_secret, &typed_wrong_key],
-    );
+    SecretSweep::new([&llm_key, &anthropic_key, &storage_secret, &typed_wrong_key])
+        .assert_clean("the log", &log);
 
     for name in [
         SecretName::llm_api_key("openai"),

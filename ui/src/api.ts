@@ -3,6 +3,7 @@
 import { Channel, invoke } from "@tauri-apps/api/core";
 import type { ConnectionReport } from "./bindings/ConnectionReport";
 import type { DetectedOllama } from "./bindings/DetectedOllama";
+import type { ErrorCode } from "./bindings/ErrorCode";
 import type { ErrorReport } from "./bindings/ErrorReport";
 import type { ExportSummary } from "./bindings/ExportSummary";
 import type { FileContent } from "./bindings/FileContent";
@@ -24,21 +25,34 @@ import type { StoragePreset } from "./bindings/StoragePreset";
 /** The shape every failing command rejects with. */
 export type CommandError = ErrorReport;
 
+function isCommandError(error: unknown): error is Partial<CommandError> {
+  return typeof error === "object" && error !== null;
+}
+
 /** Turns whatever a command rejected with into words a person can act on. */
 export function errorMessage(error: unknown): string {
-  if (typeof error === "object" && error !== null && "message" in error) {
-    return String((error as CommandError).message);
-  }
+  if (isCommandError(error) && "message" in error) return String(error.message);
   if (typeof error === "string") return error;
   return "Something went wrong inside BucketForge. Please restart the app and try again.";
 }
 
 /** The stable code of a command error, or null for anything else. */
-export function errorCode(error: unknown): string | null {
-  if (typeof error === "object" && error !== null && "code" in error) {
-    return String((error as CommandError).code);
-  }
+export function errorCode(error: unknown): ErrorCode | null {
+  if (isCommandError(error) && typeof error.code === "string") return error.code;
   return null;
+}
+
+/**
+ * Whatever a command rejected with, as a report to show: a command's own report as it came,
+ * anything else (a closed window, a bug in the UI) as an internal error with nothing to fix
+ * in Settings.
+ */
+export function errorReport(error: unknown): ErrorReport {
+  return {
+    code: errorCode(error) ?? "internal",
+    message: errorMessage(error),
+    fix_in: (isCommandError(error) && typeof error.fix_in === "string" && error.fix_in) || "none",
+  };
 }
 
 /** The app's version, as the Rust side reports it. */

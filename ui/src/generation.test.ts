@@ -66,7 +66,7 @@ describe("a run's progress", () => {
     expect(progress(finished)).toBe(1);
     expect(isRunning(finished)).toBe(false);
 
-    const error = { code: "llm_rejected_key", message: "The API key for OpenAI was rejected." };
+    const error = { code: "llm_key_rejected", message: "The API key for OpenAI was rejected.", fix_in: "llm_settings" } as const;
     const failed = run([planned, { type: "failed", slug: "todo", error, landed: ["README.md"] }]);
     expect(failed).toMatchObject({ phase: "failed", error, landed: ["README.md"] });
 
@@ -75,8 +75,15 @@ describe("a run's progress", () => {
   });
 
   it("records a failed file's error", () => {
-    const s = run([planned, { type: "file_failed", path: "README.md", error: "the model stopped answering" }]);
-    expect(s.files[2]).toMatchObject({ status: "failed", note: "the model stopped answering" });
+    const s = run([
+      planned,
+      {
+        type: "file_failed",
+        path: "README.md",
+        error: { code: "file_truncated", message: "The AI's answer for “README.md” kept hitting its length limit.", fix_in: "none" },
+      },
+    ]);
+    expect(s.files[2]).toMatchObject({ status: "failed", note: "The AI's answer for “README.md” kept hitting its length limit." });
   });
 });
 
@@ -126,7 +133,7 @@ describe("totals", () => {
       planned,
       { type: "file_uploaded", path: "backend/main.py", key: "k", bytes: 1000, ms: 5 },
       { type: "file_progress", path: "frontend/src/App.jsx", bytes: 250, tokens: 60 },
-      { type: "file_failed", path: "README.md", error: "too long" },
+      { type: "file_failed", path: "README.md", error: { code: "file_too_large", message: "too long", fix_in: "none" } },
       { type: "usage", prompt_tokens: 1200, completion_tokens: 300, cost_usd: 0.02, estimated: true },
     ]);
     expect(totals(s)).toEqual({ planned: 3, uploaded: 1, failed: 1, bytes: 1250 });

@@ -104,7 +104,7 @@ export function applyEvent(state: RunState, event: GenerationEvent): RunState {
     case "file_kept":
       return updateFile(state, event.path, { status: "uploaded", bytes: event.bytes, ms: null, note: "kept from the last run" });
     case "file_failed":
-      return updateFile(state, event.path, { status: "failed", note: event.error });
+      return updateFile(state, event.path, { status: "failed", note: event.error.message });
     case "rate_limited":
       return { ...state, concurrency: event.concurrency };
     case "usage":

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { fixedInSettings, generateBlocker } from "./readiness";
+import { generateBlocker } from "./readiness";
 import { PROVIDERS, settingsView } from "./testing/fixtures";
 
 const storage = settingsView().settings.storage;
@@ -55,20 +55,9 @@ describe("generateBlocker", () => {
     const view = settingsView({
       secrets: {
         llm_api_keys: [],
-        keyring_error: { code: "keyring_unavailable", message: "No system keyring is available." },
+        keyring_error: { code: "keyring_unavailable", message: "No system keyring is available.", fix_in: "settings" },
       },
     });
     expect(generateBlocker(view, PROVIDERS)).toBe("BucketForge can't read your saved keys. No system keyring is available.");
-  });
-});
-
-describe("fixedInSettings", () => {
-  it("sends key, model and bucket problems to Settings but not a project's own problems", () => {
-    expect(fixedInSettings("llm_key_rejected")).toBe(true);
-    expect(fixedInSettings("access_denied_write")).toBe(true);
-    expect(fixedInSettings("keyring_unavailable")).toBe(true);
-    expect(fixedInSettings("project_exists")).toBe(false);
-    expect(fixedInSettings("file_invalid")).toBe(false);
-    expect(fixedInSettings(null)).toBe(false);
   });
 });

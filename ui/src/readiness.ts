@@ -1,4 +1,4 @@
-// Whether the saved settings can run a generation, and which errors only Settings can fix.
+// Whether the saved settings can run a generation, and if not, what to enter in Settings first.
 import type { ProviderInfo } from "./bindings/ProviderInfo";
 import type { SettingsView } from "./bindings/SettingsView";
 
@@ -50,35 +50,4 @@ function keyringBlocker(view: SettingsView): string {
 /** The first reason Generate can't run with these settings, or null when it can. */
 export function generateBlocker(view: SettingsView, providers: ProviderInfo[]): string | null {
   return storageBlocker(view) ?? llmBlocker(view, providers);
-}
-
-const SETTINGS_CODES = new Set([
-  "keyring_unavailable",
-  "keyring",
-  "llm_config_invalid",
-  "llm_key_missing",
-  "llm_key_rejected",
-  "llm_key_not_for_address",
-  "llm_key_needed",
-  "llm_model_unavailable",
-  "llm_unreachable",
-  "llm_request_rejected",
-  "llm_bad_response",
-  "invalid_store_settings",
-  "no_credentials",
-  "bucket_not_found",
-  "wrong_region",
-  "bad_signature",
-  "unknown_access_key",
-  "endpoint_unreachable",
-  "local_bucket_failed",
-  "local_bucket_not_started",
-  "invalid_settings",
-  "settings_unreadable",
-]);
-
-/** Whether the way out of an error with this code is in Settings. */
-export function fixedInSettings(code: string | null): boolean {
-  if (code === null) return false;
-  return SETTINGS_CODES.has(code) || code.startsWith("access_denied_");
 }

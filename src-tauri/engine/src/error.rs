@@ -284,6 +284,9 @@ pub enum Error {
     )]
     ManifestConflict { slug: String },
 
+    #[error("This project has no record yet: it may still be generating, or its run stopped without finishing.")]
+    ManifestMissing { slug: String },
+
     #[error(
         "The record of project “{slug}” (.bucketforge/manifest.json) could not be read: \
          {reason}. Its files are still there; `bucketforge show {slug}` lists them."
@@ -423,94 +426,260 @@ pub enum Error {
 
 impl Error {
     /// A stable code the UI and `--json` output switch on; the message is for people.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Error::InvalidName { .. } => "invalid_name",
-            Error::InvalidPath { .. } => "invalid_path",
-            Error::KeyringUnavailable => "keyring_unavailable",
-            Error::KeyringNoAnswer => "keyring_no_answer",
-            Error::Keyring { .. } => "keyring",
-            Error::EmptySecret { .. } => "empty_secret",
-            Error::Cancelled => "cancelled",
-            Error::LlmConfigInvalid { .. } => "llm_config_invalid",
-            Error::LlmKeyMissing { .. } => "llm_key_missing",
-            Error::LlmKeyRejected { .. } => "llm_key_rejected",
-            Error::LlmKeyNeeded { .. } => "llm_key_needed",
-            Error::LlmModelUnavailable { .. } => "llm_model_unavailable",
-            Error::LlmContextTooLong { .. } => "llm_context_too_long",
-            Error::LlmRateLimited { .. } => "llm_rate_limited",
-            Error::LlmUnavailable { .. } => "llm_unavailable",
-            Error::LlmUnreachable { .. } => "llm_unreachable",
-            Error::LlmStalled { .. } => "llm_stalled",
-            Error::LlmStreamInterrupted { .. } => "llm_stream_interrupted",
-            Error::LlmRequestRejected { .. } => "llm_request_rejected",
-            Error::LlmBadResponse { .. } => "llm_bad_response",
-            // The same code as `LlmRateLimited`: the UI treats both alike; the message differs.
-            Error::LlmRateLimitedFor { .. } => "llm_rate_limited",
-            Error::LlmDeadlineExceeded { .. } => "llm_deadline_exceeded",
-            Error::LlmAnswerTooLarge { .. } => "llm_answer_too_large",
-            Error::LlmKeyNotForAddress { .. } => "llm_key_not_for_address",
-            Error::InvalidStoreSettings { .. } => "invalid_store_settings",
-            Error::NoCredentials { .. } => "no_credentials",
-            Error::BucketNotFound { .. } => "bucket_not_found",
+            Error::InvalidName { .. } => ErrorCode::InvalidName,
+            Error::InvalidPath { .. } => ErrorCode::InvalidPath,
+            Error::KeyringUnavailable => ErrorCode::KeyringUnavailable,
+            Error::KeyringNoAnswer => ErrorCode::KeyringNoAnswer,
+            Error::Keyring { .. } => ErrorCode::Keyring,
+            Error::EmptySecret { .. } => ErrorCode::EmptySecret,
+            Error::Cancelled => ErrorCode::Cancelled,
+            Error::LlmConfigInvalid { .. } => ErrorCode::LlmConfigInvalid,
+            Error::LlmKeyMissing { .. } => ErrorCode::LlmKeyMissing,
+            Error::LlmKeyRejected { .. } => ErrorCode::LlmKeyRejected,
+            Error::LlmKeyNeeded { .. } => ErrorCode::LlmKeyNeeded,
+            Error::LlmModelUnavailable { .. } => ErrorCode::LlmModelUnavailable,
+            Error::LlmContextTooLong { .. } => ErrorCode::LlmContextTooLong,
+            // One code for both: the UI treats them alike; the message differs.
+            Error::LlmRateLimited { .. } | Error::LlmRateLimitedFor { .. } => {
+                ErrorCode::LlmRateLimited
+            }
+            Error::LlmUnavailable { .. } => ErrorCode::LlmUnavailable,
+            Error::LlmUnreachable { .. } => ErrorCode::LlmUnreachable,
+            Error::LlmStalled { .. } => ErrorCode::LlmStalled,
+            Error::LlmStreamInterrupted { .. } => ErrorCode::LlmStreamInterrupted,
+            Error::LlmRequestRejected { .. } => ErrorCode::LlmRequestRejected,
+            Error::LlmBadResponse { .. } => ErrorCode::LlmBadResponse,
+            Error::LlmDeadlineExceeded { .. } => ErrorCode::LlmDeadlineExceeded,
+            Error::LlmAnswerTooLarge { .. } => ErrorCode::LlmAnswerTooLarge,
+            Error::LlmKeyNotForAddress { .. } => ErrorCode::LlmKeyNotForAddress,
+            Error::InvalidStoreSettings { .. } => ErrorCode::InvalidStoreSettings,
+            Error::NoCredentials { .. } => ErrorCode::NoCredentials,
+            Error::BucketNotFound { .. } => ErrorCode::BucketNotFound,
             Error::AccessDenied { access, .. } => match access {
-                Access::List => "access_denied_list",
-                Access::Read => "access_denied_read",
-                Access::Write => "access_denied_write",
-                Access::Delete => "access_denied_delete",
+                Access::List => ErrorCode::AccessDeniedList,
+                Access::Read => ErrorCode::AccessDeniedRead,
+                Access::Write => ErrorCode::AccessDeniedWrite,
+                Access::Delete => ErrorCode::AccessDeniedDelete,
             },
-            Error::WrongRegion { .. } => "wrong_region",
-            Error::BadSignature { .. } => "bad_signature",
-            Error::UnknownAccessKey { .. } => "unknown_access_key",
-            Error::EndpointUnreachable { .. } => "endpoint_unreachable",
-            Error::ConnectionLost { .. } => "connection_lost",
-            Error::StorageTimeout { .. } => "storage_timeout",
-            Error::StorageBusy { .. } => "storage_busy",
-            Error::StorageFailed { .. } => "storage_failed",
-            Error::ProjectNotFound { .. } => "project_not_found",
-            Error::FileNotFound { .. } => "file_not_found",
-            Error::ManifestConflict { .. } => "manifest_conflict",
-            Error::ManifestUnreadable { .. } => "manifest_unreadable",
-            Error::ManifestTooNew { .. } => "manifest_too_new",
-            Error::DeleteIncomplete { .. } => "delete_incomplete",
-            Error::LocalBucketFailed { .. } => "local_bucket_failed",
-            Error::LocalBucketNotStarted => "local_bucket_not_started",
-            Error::NotConfirmed { .. } => "not_confirmed",
-            Error::ExportFailed { .. } => "export_failed",
-            Error::PlanInvalid { .. } => "plan_invalid",
-            Error::ProjectExists { .. } => "project_exists",
-            Error::NothingToResume { .. } => "nothing_to_resume",
-            Error::ProjectBusy { .. } => "project_busy",
-            Error::RecordNotSaved { .. } => "record_not_saved",
-            Error::ProjectTakenOver { .. } => "project_taken_over",
-            Error::ProjectIncomplete { .. } => "project_incomplete",
-            Error::Internal { .. } => "internal",
-            Error::ObjectTooLarge { .. } => "object_too_large",
-            Error::FileTooLarge { .. } => "file_too_large",
-            Error::FileInvalid { .. } => "file_invalid",
-            Error::FileTruncated { .. } => "file_truncated",
-            Error::NoHomeDirectory => "no_home_directory",
-            Error::SettingsUnreadable { .. } => "settings_unreadable",
-            Error::SettingsIo { .. } => "settings_io",
-            Error::InvalidSettings { .. } => "invalid_settings",
+            Error::WrongRegion { .. } => ErrorCode::WrongRegion,
+            Error::BadSignature { .. } => ErrorCode::BadSignature,
+            Error::UnknownAccessKey { .. } => ErrorCode::UnknownAccessKey,
+            Error::EndpointUnreachable { .. } => ErrorCode::EndpointUnreachable,
+            Error::ConnectionLost { .. } => ErrorCode::ConnectionLost,
+            Error::StorageTimeout { .. } => ErrorCode::StorageTimeout,
+            Error::StorageBusy { .. } => ErrorCode::StorageBusy,
+            Error::StorageFailed { .. } => ErrorCode::StorageFailed,
+            Error::ProjectNotFound { .. } => ErrorCode::ProjectNotFound,
+            Error::FileNotFound { .. } => ErrorCode::FileNotFound,
+            Error::ManifestConflict { .. } => ErrorCode::ManifestConflict,
+            Error::ManifestMissing { .. } => ErrorCode::ManifestMissing,
+            Error::ManifestUnreadable { .. } => ErrorCode::ManifestUnreadable,
+            Error::ManifestTooNew { .. } => ErrorCode::ManifestTooNew,
+            Error::DeleteIncomplete { .. } => ErrorCode::DeleteIncomplete,
+            Error::LocalBucketFailed { .. } => ErrorCode::LocalBucketFailed,
+            Error::LocalBucketNotStarted => ErrorCode::LocalBucketNotStarted,
+            Error::NotConfirmed { .. } => ErrorCode::NotConfirmed,
+            Error::ExportFailed { .. } => ErrorCode::ExportFailed,
+            Error::PlanInvalid { .. } => ErrorCode::PlanInvalid,
+            Error::ProjectExists { .. } => ErrorCode::ProjectExists,
+            Error::NothingToResume { .. } => ErrorCode::NothingToResume,
+            Error::ProjectBusy { .. } => ErrorCode::ProjectBusy,
+            Error::RecordNotSaved { .. } => ErrorCode::RecordNotSaved,
+            Error::ProjectTakenOver { .. } => ErrorCode::ProjectTakenOver,
+            Error::ProjectIncomplete { .. } => ErrorCode::ProjectIncomplete,
+            Error::Internal { .. } => ErrorCode::Internal,
+            Error::ObjectTooLarge { .. } => ErrorCode::ObjectTooLarge,
+            Error::FileTooLarge { .. } => ErrorCode::FileTooLarge,
+            Error::FileInvalid { .. } => ErrorCode::FileInvalid,
+            Error::FileTruncated { .. } => ErrorCode::FileTruncated,
+            Error::NoHomeDirectory => ErrorCode::NoHomeDirectory,
+            Error::SettingsUnreadable { .. } => ErrorCode::SettingsUnreadable,
+            Error::SettingsIo { .. } => ErrorCode::SettingsIo,
+            Error::InvalidSettings { .. } => ErrorCode::InvalidSettings,
         }
     }
 
-    /// `{ code, message }`, the shape every command error takes on its way to the UI.
+    /// `{ code, message, fix_in }`, the shape every command error takes on its way to the UI.
     pub fn to_report(&self) -> ErrorReport {
+        let code = self.code();
         ErrorReport {
-            code: self.code().to_string(),
+            code,
             message: self.to_string(),
+            fix_in: code.fix_in(),
         }
     }
 }
 
-/// `{ code, message }`: how every error reaches the UI and `--json` output.
+/// Every code an [`Error`] can carry: the closed set the UI and `--json` output switch on.
+/// The wire names (snake_case) never change once shipped; a new kind of error gets a new code.
+// `strum` gives the same names as `&'static str` without going through serde, and the list of
+// every code without writing it a second time (the tests walk it).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    ts_rs::TS,
+    strum::IntoStaticStr,
+    strum::EnumIter,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+#[ts(export)]
+pub enum ErrorCode {
+    InvalidName,
+    InvalidPath,
+    KeyringUnavailable,
+    KeyringNoAnswer,
+    Keyring,
+    EmptySecret,
+    Cancelled,
+    LlmConfigInvalid,
+    LlmKeyMissing,
+    LlmKeyRejected,
+    LlmKeyNeeded,
+    LlmModelUnavailable,
+    LlmContextTooLong,
+    LlmRateLimited,
+    LlmUnavailable,
+    LlmUnreachable,
+    LlmStalled,
+    LlmStreamInterrupted,
+    LlmRequestRejected,
+    LlmBadResponse,
+    LlmDeadlineExceeded,
+    LlmAnswerTooLarge,
+    LlmKeyNotForAddress,
+    InvalidStoreSettings,
+    NoCredentials,
+    BucketNotFound,
+    AccessDeniedList,
+    AccessDeniedRead,
+    AccessDeniedWrite,
+    AccessDeniedDelete,
+    WrongRegion,
+    BadSignature,
+    UnknownAccessKey,
+    EndpointUnreachable,
+    ConnectionLost,
+    StorageTimeout,
+    StorageBusy,
+    StorageFailed,
+    ProjectNotFound,
+    FileNotFound,
+    ManifestConflict,
+    ManifestMissing,
+    ManifestUnreadable,
+    ManifestTooNew,
+    DeleteIncomplete,
+    LocalBucketFailed,
+    LocalBucketNotStarted,
+    NotConfirmed,
+    ExportFailed,
+    PlanInvalid,
+    ProjectExists,
+    NothingToResume,
+    ProjectBusy,
+    RecordNotSaved,
+    ProjectTakenOver,
+    ProjectIncomplete,
+    Internal,
+    ObjectTooLarge,
+    FileTooLarge,
+    FileInvalid,
+    FileTruncated,
+    NoHomeDirectory,
+    SettingsUnreadable,
+    SettingsIo,
+    InvalidSettings,
+}
+
+/// Where the user fixes an error: the UI turns this into its "Open Settings" action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum FixIn {
+    /// Settings → Storage: the bucket, its address, region or keys.
+    StorageSettings,
+    /// Settings → AI provider: the provider, its address, key or model.
+    LlmSettings,
+    /// Settings as a whole: the saved settings file or the keyring that holds the keys.
+    Settings,
+    /// Nothing in Settings helps: the message says what to do.
+    None,
+}
+
+impl ErrorCode {
+    /// The wire name, e.g. `"bucket_not_found"`.
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+
+    /// Every code, in declaration order.
+    pub fn all() -> impl Iterator<Item = ErrorCode> {
+        <ErrorCode as strum::IntoEnumIterator>::iter()
+    }
+
+    /// Where the user goes to fix an error with this code.
+    pub fn fix_in(self) -> FixIn {
+        use ErrorCode::*;
+        match self {
+            InvalidStoreSettings
+            | NoCredentials
+            | BucketNotFound
+            | AccessDeniedList
+            | AccessDeniedRead
+            | AccessDeniedWrite
+            | AccessDeniedDelete
+            | WrongRegion
+            | BadSignature
+            | UnknownAccessKey
+            | EndpointUnreachable
+            | LocalBucketFailed
+            | LocalBucketNotStarted => FixIn::StorageSettings,
+            LlmConfigInvalid | LlmKeyMissing | LlmKeyRejected | LlmKeyNeeded
+            | LlmModelUnavailable | LlmUnreachable | LlmRequestRejected | LlmBadResponse
+            | LlmKeyNotForAddress => FixIn::LlmSettings,
+            KeyringUnavailable | Keyring | SettingsUnreadable | InvalidSettings => FixIn::Settings,
+            InvalidName | InvalidPath | KeyringNoAnswer | EmptySecret | Cancelled
+            | LlmContextTooLong | LlmRateLimited | LlmUnavailable | LlmStalled
+            | LlmStreamInterrupted | LlmDeadlineExceeded | LlmAnswerTooLarge | ConnectionLost
+            | StorageTimeout | StorageBusy | StorageFailed | ProjectNotFound | FileNotFound
+            | ManifestConflict | ManifestMissing | ManifestUnreadable | ManifestTooNew
+            | DeleteIncomplete | NotConfirmed | ExportFailed | PlanInvalid | ProjectExists
+            | NothingToResume | ProjectBusy | RecordNotSaved | ProjectTakenOver
+            | ProjectIncomplete | Internal | ObjectTooLarge | FileTooLarge | FileInvalid
+            | FileTruncated | NoHomeDirectory | SettingsIo => FixIn::None,
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Lets tests and scripts compare a code with its wire name: `err.code() == "bucket_not_found"`.
+impl PartialEq<&str> for ErrorCode {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+/// `{ code, message, fix_in }`: how every error reaches the UI and `--json` output.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[ts(export)]
 pub struct ErrorReport {
-    pub code: String,
+    pub code: ErrorCode,
+    /// For people, shown as written.
     pub message: String,
+    pub fix_in: FixIn,
 }
 
 #[cfg(test)]

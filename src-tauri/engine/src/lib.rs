@@ -16,7 +16,7 @@ pub mod store;
 mod sync;
 pub mod validate;
 
-pub use error::{Access, Error, ErrorReport, Result, ServiceDetail};
+pub use error::{Access, Error, ErrorCode, ErrorReport, FixIn, Result, ServiceDetail};
 
 /// The engine's version, shown in the app and by `bucketforge --version`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -71,7 +71,7 @@ describe("the run panel", () => {
             { type: "file_started", path: "backend/main.py" },
             { type: "file_repairing", path: "backend/main.py", reason: "line 4: expected ':'", attempt: 1 },
             { type: "file_uploaded", path: "frontend/index.html", key: "k", bytes: 2048, ms: 37 },
-            { type: "file_failed", path: "README.md", error: "The answer was cut off." },
+            { type: "file_failed", path: "README.md", error: { code: "file_truncated", message: "The answer was cut off.", fix_in: "none" } },
           ])}
         />,
       ),
@@ -159,7 +159,7 @@ describe("the run panel", () => {
             {
               type: "failed",
               slug: "todo",
-              error: { code: "llm_key_rejected", message: "The API key for OpenAI was rejected (HTTP 401)." },
+              error: { code: "llm_key_rejected", message: "The API key for OpenAI was rejected (HTTP 401).", fix_in: "llm_settings" },
               landed: ["README.md"],
             },
           ])}
@@ -170,7 +170,7 @@ describe("the run panel", () => {
     expect(screen.getByTestId("run-landed")).toHaveTextContent("1 of 5 files are saved in your bucket; Resume writes the rest.");
     expect(row("backend/main.py")).toHaveAttribute("data-status", "stopped");
     // A rejected key is fixed in Settings.
-    await user.click(screen.getByRole("button", { name: "Open Settings" }));
+    await user.click(screen.getByRole("button", { name: "Open AI provider settings" }));
     expect(go).toHaveBeenCalledWith("settings");
     await user.click(screen.getByRole("button", { name: "Resume" }));
     expect(invoke).toHaveBeenCalledWith("resume", expect.objectContaining({ slug: "todo" }));
@@ -183,7 +183,7 @@ describe("the run panel", () => {
         <RunPanel
           run={runOf([
             { type: "planning" },
-            { type: "failed", slug: "", error: { code: "plan_invalid", message: "The AI's plan could not be used." }, landed: [] },
+            { type: "failed", slug: "", error: { code: "plan_invalid", message: "The AI's plan could not be used.", fix_in: "none" }, landed: [] },
           ])}
         />,
       ),
@@ -191,7 +191,7 @@ describe("the run panel", () => {
     expect(screen.getByRole("alert")).toHaveTextContent("The AI's plan could not be used.");
     expect(screen.getByTestId("run-landed")).toHaveTextContent("No files were saved to your bucket.");
     expect(screen.queryByRole("button", { name: "Resume" })).toBeNull();
-    expect(screen.queryByRole("button", { name: "Open Settings" })).toBeNull();
+    expect(screen.queryByRole("button", { name: /^Open .*[Ss]ettings$/ })).toBeNull();
     await user.click(screen.getByRole("button", { name: "Try again" }));
     expect(invoke).toHaveBeenCalledWith("generate", expect.objectContaining({ request: { idea: "A todo list", name: null, stack: "fastapi-react" } }));
   });

@@ -15,10 +15,10 @@ import {
 } from "../generation";
 import { useNow } from "../hooks";
 import { useNavigation } from "../navigation";
-import { fixedInSettings } from "../readiness";
 import type { Run } from "../runs";
 import { useRuns } from "../runs";
-import { AlertIcon, CheckIcon, CrossIcon, StopIcon } from "./Icons";
+import ErrorBanner from "./ErrorBanner";
+import { CheckIcon, CrossIcon, StopIcon } from "./Icons";
 
 const STATUS_LABEL: Record<FileStatus, string> = {
   queued: "Waiting",
@@ -96,7 +96,7 @@ interface Props {
 
 export default function RunPanel({ run, inProject = false }: Props) {
   const { cancel, resume, start, dismiss } = useRuns();
-  const { openProject, go } = useNavigation();
+  const { openProject } = useNavigation();
   const [actionError, setActionError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const { state } = run;
@@ -226,12 +226,7 @@ export default function RunPanel({ run, inProject = false }: Props) {
 
       {(state.phase === "failed" || state.phase === "cancelled") && (
         <div className={`run-outcome ${state.phase === "failed" ? "is-error" : "is-neutral"}`}>
-          {state.phase === "failed" && (
-            <div role="alert" className="run-error">
-              <AlertIcon width={18} height={18} />
-              <p data-testid="run-error">{state.error?.message ?? "The run stopped without saying why."}</p>
-            </div>
-          )}
+          {state.phase === "failed" && state.error && <ErrorBanner error={state.error} variant="inline" messageTestId="run-error" />}
           <p data-testid="run-landed">
             {state.phase === "cancelled" ? "You cancelled this run. " : ""}
             {landedCount === 0
@@ -250,11 +245,6 @@ export default function RunPanel({ run, inProject = false }: Props) {
                 dismiss(run.key);
               })}>
                 Try again
-              </button>
-            )}
-            {fixedInSettings(code) && (
-              <button type="button" className="secondary" onClick={() => go("settings")}>
-                Open Settings
               </button>
             )}
             {slug && landedCount > 0 && !inProject && (

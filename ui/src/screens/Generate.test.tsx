@@ -80,7 +80,7 @@ describe("the Generate screen", () => {
   it("explains why a run could not start and keeps the idea to try again", async () => {
     answerDefaults({
       generate: () => {
-        throw { code: "llm_key_missing", message: "No API key is set for OpenAI. Add one in Settings or set OPENAI_API_KEY." };
+        throw { code: "llm_key_missing", message: "No API key is set for OpenAI. Add one in Settings or set OPENAI_API_KEY.", fix_in: "llm_settings" };
       },
     });
     const user = userEvent.setup();
@@ -90,7 +90,7 @@ describe("the Generate screen", () => {
     expect(await screen.findByRole("alert")).toHaveTextContent("No API key is set for OpenAI. Add one in Settings or set OPENAI_API_KEY.");
     expect(idea()).toHaveValue("A recipe box");
     expect(screen.queryByTestId("run")).toBeNull();
-    expect(within(screen.getByRole("alert")).getByRole("button", { name: "Open Settings" })).toBeVisible();
+    expect(within(screen.getByRole("alert")).getByRole("button", { name: "Open AI provider settings" })).toBeVisible();
   });
 
   it("opens the preview of a finished run", async () => {

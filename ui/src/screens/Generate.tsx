@@ -1,12 +1,14 @@
 // Where an idea becomes a project: the idea form, and every run of this session with its live progress.
 import { useRef, useState, type FormEvent } from "react";
-import { errorCode, errorMessage } from "../api";
+import { errorMessage, errorReport } from "../api";
+import type { ErrorReport } from "../bindings/ErrorReport";
 import type { RunInfo } from "../bindings/RunInfo";
 import type { Stack } from "../bindings/Stack";
+import ErrorBanner from "../components/ErrorBanner";
 import Field from "../components/Field";
 import RunPanel from "../components/RunPanel";
 import { useNavigation } from "../navigation";
-import { fixedInSettings, generateBlocker } from "../readiness";
+import { generateBlocker } from "../readiness";
 import { useRuns } from "../runs";
 import { useSetup } from "../setup";
 import { slugify } from "../slug";
@@ -44,7 +46,7 @@ export default function GenerateScreen() {
   const [stack, setStack] = useState<Stack>("fastapi-react");
   const [starting, setStarting] = useState(false);
   const runsSection = useRef<HTMLElement>(null);
-  const [startError, setStartError] = useState<{ message: string; code: string | null } | null>(null);
+  const [startError, setStartError] = useState<ErrorReport | null>(null);
 
   const slug = name.trim() ? slugify(name) : null;
   const settingsReason = loadError
@@ -66,7 +68,7 @@ export default function GenerateScreen() {
       // The new run's panel is below the form: bring it into view so its progress is seen.
       requestAnimationFrame(() => runsSection.current?.scrollIntoView?.({ behavior: "smooth", block: "start" }));
     } catch (err) {
-      setStartError({ message: errorMessage(err), code: errorCode(err) });
+      setStartError(errorReport(err));
     } finally {
       setStarting(false);
     }
@@ -161,14 +163,7 @@ export default function GenerateScreen() {
           )}
         </div>
         {startError && (
-          <div className="banner is-error" role="alert">
-            <p>{startError.message}</p>
-            {fixedInSettings(startError.code) && (
-              <button type="button" className="secondary" onClick={() => go("settings")}>
-                Open Settings
-              </button>
-            )}
-          </div>
+          <ErrorBanner error={startError} />
         )}
       </form>
 

@@ -2,11 +2,13 @@
 import { save } from "@tauri-apps/plugin-dialog";
 import { writeText } from "@tauri-apps/plugin-clipboard-manager";
 import { useCallback, useEffect, useRef, useState } from "react";
-import { errorCode, errorMessage, projectDelete, projectExport, projectFile, projectGet, projectShareLink } from "../api";
+import { errorCode, errorMessage, errorReport, projectDelete, projectExport, projectFile, projectGet, projectShareLink } from "../api";
+import type { ErrorReport } from "../bindings/ErrorReport";
 import type { FileContent } from "../bindings/FileContent";
 import type { ProjectDetails } from "../bindings/ProjectDetails";
 import CodeViewer from "../components/CodeViewer";
 import ConfirmDialog from "../components/ConfirmDialog";
+import ErrorBanner from "../components/ErrorBanner";
 import FileTree from "../components/FileTree";
 import { BackIcon, DownloadIcon, LinkIcon, PlayIcon, RefreshIcon, TrashIcon } from "../components/Icons";
 import PreviewPane from "../components/PreviewPane";
@@ -16,7 +18,6 @@ import { formatDate } from "../dates";
 import { preferredFile } from "../file-tree";
 import { formatBytes, formatCost, formatElapsed, formatTokens, isRunning } from "../generation";
 import { useNavigation, type ProjectTab } from "../navigation";
-import { fixedInSettings } from "../readiness";
 import { useRuns } from "../runs";
 
 export const SHARE_EXPIRIES: { secs: number; label: string }[] = [
@@ -25,7 +26,7 @@ export const SHARE_EXPIRIES: { secs: number; label: string }[] = [
   { secs: 604_800, label: "7 days" },
 ];
 
-type Notice = { kind: "success" | "error"; text: string; code?: string | null };
+type Notice = { kind: "success"; text: string } | { kind: "error"; error: ErrorReport };
 
 interface Props {
   slug: string;
@@ -38,7 +39,7 @@ export default function ProjectView({ slug, tab }: Props) {
   const run = runs.forSlug(slug);
   const running = run ? isRunning(run.state) : false;
   const [details, setDetails] = useState<ProjectDetails | null>(null);
-  const [loadError, setLoadError] = useState<{ message: string; code: string | null } | null>(null);
+  const [loadError, setLoadError] = useState<ErrorReport | null>(null);
   const [openPath, setOpenPath] = useState<string | null>(null);
   const [file, setFile] = useState<FileContent | null>(null);
   const [fileError, setFileError] = useState<string | null>(null);
@@ -63,7 +64,7 @@ export default function ProjectView({ slug, tab }: Props) {
       setDetails(d);
       setOpenPath((was) => (was && d.files.some((f) => f.path === was) ? was : preferredFile(d.files.map((f) => f.path))));
     } catch (e) {
-      setLoadError({ message: errorMessage(e), code: errorCode(e) });
+      setLoadError(errorReport(e));
     }
   }, [slug]);
 
@@ -105,7 +106,7 @@ export default function ProjectView({ slug, tab }: Props) {
       const text = await action();
       if (text) setNotice({ kind: "success", text });
     } catch (e) {
-      setNotice({ kind: "error", text: errorMessage(e), code: errorCode(e) });
+      setNotice({ kind: "error", error: errorReport(e) });
     } finally {
       setBusy(null);
     }
@@ -153,7 +154,7 @@ export default function ProjectView({ slug, tab }: Props) {
       setConfirmDelete(false);
       setConfirmForce(null);
       if (!force && errorCode(e) === "project_busy") setConfirmForce(errorMessage(e));
-      else setNotice({ kind: "error", text: errorMessage(e), code: errorCode(e) });
+      else setNotice({ kind: "error", error: errorReport(e) });
     } finally {
       setBusy(null);
     }
@@ -214,33 +215,21 @@ export default function ProjectView({ slug, tab }: Props) {
         </div>
       )}
 
-      {notice && (
-        <div className={`banner ${notice.kind === "error" ? "is-error" : "is-success"}`} role={notice.kind === "error" ? "alert" : "status"}>
+      {notice?.kind === "error" && <ErrorBanner error={notice.error} />}
+      {notice?.kind === "success" && (
+        <div className="banner is-success" role="status">
           <p>{notice.text}</p>
-          {notice.kind === "error" && fixedInSettings(notice.code ?? null) && (
-            <button type="button" className="secondary" onClick={() => go("settings")}>
-              Open Settings
-            </button>
-          )}
         </div>
       )}
 
       {run && running && <RunPanel run={run} inProject />}
 
       {loadError && (
-        <div className="banner is-error" role="alert">
-          <p>This project could not be opened. {loadError.message}</p>
-          <div className="actions">
-            <button type="button" className="secondary" onClick={() => void load()}>
-              Try again
-            </button>
-            {fixedInSettings(loadError.code) && (
-              <button type="button" className="secondary" onClick={() => go("settings")}>
-                Open Settings
-              </button>
-            )}
-          </div>
-        </div>
+        <ErrorBanner error={loadError} context="This project could not be opened.">
+          <button type="button" className="secondary" onClick={() => void load()}>
+            Try again
+          </button>
+        </ErrorBanner>
       )}
 
       {!details && !loadError && (

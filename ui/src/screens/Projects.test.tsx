@@ -59,6 +59,40 @@ describe("the project list", () => {
     expect(callsOf("projects_list")[0]).toEqual({ page: null, search: null });
   });
 
+  it("shows why a project's record can't be read, and words its badge by the error's code", async () => {
+    const bare = { status: null, files: 0, bytes: 0, updated_at: null, idea: null };
+    answerDefaults({
+      projects_list: {
+        projects: [
+          projectItem("draft", {
+            ...bare,
+            problem: { code: "manifest_missing", message: "This project has no record yet.", fix_in: "none" },
+          }),
+          projectItem("future", {
+            ...bare,
+            problem: { code: "manifest_too_new", message: "The project “future” was saved by a newer BucketForge.", fix_in: "none" },
+          }),
+          projectItem("garbled", {
+            ...bare,
+            problem: { code: "manifest_unreadable", message: "The record of project “garbled” could not be read.", fix_in: "none" },
+          }),
+        ],
+        next_page: null,
+      },
+    });
+    const user = userEvent.setup();
+    await openProjects(user);
+    await screen.findAllByTestId("project-row");
+    const [draft, future, garbled] = rows();
+    expect(draft).toHaveTextContent("This project has no record yet.");
+    expect(draft).toHaveAttribute("data-problem", "manifest_missing");
+    expect(within(draft).getByTestId("status-badge")).toHaveTextContent(/^No record$/);
+    expect(future).toHaveTextContent("saved by a newer BucketForge");
+    expect(within(future).getByTestId("status-badge")).toHaveTextContent(/^Newer version$/);
+    expect(garbled).toHaveTextContent("could not be read");
+    expect(within(garbled).getByTestId("status-badge")).toHaveTextContent(/^Unreadable$/);
+  });
+
   it("loads the next page only when asked, with the token the last page gave", async () => {
     answerDefaults({
       projects_list: ({ page }: { page: string | null }) =>
@@ -114,14 +148,18 @@ describe("the project list", () => {
   it("says plainly when the bucket can't be read, and where to fix it", async () => {
     answerDefaults({
       projects_list: () => {
-        throw { code: "bucket_not_found", message: "The bucket “apps” does not exist. Create it with your storage provider, or fix the bucket name in Settings." };
+        throw {
+          code: "bucket_not_found",
+          message: "The bucket “apps” does not exist. Create it with your storage provider, or fix the bucket name in Settings.",
+          fix_in: "storage_settings",
+        };
       },
     });
     const user = userEvent.setup();
     await openProjects(user);
     const alert = await screen.findByRole("alert");
     expect(alert).toHaveTextContent("The bucket “apps” does not exist.");
-    await user.click(within(alert).getByRole("button", { name: "Open Settings" }));
+    await user.click(within(alert).getByRole("button", { name: "Open Storage settings" }));
     expect(screen.getByRole("heading", { level: 1 })).toHaveTextContent("Settings");
   });
 });

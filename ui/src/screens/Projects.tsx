@@ -1,15 +1,16 @@
 // The user's projects in the bucket: searched by short name, paged lazily, with runs of this window shown live.
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
-import { errorCode, errorMessage, projectsList } from "../api";
+import { errorReport, projectsList } from "../api";
+import type { ErrorReport } from "../bindings/ErrorReport";
 import type { ProjectListItem } from "../bindings/ProjectListItem";
 import type { ProjectStatus } from "../bindings/ProjectStatus";
+import ErrorBanner from "../components/ErrorBanner";
 import { FolderIcon, RefreshIcon, SearchIcon } from "../components/Icons";
 import StatusBadge from "../components/StatusBadge";
 import { formatDate } from "../dates";
 import { formatBytes, isRunning, totals, type RunPhase } from "../generation";
 import { useDebounced } from "../hooks";
 import { useNavigation, type ProjectTab } from "../navigation";
-import { fixedInSettings } from "../readiness";
 import { useRuns, type Run } from "../runs";
 import { slugify } from "../slug";
 import ProjectView from "./ProjectView";
@@ -56,7 +57,7 @@ function ProjectList() {
   const [items, setItems] = useState<ProjectListItem[]>([]);
   const [nextPage, setNextPage] = useState<string | null>(null);
   const [loading, setLoading] = useState<"first" | "more" | null>("first");
-  const [error, setError] = useState<{ message: string; code: string | null } | null>(null);
+  const [error, setError] = useState<ErrorReport | null>(null);
   const [listedAt, setListedAt] = useState(0);
   const request = useRef(0);
 
@@ -76,7 +77,7 @@ function ProjectList() {
         setNextPage(answer.next_page);
         if (!page) setListedAt(Date.now());
       } catch (e) {
-        if (mine === request.current) setError({ message: errorMessage(e), code: errorCode(e) });
+        if (mine === request.current) setError(errorReport(e));
       } finally {
         if (mine === request.current) setLoading(null);
       }
@@ -137,19 +138,11 @@ function ProjectList() {
       </div>
 
       {error && (
-        <div className="banner is-error" role="alert">
-          <p>Your projects could not be listed. {error.message}</p>
-          <div className="actions">
-            <button type="button" className="secondary" onClick={() => void load(null)}>
-              Try again
-            </button>
-            {fixedInSettings(error.code) && (
-              <button type="button" className="secondary" onClick={() => go("settings")}>
-                Open Settings
-              </button>
-            )}
-          </div>
-        </div>
+        <ErrorBanner error={error} context="Your projects could not be listed.">
+          <button type="button" className="secondary" onClick={() => void load(null)}>
+            Try again
+          </button>
+        </ErrorBanner>
       )}
 
       {loading === "first" && rows.length === 0 && !error && (
@@ -198,16 +191,17 @@ function ProjectList() {
                   data-testid="project-row"
                   data-slug={p.slug}
                   data-status={p.status ?? "unknown"}
+                  data-problem={p.problem?.code}
                   onClick={() => openProject(p.slug)}
                 >
                   <span className="project-name">
                     <strong>{p.name}</strong>
-                    <span className="project-sub" title={p.problem ?? p.idea ?? undefined}>
-                      {p.problem ?? (p.activity && !p.activity.interrupted ? `Being written by ${p.activity.owner}` : p.slug)}
+                    <span className="project-sub" title={p.problem?.message ?? p.idea ?? undefined}>
+                      {p.problem?.message ?? (p.activity && !p.activity.interrupted ? `Being written by ${p.activity.owner}` : p.slug)}
                     </span>
                   </span>
                   <span>
-                    <StatusBadge status={p.status} interrupted={p.activity?.interrupted ?? false} />
+                    <StatusBadge status={p.status} interrupted={p.activity?.interrupted ?? false} problem={p.problem?.code ?? null} />
                   </span>
                   <span className="num" data-testid="project-file-count">
                     {p.files}

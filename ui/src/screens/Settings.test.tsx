@@ -280,8 +280,11 @@ describe("the Settings screen", () => {
     answerDefaults(
       settingsBackend(
         settingsView({
-          settings_error: { code: "settings_unreadable", message: "Your settings file /c/settings.json could not be read: bad JSON." },
-          secrets: { llm_api_keys: [], keyring_error: { code: "keyring_unavailable", message: "No system keyring is available: unlock or install GNOME Keyring / KWallet" } },
+          settings_error: { code: "settings_unreadable", message: "Your settings file /c/settings.json could not be read: bad JSON.", fix_in: "settings" },
+          secrets: {
+            llm_api_keys: [],
+            keyring_error: { code: "keyring_unavailable", message: "No system keyring is available: unlock or install GNOME Keyring / KWallet", fix_in: "settings" },
+          },
         }),
       ),
     );

@@ -52,7 +52,7 @@ pub enum GenerationEvent {
         bytes: u64,
     },
     /// A file could not be produced; the run fails.
-    FileFailed { path: String, error: String },
+    FileFailed { path: String, error: ErrorReport },
     /// The provider asked to slow down; the run waits and lowers its concurrency.
     RateLimited { concurrency: u32 },
     /// Tokens used so far and their estimated cost.

@@ -653,7 +653,7 @@ impl Run {
                     tracing::warn!(path = %file.path, error = %e, "a file failed; stopping the run");
                     self.emit(GenerationEvent::FileFailed {
                         path: file.path.clone(),
-                        error: e.to_string(),
+                        error: e.to_report(),
                     });
                     if error.is_none() {
                         self.stop.cancel();

@@ -11,7 +11,7 @@ use crate::store::{
     slugify, FileSource, LeaseState, Manifest, ObjectStore, PageToken, ProjectFile, ProjectKey,
     ProjectPath, ProjectStatus, ProjectSummary, Slug, StoredFile,
 };
-use crate::Result;
+use crate::{Error, ErrorReport, Result};
 
 /// One row of the Projects screen.
 #[derive(Debug, Clone, Serialize, TS)]
@@ -28,7 +28,7 @@ pub struct ProjectListItem {
     pub updated_at: Option<String>,
     pub idea: Option<String>,
     /// Why the manifest could not be read, if it couldn't.
-    pub problem: Option<String>,
+    pub problem: Option<ErrorReport>,
     /// Who is writing it, while it is `generating`.
     pub activity: Option<RunActivity>,
 }
@@ -287,7 +287,12 @@ async fn project_item(store: &ObjectStore, key: &ProjectKey) -> ProjectListItem 
             updated_at: None,
             idea: None,
             activity: None,
-            problem: Some("This project has no record yet: it may still be generating, or its run stopped without finishing.".into()),
+            problem: Some(
+                Error::ManifestMissing {
+                    slug: key.slug().to_string(),
+                }
+                .to_report(),
+            ),
         },
         Err(e) => ProjectListItem {
             name: slug.clone(),
@@ -298,7 +303,7 @@ async fn project_item(store: &ObjectStore, key: &ProjectKey) -> ProjectListItem 
             updated_at: None,
             idea: None,
             activity: None,
-            problem: Some(e.to_string()),
+            problem: Some(e.to_report()),
         },
     }
 }
