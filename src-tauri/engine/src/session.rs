@@ -1011,3 +1011,17 @@ where
         }
     });
 }
+
+// ---- the preview's source ----
+
+/// The preview reads the signed-in user's projects from the session's bucket.
+#[async_trait::async_trait]
+impl crate::preview::PreviewSource for Session {
+    fn user(&self) -> Result<UserId> {
+        Session::user(self)
+    }
+
+    async fn store(&self) -> Result<ObjectStore> {
+        Session::store(self).await
+    }
+}
