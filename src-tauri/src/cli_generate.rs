@@ -34,7 +34,7 @@ pub struct LlmArgs {
     #[arg(long, value_name = "URL")]
     pub llm_base_url: Option<String>,
     /// Files written at once (default 6)
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=16))]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(bucketforge_engine::limits::CONCURRENCY_RANGE))]
     pub concurrency: Option<u32>,
 }
 

@@ -1,6 +1,8 @@
 // A project name's short name exactly as the engine derives it, so the Generate screen can show it live.
 
-const MAX_SLUG_LEN = 63;
+import { LIMITS } from "./bindings/userLimits";
+
+const MAX_SLUG_LEN = LIMITS.max_name_chars;
 const COMBINING_MARK = /\p{M}/u;
 const ASCII_ALPHANUMERIC = /^[A-Za-z0-9]$/;
 const LETTER_OR_DIGIT = /^[\p{L}\p{N}]$/u;
@@ -31,7 +33,9 @@ export function slugify(name: string): string | null {
   return out.length > 0 ? out : null;
 }
 
+const VALID_NAME = new RegExp(`^[a-z0-9][a-z0-9-]{0,${MAX_SLUG_LEN - 1}}$`);
+
 /** Whether `value` is a valid user ID or short name: `[a-z0-9][a-z0-9-]{0,62}`. */
 export function isValidName(value: string): boolean {
-  return /^[a-z0-9][a-z0-9-]{0,62}$/.test(value);
+  return VALID_NAME.test(value);
 }

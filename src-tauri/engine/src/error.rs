@@ -344,8 +344,8 @@ pub enum Error {
         "“{slug}” is being written by {owner} right now (it last checked in {} ago), so \
          nothing was changed. Wait for that run to finish; if it has stopped, this works once \
          it has been silent for {} (or at once on the computer it ran on, once it has quit).",
-        crate::store::lease::spoken_age(*secs_ago),
-        crate::store::lease::spoken_age(*ttl_secs)
+        crate::spoken::spoken_age(*secs_ago),
+        crate::spoken::spoken_age(*ttl_secs)
     )]
     ProjectBusy {
         slug: String,
@@ -388,11 +388,8 @@ pub enum Error {
     )]
     Internal { what: String },
 
-    #[error("“{slug}” has nothing to resume: it is {}.", match status { crate::store::ProjectStatus::Complete => "already complete", _ => "being generated right now (on this or another device)" })]
-    NothingToResume {
-        slug: String,
-        status: crate::store::ProjectStatus,
-    },
+    #[error("“{slug}” has nothing to resume: it is already complete.")]
+    NothingToResume { slug: String },
 
     #[error("The AI wrote {bytes} bytes for “{path}”, more than the {limit}-byte limit for one file, so it was not saved. Try again, or ask for a smaller app.")]
     FileTooLarge {

@@ -4,14 +4,20 @@
 // unwrap; the few reviewed exceptions carry an `allow` with the reason.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod answer;
+#[cfg(test)]
+mod bindings;
 pub mod error;
+pub mod file_kind;
 pub mod generate;
+pub mod limits;
 pub mod llm;
 pub mod plan;
 pub mod preview;
 pub mod secrets;
 pub mod session;
 pub mod settings;
+mod spoken;
 pub mod store;
 mod sync;
 pub mod validate;

@@ -47,7 +47,7 @@ pub struct Plan {
 }
 
 /// The most files one plan may ask for.
-pub const MAX_PLANNED_FILES: usize = 60;
+pub use crate::limits::MAX_PLANNED_FILES;
 
 impl Stack {
     /// Files every plan of this stack must contain; each entry lists acceptable alternatives.
@@ -117,7 +117,7 @@ pub fn parse_plan(answer: &str, stack: Stack) -> Result<Plan, Vec<String>> {
 /// The JSON object in an answer: a fenced block's content if there is one, else the text from
 /// the first `{` to the last `}`.
 fn json_object_in(answer: &str) -> Option<&str> {
-    let text = crate::generate::answer::fenced_block(answer).unwrap_or(answer);
+    let text = crate::answer::fenced_block(answer).unwrap_or(answer);
     let start = text.find('{')?;
     let end = text.rfind('}')?;
     (start < end).then(|| &text[start..=end])
@@ -154,7 +154,7 @@ impl Plan {
         }
         let mut seen = HashSet::new();
         for file in &self.files {
-            if let Err(e) = crate::store::ProjectPath::new(&file.path) {
+            if let Err(e) = crate::store::keys::ProjectPath::new(&file.path) {
                 problems.push(e.to_string());
             }
             // Case-insensitive: exported projects land on macOS and Windows file systems too.

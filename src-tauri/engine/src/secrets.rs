@@ -31,11 +31,6 @@ impl SecretName {
         Self(format!("llm-api-key/{provider}"))
     }
 
-    /// The built-in local bucket's secret access key.
-    pub fn local_bucket_secret_key() -> Self {
-        Self("local-bucket/secret-key".into())
-    }
-
     /// The name as stored in the keyring's `username` attribute.
     pub fn as_str(&self) -> &str {
         &self.0

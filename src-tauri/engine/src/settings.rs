@@ -93,7 +93,7 @@ impl Default for Settings {
             storage: StorageSettings::default(),
             user_id: None,
             llm: LlmSettings::default(),
-            concurrency: 6,
+            concurrency: crate::limits::DEFAULT_CONCURRENCY,
             onboarded: false,
         }
     }

@@ -214,10 +214,7 @@ fn example(code: ErrorCode) -> Error {
             ],
         },
         ErrorCode::ProjectExists => Error::ProjectExists { slug: slug() },
-        ErrorCode::NothingToResume => Error::NothingToResume {
-            slug: slug(),
-            status: ProjectStatus::Complete,
-        },
+        ErrorCode::NothingToResume => Error::NothingToResume { slug: slug() },
         ErrorCode::ProjectBusy => Error::ProjectBusy {
             slug: slug(),
             owner: "BucketForge on alice-laptop".into(),

@@ -5,10 +5,27 @@ use bucketforge_test_support as support;
 
 use std::sync::Arc;
 
-use bucketforge_engine::preview::{PreviewServer, VendorFiles};
+use bucketforge_engine::preview::{PreviewServer, PreviewSource, VendorFiles};
 use bucketforge_engine::session::Overrides;
 use bucketforge_engine::store::{ObjectStore, ProjectKey, ProjectPath, UserId};
 use support::{project, ServerKind, TestServer};
+
+/// The preview's view of the app: one signed-in user and their bucket.
+struct SignedIn {
+    user: UserId,
+    store: ObjectStore,
+}
+
+#[async_trait::async_trait]
+impl PreviewSource for SignedIn {
+    fn user(&self) -> bucketforge_engine::Result<UserId> {
+        Ok(self.user.clone())
+    }
+
+    async fn store(&self) -> bucketforge_engine::Result<ObjectStore> {
+        Ok(self.store.clone())
+    }
+}
 
 const FILES: &[(&str, &str)] = &[
     ("index.html", "<!doctype html>\n<html><head><title>Todo</title></head><body><div id=\"root\"></div><script type=\"module\" src=\"/src/main.jsx\"></script></body></html>\n"),
@@ -23,7 +40,6 @@ const FILES: &[(&str, &str)] = &[
 
 struct Rig {
     _server: TestServer,
-    _dir: tempfile::TempDir,
     store: ObjectStore,
     key: ProjectKey,
     preview: PreviewServer,
@@ -35,24 +51,17 @@ async fn rig() -> Rig {
     let user = UserId::new("alice").unwrap();
     let key = project(&user, "todo");
     support::seed_project(&store, &key, "react", FILES).await;
-    // The session points at the same server through the seed's variables, as the CLI would.
-    let dir = tempfile::tempdir().unwrap();
-    let session = Arc::new(support::session_with_env(
-        dir.path(),
-        support::seed_env(&server.config),
-        Overrides {
-            user: Some(user),
-            ..Overrides::default()
-        },
-    ));
+    let source = Arc::new(SignedIn {
+        user,
+        store: store.clone(),
+    });
     let vendor: VendorFiles =
         Arc::new(|name: &str| (name == "react.js").then(|| b"export default {};".to_vec()));
     Rig {
         _server: server,
-        _dir: dir,
         store,
         key,
-        preview: PreviewServer::new(session, vendor, "preview://localhost"),
+        preview: PreviewServer::new(source, vendor, "preview://localhost"),
     }
 }
 
@@ -285,17 +294,12 @@ async fn an_open_preview_follows_files_that_a_resume_adds() {
     let late = "export default function Late() { return <p>late</p>; }\n";
     // An interrupted project: App landed, the component it imports did not.
     support::seed_project(&store, &key, "react", &[("src/App.jsx", app)]).await;
-    let dir = tempfile::tempdir().unwrap();
-    let session = Arc::new(support::session_with_env(
-        dir.path(),
-        support::seed_env(&server.config),
-        Overrides {
-            user: Some(user.clone()),
-            ..Overrides::default()
-        },
-    ));
+    let source = Arc::new(SignedIn {
+        user: user.clone(),
+        store: store.clone(),
+    });
     let vendor: VendorFiles = Arc::new(|_: &str| None);
-    let preview = PreviewServer::new(session, vendor, "preview://localhost");
+    let preview = PreviewServer::new(source, vendor, "preview://localhost");
     preview.serve("/alice/late/", None).await;
     let before = text(&preview.serve("/alice/late/src/App.jsx", None).await.body);
     // The missing import becomes the overlay's error module, which names the file.
@@ -329,4 +333,33 @@ async fn an_open_preview_follows_files_that_a_resume_adds() {
     let after = text(&preview.serve("/alice/late/src/App.jsx", None).await.body);
     assert!(after.contains("\"/alice/late/src/Late.jsx\""), "{after}");
     assert!(!after.contains("error.js"), "{after}");
+}
+
+#[tokio::test]
+async fn the_session_is_a_preview_source_for_its_own_user_only() {
+    let server = TestServer::start(ServerKind::BuiltIn).await;
+    let store = server.store().await;
+    let alice = UserId::new("alice").unwrap();
+    support::seed_project(&store, &project(&alice, "todo"), "react", FILES).await;
+    // The session points at the same server through the seed's variables, as the CLI would.
+    let dir = tempfile::tempdir().unwrap();
+    let session = Arc::new(support::session_with_env(
+        dir.path(),
+        support::seed_env(&server.config),
+        Overrides {
+            user: Some(alice),
+            ..Overrides::default()
+        },
+    ));
+    let preview = PreviewServer::new(session, Arc::new(|_: &str| None), "preview://localhost");
+    let app = preview.serve("/alice/todo/src/lib/text.ts", None).await;
+    assert_eq!(app.status, 200, "{}", text(&app.body));
+    assert!(text(&app.body).contains("toUpperCase"));
+    assert_eq!(
+        preview
+            .serve("/bob/todo/src/lib/text.ts", None)
+            .await
+            .status,
+        403
+    );
 }

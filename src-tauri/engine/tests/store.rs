@@ -7,11 +7,9 @@ use std::io::Read;
 use std::sync::Arc;
 
 use bucketforge_engine::plan::{Plan, PlannedFile, Stack};
-use bucketforge_engine::store::manifest::Timings;
 use bucketforge_engine::store::{
     export_project, ConditionalWrites, FileSource, Manifest, ManifestFile, ManifestPrecondition,
-    ObjectStore, ProjectKey, ProjectPath, ProjectStatus, TokenUsage, UserId,
-    MANIFEST_SCHEMA_VERSION,
+    ObjectStore, ProjectKey, ProjectPath, ProjectStatus, UserId,
 };
 use bucketforge_engine::Error;
 use futures::{StreamExt, TryStreamExt};
@@ -65,37 +63,30 @@ fn path(p: &str) -> ProjectPath {
 }
 
 fn manifest(name: &str, files: Vec<ManifestFile>, revision: u64) -> Manifest {
-    Manifest {
-        schema_version: MANIFEST_SCHEMA_VERSION,
-        status: ProjectStatus::Complete,
+    let plan = Plan {
         name: name.into(),
-        idea: "a todo list".into(),
-        plan: Plan {
-            name: name.into(),
-            summary: "Todos".into(),
-            stack: Stack::FastapiReact,
-            contract: "GET /todos".into(),
-            files: files
-                .iter()
-                .map(|f| PlannedFile {
-                    path: f.path.to_string(),
-                    purpose: "test".into(),
-                })
-                .collect(),
-        },
-        provider: "test".into(),
-        model: "test-model".into(),
-        files,
-        usage: TokenUsage::default(),
-        timings: Timings {
-            started_at: "2025-01-01T00:00:00Z".into(),
-            finished_at: None,
-            elapsed_ms: 0,
-        },
-        revision,
-        error: None,
-        lease: None,
-    }
+        summary: "Todos".into(),
+        stack: Stack::FastapiReact,
+        contract: "GET /todos".into(),
+        files: files
+            .iter()
+            .map(|f| PlannedFile {
+                path: f.path.to_string(),
+                purpose: "test".into(),
+            })
+            .collect(),
+    };
+    let mut manifest = Manifest::new(
+        "a todo list",
+        plan,
+        "test",
+        "test-model",
+        "2025-01-01T00:00:00Z",
+    );
+    manifest.status = ProjectStatus::Complete;
+    manifest.files = files;
+    manifest.revision = revision;
+    manifest
 }
 
 /// Uploads files and returns their manifest entries, as a generation run would.

@@ -1,31 +1,20 @@
-// Which syntax a project file is highlighted with, from its name alone.
+// Which syntax a project file is highlighted with, from its name alone: the engine's file-type table decides.
 
-export type LanguageId = "python" | "javascript" | "jsx" | "typescript" | "tsx" | "json" | "css" | "html" | "markdown";
+import { FILE_KINDS } from "../bindings/fileKinds";
+import type { Language } from "../bindings/Language";
 
-const BY_EXTENSION: Record<string, LanguageId> = {
-  py: "python",
-  pyi: "python",
-  js: "javascript",
-  mjs: "javascript",
-  cjs: "javascript",
-  jsx: "jsx",
-  ts: "typescript",
-  tsx: "tsx",
-  json: "json",
-  css: "css",
-  scss: "css",
-  html: "html",
-  htm: "html",
-  svg: "html",
-  md: "markdown",
-};
+export type LanguageId = Language;
+
+const BY_EXTENSION: ReadonlyMap<string, LanguageId> = new Map(
+  FILE_KINDS.flatMap((kind) => (kind.language ? [[kind.extension, kind.language] as const] : [])),
+);
 
 /** The language of `path`, or null for plain text (requirements.txt, Dockerfile, …). */
 export function languageFor(path: string): LanguageId | null {
   const name = path.split("/").pop() ?? path;
   const dot = name.lastIndexOf(".");
   if (dot <= 0) return null;
-  return BY_EXTENSION[name.slice(dot + 1).toLowerCase()] ?? null;
+  return BY_EXTENSION.get(name.slice(dot + 1).toLowerCase()) ?? null;
 }
 
 export const LANGUAGE_NAMES: Record<LanguageId, string> = {

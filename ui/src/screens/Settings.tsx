@@ -10,6 +10,7 @@ import type { Settings } from "../bindings/Settings";
 import type { SettingsView } from "../bindings/SettingsView";
 import type { StorageKind } from "../bindings/StorageKind";
 import type { StoragePreset } from "../bindings/StoragePreset";
+import { LIMITS } from "../bindings/userLimits";
 import Field from "../components/Field";
 import { AlertIcon, CheckIcon } from "../components/Icons";
 import SecretField from "../components/SecretField";
@@ -77,10 +78,13 @@ function SettingsForm({ view }: { view: SettingsView }) {
   const llmKeySaved = view.secrets.llm_api_keys.includes(llm.provider);
   const userIdProblem =
     userId.trim() && !isValidName(userId.trim())
-      ? "Use lowercase letters, digits and “-”, starting with a letter or digit, at most 63 characters."
+      ? `Use lowercase letters, digits and “-”, starting with a letter or digit, at most ${LIMITS.max_name_chars} characters.`
       : null;
+  const allowed = LIMITS.concurrency;
   const concurrencyProblem =
-    !Number.isInteger(draft.concurrency) || draft.concurrency < 1 || draft.concurrency > 16 ? "Choose a number from 1 to 16." : null;
+    !Number.isInteger(draft.concurrency) || draft.concurrency < allowed.min || draft.concurrency > allowed.max
+      ? `Choose a number from ${allowed.min} to ${allowed.max}.`
+      : null;
 
   const setStorage = (change: Partial<Settings["storage"]>) => setDraft((d) => ({ ...d, storage: { ...d.storage, ...change } }));
   const setLlm = (change: Partial<Settings["llm"]>) => setDraft((d) => ({ ...d, llm: { ...d.llm, ...change } }));
@@ -398,8 +402,8 @@ function SettingsForm({ view }: { view: SettingsView }) {
                   {...control}
                   name="concurrency"
                   type="number"
-                  min={1}
-                  max={16}
+                  min={LIMITS.concurrency.min}
+                  max={LIMITS.concurrency.max}
                   value={Number.isNaN(draft.concurrency) ? "" : draft.concurrency}
                   onChange={(e) => setDraft((d) => ({ ...d, concurrency: e.target.valueAsNumber }))}
                 />

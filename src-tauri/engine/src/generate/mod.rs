@@ -1,6 +1,5 @@
 //! Plan → files in parallel → validate → repair → upload → manifest.
 
-pub mod answer;
 pub mod events;
 pub mod limit;
 pub mod prompts;

@@ -12,10 +12,10 @@ use tokio::task::{JoinHandle, JoinSet};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use super::answer::{fenced_block, file_content, join_continuation};
 use super::events::GenerationEvent;
 use super::limit::ConcurrencyLimit;
 use super::prompts;
+use crate::answer::{fenced_block, file_content, join_continuation};
 use crate::llm::{
     estimate_cost_for, ChatMessage, ChatProvider, ChatRequest, FinishReason, ProviderKind,
     StreamEvent, Usage,
@@ -25,7 +25,7 @@ use crate::store::lease::{rfc3339, Lease, HEARTBEAT_INTERVAL, LEASE_TTL};
 use crate::store::manifest::Timings;
 use crate::store::{
     slugify, ETag, Manifest, ManifestFile, ManifestPrecondition, ObjectStore, ProjectKey,
-    ProjectPath, ProjectStatus, Slug, TokenUsage, UserId, MANIFEST_SCHEMA_VERSION,
+    ProjectPath, ProjectStatus, Slug, TokenUsage, UserId,
 };
 use crate::sync::lock;
 use crate::validate::validate;
@@ -66,11 +66,11 @@ pub struct GenerationSettings {
 impl Default for GenerationSettings {
     fn default() -> Self {
         Self {
-            concurrency: 6,
+            concurrency: crate::limits::DEFAULT_CONCURRENCY as usize,
             max_tokens: 8192,
             plan_max_tokens: 4096,
             temperature: Some(0.2),
-            max_file_bytes: 256 * 1024,
+            max_file_bytes: crate::limits::MAX_FILE_BYTES,
             max_repairs: 2,
             max_continuations: 2,
             max_interruptions: 2,
@@ -370,32 +370,26 @@ impl Generator {
     ) -> Result<(ProjectKey, ETag, Manifest)> {
         let base = slugify(project.name.as_deref().unwrap_or(&plan.name))?;
         let attempts = if project.name.is_some() { 1 } else { 20 };
-        let manifest = Manifest {
-            schema_version: MANIFEST_SCHEMA_VERSION,
-            status: ProjectStatus::Generating,
-            name: plan.name.clone(),
-            idea: project.idea.clone(),
-            plan: plan.clone(),
-            provider: self.provider.preset().name.to_string(),
-            model: self.model.clone(),
-            files: Vec::new(),
-            usage: lock(usage).clone(),
-            timings: Timings {
-                started_at: started_at.to_string(),
-                finished_at: None,
-                elapsed_ms: 0,
-            },
-            revision: 1,
-            error: None,
-            lease: Some(Lease::new(&self.settings.owner, self.settings.lease_ttl)),
-        };
+        let mut manifest = Manifest::new(
+            &project.idea,
+            plan.clone(),
+            self.provider.preset().name,
+            &self.model,
+            started_at,
+        );
+        manifest.usage = lock(usage).clone();
+        manifest.lease = Some(Lease::new(&self.settings.owner, self.settings.lease_ttl));
         let mut n = 1;
         loop {
             let slug = if n == 1 {
                 base.clone()
             } else {
                 let suffix = format!("-{n}");
-                let stem: String = base.as_str().chars().take(63 - suffix.len()).collect();
+                let stem: String = base
+                    .as_str()
+                    .chars()
+                    .take(crate::limits::MAX_NAME_CHARS - suffix.len())
+                    .collect();
                 Slug::new(&format!("{}{suffix}", stem.trim_end_matches('-')))?
             };
             let key = ProjectKey::new(project.user.clone(), slug);
@@ -421,7 +415,6 @@ fn resumable(slug: &str, manifest: &Manifest) -> Result<()> {
     match manifest.status {
         ProjectStatus::Complete => Err(Error::NothingToResume {
             slug: slug.to_string(),
-            status: manifest.status,
         }),
         ProjectStatus::Failed | ProjectStatus::Cancelled => Ok(()),
         ProjectStatus::Generating => manifest.busy(slug).map_or(Ok(()), Err),
@@ -486,21 +479,19 @@ impl Run {
                 .position(|p| p.path == f.path.as_str())
                 .unwrap_or(usize::MAX)
         });
-        let base = &self.record.base;
-        Manifest {
-            status,
-            files,
-            usage: lock(&self.usage).clone(),
-            timings: timings.unwrap_or_else(|| base.timings.clone()),
-            error,
-            lease: match status {
-                ProjectStatus::Generating => {
-                    base.lease.as_ref().map(|l| l.renewed(SystemTime::now()))
-                }
-                _ => None,
-            },
-            ..base.clone()
+        let mut manifest = self.record.base.clone();
+        manifest.status = status;
+        manifest.files = files;
+        manifest.usage = lock(&self.usage).clone();
+        if let Some(timings) = timings {
+            manifest.timings = timings;
         }
+        manifest.error = error;
+        manifest.lease = match status {
+            ProjectStatus::Generating => manifest.lease.map(|l| l.renewed(SystemTime::now())),
+            _ => None,
+        };
+        manifest
     }
 
     /// Writes the manifest over the one this run wrote last. A refusal means another run

@@ -2,8 +2,9 @@
 
 use serde_json::{json, Map, Value};
 
-use super::openai::excerpt;
-use super::wire::{system_prompt, Decoder, RemoteCause, RemoteError, WireError, WireEvent};
+use super::wire::{
+    excerpt, system_prompt, Decoder, RemoteCause, RemoteError, WireError, WireEvent,
+};
 use super::{ChatRequest, FinishReason};
 
 /// The API version every request names; the event shapes below are those of this version.

@@ -3,6 +3,7 @@
 use std::collections::VecDeque;
 use std::fmt;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use eventsource_stream::{Event, EventStreamError, Eventsource};
@@ -15,9 +16,12 @@ use tokio_util::sync::CancellationToken;
 
 use super::anthropic::{self, AnthropicDecoder};
 use super::openai::{self, OpenAiDecoder};
-use super::provider::{scrub_key, Connection, ProviderPreset, RetryPolicy, Timeouts, WireProtocol};
+use super::provider::{
+    scrub_key, Connection, ProviderConfig, ProviderPreset, RetryPolicy, Timeouts, WireProtocol,
+};
 use super::wire::{Decoder, Observed, RemoteCause, RemoteError, Tally, WireError};
 use super::{ChatProvider, ChatRequest, ChatStream, RetryCause, RetryNotice, StreamEvent};
+use crate::spoken::{spoken_bytes, spoken_duration};
 use crate::{Error, Result};
 
 /// The most of an error response's body that is read; the rest is left unread.
@@ -34,6 +38,17 @@ pub(crate) struct HttpChatProvider {
     retry: RetryPolicy,
     timeouts: Timeouts,
     notices: broadcast::Sender<RetryNotice>,
+}
+
+/// The chat provider for these settings.
+pub fn build_provider(config: &ProviderConfig) -> Result<Arc<dyn ChatProvider>> {
+    let connection = config.connection()?;
+    Ok(Arc::new(HttpChatProvider::new(
+        connection,
+        config.kind.preset(),
+        config.retry.clone(),
+        config.timeouts.clone(),
+    )))
 }
 
 /// Why one attempt failed, and whether another could succeed.
@@ -211,7 +226,7 @@ impl HttpChatProvider {
         Failure::Retry {
             cause: RetryCause::Stalled,
             retry_after: None,
-            detail: format!("no data for {}", spoken(self.timeouts.idle)),
+            detail: format!("no data for {}", spoken_duration(self.timeouts.idle)),
         }
     }
 
@@ -231,7 +246,7 @@ impl HttpChatProvider {
             },
             RetryCause::Stalled => Error::LlmStalled {
                 provider,
-                idle: spoken(self.timeouts.idle),
+                idle: spoken_duration(self.timeouts.idle),
             },
             RetryCause::Malformed => Error::LlmBadResponse { provider, detail },
         }
@@ -251,12 +266,12 @@ impl HttpChatProvider {
             0 => asked,
             _ => Duration::from_secs(asked.as_secs().saturating_add(1)),
         };
-        let wait = spoken(whole_seconds);
+        let wait = spoken_duration(whole_seconds);
         match cause {
             RetryCause::RateLimited => Error::LlmRateLimitedFor {
                 provider,
                 wait,
-                limit: spoken(self.retry.max_retry_after),
+                limit: spoken_duration(self.retry.max_retry_after),
             },
             _ => Error::LlmUnavailable {
                 provider,
@@ -269,7 +284,7 @@ impl HttpChatProvider {
     fn deadline_exceeded(&self) -> Error {
         Error::LlmDeadlineExceeded {
             provider: self.connection.name.clone(),
-            limit: spoken(self.timeouts.total),
+            limit: spoken_duration(self.timeouts.total),
         }
     }
 }
@@ -516,7 +531,7 @@ impl Exchange {
                     self.events = None;
                     return Some(Err(Failure::Fatal(Error::LlmDeadlineExceeded {
                         provider: self.provider.clone(),
-                        limit: spoken(self.total),
+                        limit: spoken_duration(self.total),
                     })));
                 }
                 item = events.next() => item,
@@ -535,7 +550,7 @@ impl Exchange {
                 Some(Err(EventStreamError::Transport(Transport::Idle))) => Failure::Retry {
                     cause: RetryCause::Stalled,
                     retry_after: None,
-                    detail: format!("no data for {}", spoken(self.idle)),
+                    detail: format!("no data for {}", spoken_duration(self.idle)),
                 },
                 Some(Err(EventStreamError::Transport(Transport::Http(e)))) => Failure::Retry {
                     cause: RetryCause::Connection,
@@ -643,33 +658,6 @@ impl Exchange {
 
     fn scrub(&self, text: &str) -> String {
         scrub_key(self.scrub_secret.as_ref(), text)
-    }
-}
-
-/// "250 ms", "1 second", "30 seconds", "5 minutes", "3 hours", "2 days", "more than a year".
-fn spoken(duration: Duration) -> String {
-    const MINUTE: u64 = 60;
-    const HOUR: u64 = 60 * MINUTE;
-    const DAY: u64 = 24 * HOUR;
-    match duration.as_secs() {
-        0 => format!("{} ms", duration.as_millis()),
-        1 => "1 second".to_string(),
-        secs if secs < 2 * MINUTE => format!("{secs} seconds"),
-        secs if secs < 2 * HOUR => format!("{} minutes", secs / MINUTE),
-        secs if secs < 2 * DAY => format!("{} hours", secs / HOUR),
-        secs if secs <= 365 * DAY => format!("{} days", secs / DAY),
-        _ => "more than a year".to_string(),
-    }
-}
-
-/// "512 bytes", "64 KB", "4 MB" (powers of 1024, rounded down).
-pub(crate) fn spoken_bytes(bytes: usize) -> String {
-    const KB: usize = 1024;
-    const MB: usize = 1024 * KB;
-    match bytes {
-        b if b >= MB => format!("{} MB", b / MB),
-        b if b >= KB => format!("{} KB", b / KB),
-        b => format!("{b} bytes"),
     }
 }
 
@@ -934,24 +922,6 @@ mod tests {
                 proptest::prop_assert!(secs.unwrap() >= ms.unwrap());
             }
         }
-    }
-
-    #[test]
-    fn durations_are_spoken_in_the_largest_whole_unit() {
-        assert_eq!(spoken(Duration::from_secs(30)), "30 seconds");
-        assert_eq!(spoken(Duration::from_secs(1)), "1 second");
-        assert_eq!(spoken(Duration::from_millis(250)), "250 ms");
-        assert_eq!(spoken(Duration::from_secs(600)), "10 minutes");
-        assert_eq!(spoken(Duration::from_secs(5 * 3600)), "5 hours");
-        assert_eq!(spoken(Duration::from_secs(3 * 86_400)), "3 days");
-        assert_eq!(spoken(Duration::MAX), "more than a year");
-    }
-
-    #[test]
-    fn sizes_are_spoken_in_kilobytes_and_megabytes() {
-        assert_eq!(spoken_bytes(512), "512 bytes");
-        assert_eq!(spoken_bytes(64 * 1024), "64 KB");
-        assert_eq!(spoken_bytes(4 * 1024 * 1024), "4 MB");
     }
 
     #[test]

@@ -21,12 +21,14 @@ use tokio_util::sync::CancellationToken;
 
 use crate::Result;
 
+pub use client::build_provider;
 pub use cost::{estimate_cost, estimate_cost_for, model_price, ModelPrice};
 pub use models::{detect_ollama, detect_ollama_at, list_models, DetectedOllama, ModelInfo};
 pub use provider::{
-    build_provider, AuthScheme, JsonMode, ProviderConfig, ProviderKind, ProviderPreset,
-    RetryPolicy, Timeouts, WireProtocol, MAX_RETRY_AFTER, OLLAMA_DEFAULT_ORIGIN,
+    AuthScheme, ProviderConfig, ProviderKind, ProviderPreset, RetryPolicy, Timeouts, WireProtocol,
+    MAX_RETRY_AFTER, OLLAMA_DEFAULT_ORIGIN,
 };
+pub use wire::JsonMode;
 
 /// Who said a message in the conversation; the system prompt travels separately.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -5,11 +5,10 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::client::{
-    read_capped, refusal_error, spoken_bytes, transport_detail, MAX_ERROR_BODY_BYTES,
-};
+use super::client::{read_capped, refusal_error, transport_detail, MAX_ERROR_BODY_BYTES};
 use super::provider::{ProviderConfig, ProviderKind, WireProtocol, OLLAMA_DEFAULT_ORIGIN};
 use super::wire::RemoteError;
+use crate::spoken::spoken_bytes;
 use crate::{Error, Result};
 
 /// The largest model list read; OpenRouter's, among the longest, is a few hundred KB.

@@ -3,8 +3,9 @@
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use super::provider::JsonMode;
-use super::wire::{system_prompt, Decoder, RemoteCause, RemoteError, WireError, WireEvent};
+use super::wire::{
+    excerpt, system_prompt, Decoder, JsonMode, RemoteCause, RemoteError, WireError, WireEvent,
+};
 use super::{ChatRequest, FinishReason};
 
 /// The request body for a streamed chat completion, in the preset's spelling.
@@ -125,16 +126,6 @@ fn cause_of(remote: &RemoteError) -> RemoteCause {
         RemoteCause::Server
     } else {
         RemoteCause::Refused
-    }
-}
-
-pub(crate) fn excerpt(text: &str) -> String {
-    const LIMIT: usize = 120;
-    if text.chars().count() <= LIMIT {
-        text.to_string()
-    } else {
-        let cut: String = text.chars().take(LIMIT).collect();
-        format!("{cut}…")
     }
 }
 

@@ -1,16 +1,14 @@
-//! Provider presets and settings, and the factory that turns them into a `ChatProvider`.
+//! Provider presets and settings, and the HTTP connection they describe.
 
 use std::fmt;
 use std::net::IpAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
-use super::client::HttpChatProvider;
-use super::ChatProvider;
+use super::wire::JsonMode;
 use crate::{Error, Result};
 
 /// Where a local Ollama listens unless told otherwise.
@@ -52,16 +50,6 @@ pub enum AuthScheme {
     Bearer,
     /// `x-api-key: <key>`.
     XApiKey,
-}
-
-/// How a provider is asked for an answer that is only JSON.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum JsonMode {
-    /// `response_format: {"type": "json_object"}`.
-    ResponseFormat,
-    /// An instruction in the system prompt, for servers that refuse `json_object`.
-    Instruction,
 }
 
 /// What BucketForge knows about a provider before the user types anything.
@@ -387,15 +375,6 @@ impl ProviderConfig {
         self
     }
 
-    /// The key from the preset's environment variable (`OPENAI_API_KEY`, ...), if set.
-    pub fn api_key_from_env(kind: ProviderKind) -> Option<SecretString> {
-        let var = kind.preset().env_var?;
-        std::env::var(var)
-            .ok()
-            .filter(|k| !k.trim().is_empty())
-            .map(|k| SecretString::from(k.trim().to_string()))
-    }
-
     /// The base URL requests go to, without a trailing slash.
     pub fn resolved_base_url(&self) -> Result<String> {
         let raw = match (&self.base_url, self.kind.preset().default_base_url) {
@@ -553,17 +532,6 @@ pub(crate) fn scrub_key(secret: Option<&SecretString>, text: &str) -> String {
     }
 }
 
-/// The chat provider for these settings.
-pub fn build_provider(config: &ProviderConfig) -> Result<Arc<dyn ChatProvider>> {
-    let connection = config.connection()?;
-    Ok(Arc::new(HttpChatProvider::new(
-        connection,
-        config.kind.preset(),
-        config.retry.clone(),
-        config.timeouts.clone(),
-    )))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -583,7 +551,8 @@ mod tests {
 
     #[test]
     fn a_custom_provider_without_a_base_url_is_refused_with_an_example() {
-        let err = build_provider(&ProviderConfig::new(ProviderKind::Custom))
+        let err = ProviderConfig::new(ProviderKind::Custom)
+            .connection()
             .err()
             .unwrap();
         assert_eq!(err.code(), "llm_config_invalid");
@@ -592,7 +561,8 @@ mod tests {
 
     #[test]
     fn a_hosted_provider_without_a_key_names_the_variable_to_set() {
-        let err = build_provider(&ProviderConfig::new(ProviderKind::OpenAi))
+        let err = ProviderConfig::new(ProviderKind::OpenAi)
+            .connection()
             .err()
             .unwrap();
         assert_eq!(err.code(), "llm_key_missing");
@@ -601,7 +571,9 @@ mod tests {
 
     #[test]
     fn a_local_provider_needs_no_key() {
-        assert!(build_provider(&ProviderConfig::new(ProviderKind::Ollama)).is_ok());
+        assert!(ProviderConfig::new(ProviderKind::Ollama)
+            .connection()
+            .is_ok());
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! What both wire protocols decode to, and the bookkeeping that turns it into `StreamEvent`s.
 
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{ChatRequest, FinishReason, StreamEvent, Usage};
@@ -7,6 +8,16 @@ use super::{ChatRequest, FinishReason, StreamEvent, Usage};
 /// For providers without a JSON switch, JSON mode is asked for in words.
 const JSON_INSTRUCTION: &str =
     "Answer with one JSON object and nothing else: no prose before or after it.";
+
+/// How a provider is asked for an answer that is only JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum JsonMode {
+    /// `response_format: {"type": "json_object"}`.
+    ResponseFormat,
+    /// An instruction in the system prompt, for servers that refuse `json_object`.
+    Instruction,
+}
 
 /// The system prompt, with the JSON instruction appended when it must be asked for in words.
 pub(crate) fn system_prompt(req: &ChatRequest, ask_for_json: bool) -> String {
@@ -18,6 +29,17 @@ pub(crate) fn system_prompt(req: &ChatRequest, ask_for_json: bool) -> String {
         system.push_str(JSON_INSTRUCTION);
     }
     system
+}
+
+/// The start of a chunk a server sent, short enough for a message.
+pub(crate) fn excerpt(text: &str) -> String {
+    const LIMIT: usize = 120;
+    if text.chars().count() <= LIMIT {
+        text.to_string()
+    } else {
+        let cut: String = text.chars().take(LIMIT).collect();
+        format!("{cut}…")
+    }
 }
 
 /// One thing a provider said in its stream, before usage is settled.

@@ -12,10 +12,11 @@ use oxc::semantic::SemanticBuilder;
 use oxc::span::SourceType;
 use oxc::transformer::{TransformOptions, Transformer};
 
+use crate::file_kind::FileKind;
 use crate::validate::{script, Problem};
 
 mod server;
-pub use server::{PreviewResponse, PreviewServer, VendorFiles};
+pub use server::{PreviewResponse, PreviewServer, PreviewSource, VendorFiles};
 
 /// Served by the preview handler itself, not from the project.
 pub const INTERNAL_PREFIX: &str = "/__bucketforge/";
@@ -36,18 +37,8 @@ pub const VENDORED_MODULES: &[(&str, &str)] = &[
 /// Extensions tried, in order, for an import written without one (Vite's order).
 const RESOLVE_EXTENSIONS: &[&str] = &[".jsx", ".tsx", ".js", ".ts", ".mjs", ".json"];
 
-/// How the handler must serve a file that a module imports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ModuleAs {
-    /// A JS/TS module, compiled.
-    Script,
-    /// A stylesheet imported for its side effect: injected as a `<style>`.
-    Style,
-    /// A JSON file: `export default` its value.
-    Json,
-    /// Anything else (images, fonts): `export default` its URL.
-    Url,
-}
+/// How the handler serves a file that a module imports: the file-type table decides.
+pub use crate::file_kind::ModuleAs;
 
 impl ModuleAs {
     /// The query a rewritten import carries so the handler knows what to serve.
@@ -70,14 +61,9 @@ impl ModuleAs {
         }
     }
 
-    fn for_path(path: &str) -> Self {
-        let ext = path.rsplit_once('.').map(|(_, e)| e).unwrap_or_default();
-        match ext {
-            "js" | "jsx" | "ts" | "tsx" | "mjs" | "cjs" => ModuleAs::Script,
-            "css" => ModuleAs::Style,
-            "json" => ModuleAs::Json,
-            _ => ModuleAs::Url,
-        }
+    /// How a file is served by default, from its extension.
+    pub(crate) fn for_path(path: &str) -> Self {
+        FileKind::of(path).preview
     }
 }
 

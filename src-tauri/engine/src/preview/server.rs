@@ -12,10 +12,9 @@ use super::{
     PreviewSite, INTERNAL_PREFIX, OVERLAY_PATH, VENDOR_PREFIX,
 };
 use crate::plan::Stack;
-use crate::session::Session;
 use crate::store::{ETag, ObjectStore, ProjectKey, ProjectPath, Slug, UserId};
 use crate::sync::lock;
-use crate::Error;
+use crate::{Error, Result};
 
 /// Objects (and what was made of them) kept in memory.
 const CACHE_ENTRIES: NonZeroUsize = match NonZeroUsize::new(512) {
@@ -68,8 +67,18 @@ fn files_fingerprint(site: &PreviewSite) -> u64 {
     hasher.finish()
 }
 
+/// What the preview needs from the app: who is signed in, and the bucket their projects are in.
+#[async_trait::async_trait]
+pub trait PreviewSource: Send + Sync {
+    /// The signed-in user; the preview serves only their projects.
+    fn user(&self) -> Result<UserId>;
+
+    /// The bucket the projects are read from.
+    async fn store(&self) -> Result<ObjectStore>;
+}
+
 pub struct PreviewServer {
-    session: Arc<Session>,
+    source: Arc<dyn PreviewSource>,
     vendor: VendorFiles,
     /// `preview://localhost`, or `http://preview.localhost` where custom schemes are served
     /// over http (Windows).
@@ -79,9 +88,13 @@ pub struct PreviewServer {
 }
 
 impl PreviewServer {
-    pub fn new(session: Arc<Session>, vendor: VendorFiles, origin: impl Into<String>) -> Self {
+    pub fn new<S: PreviewSource + 'static>(
+        source: Arc<S>,
+        vendor: VendorFiles,
+        origin: impl Into<String>,
+    ) -> Self {
         Self {
-            session,
+            source,
             vendor,
             origin: origin.into(),
             objects: Mutex::new(LruCache::new(CACHE_ENTRIES)),
@@ -138,11 +151,11 @@ impl PreviewServer {
             .map_err(|_| Refusal::BadPath("it names no project".into()))?;
         let rest = parts.next().unwrap_or_default();
         // Only the signed-in user's own projects, whatever the URL asks for.
-        if self.session.user().map_err(Refusal::Failed)? != user {
+        if self.source.user().map_err(Refusal::Failed)? != user {
             return Err(Refusal::OtherUser);
         }
         let key = ProjectKey::new(user, slug);
-        let store = self.session.store().await.map_err(Refusal::Failed)?;
+        let store = self.source.store().await.map_err(Refusal::Failed)?;
         let site_key = key.prefix();
         let is_page = rest.is_empty();
         // The page re-reads the file list; so does a request for a file the list doesn't
@@ -231,10 +244,7 @@ impl PreviewServer {
             ));
         }
         let source = String::from_utf8_lossy(&raw);
-        let is_script = matches!(
-            path.extension().as_deref(),
-            Some("js" | "jsx" | "ts" | "tsx" | "mjs")
-        );
+        let is_script = ModuleAs::for_path(path.as_str()) == ModuleAs::Script;
         let made: Bytes = match module_as {
             Some(ModuleAs::Style) => style_module(path.as_str(), &source).into(),
             Some(ModuleAs::Json) => match json_module(&source) {
@@ -365,10 +375,7 @@ async fn site_of(store: &ObjectStore, key: &ProjectKey) -> Result<PreviewSite, R
 
 /// The Content-Type of what is served: modules are JavaScript whatever the file was.
 fn served_type(module_as: Option<ModuleAs>, path: &ProjectPath, stored: Option<&str>) -> String {
-    let is_script = matches!(
-        path.extension().as_deref(),
-        Some("js" | "jsx" | "ts" | "tsx" | "mjs")
-    );
+    let is_script = ModuleAs::for_path(path.as_str()) == ModuleAs::Script;
     match module_as {
         Some(_) => "text/javascript; charset=utf-8".into(),
         None if is_script => "text/javascript; charset=utf-8".into(),

@@ -12,6 +12,7 @@ use crate::store::{ConnectionPolicy, ObjectStore, StoreConfigLayer, UserId};
 use crate::ErrorReport;
 
 mod llm;
+mod preview;
 mod projects;
 mod runs;
 mod settings;

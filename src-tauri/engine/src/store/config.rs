@@ -13,6 +13,9 @@ use crate::{Error, Result};
 /// servers accept.
 pub const DEFAULT_REGION: &str = "us-east-1";
 
+/// The one bucket the built-in server holds.
+pub const LOCAL_BUCKET: &str = "bucketforge";
+
 /// How BucketForge signs its requests.
 #[derive(Clone)]
 pub enum StoreCredentials {
@@ -199,7 +202,7 @@ pub fn resolve_store_config(
     let region = first(|l| l.region.clone()).unwrap_or_else(|| DEFAULT_REGION.to_string());
     if local {
         return Ok(StoreConfig {
-            bucket: super::local::LOCAL_BUCKET.to_string(),
+            bucket: LOCAL_BUCKET.to_string(),
             region,
             endpoint: None,
             path_style: true,

@@ -1,30 +1,16 @@
 //! The Content-Type every stored object carries, chosen from its file name.
 
-use super::ProjectPath;
+use super::keys::ProjectPath;
+use crate::file_kind::FileKind;
 
-/// The Content-Type for a project file: a precise type for what web tools recognise, plain
-/// text otherwise. Every file a project may hold is text, so every type names utf-8.
+/// The Content-Type for a project file, from the file-type table: a precise type for what web
+/// tools recognise, plain text otherwise. Every file a project may hold is text, so every type
+/// names utf-8.
 pub fn content_type_for(path: &ProjectPath) -> String {
-    let base = match path.extension().as_deref() {
-        Some("py" | "pyi") => "text/x-python",
-        Some("js" | "mjs" | "cjs") => "text/javascript",
-        Some("jsx") => "text/jsx",
-        Some("ts") => "text/typescript",
-        Some("tsx") => "text/tsx",
-        Some("json") => "application/json",
-        Some("css") => "text/css",
-        Some("scss") => "text/x-scss",
-        Some("html" | "htm") => "text/html",
-        Some("md") => "text/markdown",
-        Some("toml") => "application/toml",
-        Some("yaml" | "yml") => "application/yaml",
-        Some("svg") => "image/svg+xml",
-        Some("sql") => "application/sql",
-        Some("csv") => "text/csv",
-        Some("sh") => "text/x-shellscript",
-        _ => "text/plain",
-    };
-    format!("{base}; charset=utf-8")
+    format!(
+        "{}; charset=utf-8",
+        FileKind::of(path.as_str()).content_type
+    )
 }
 
 /// The manifest is JSON too, but it is ours; keep its type in one place.

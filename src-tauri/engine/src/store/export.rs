@@ -9,7 +9,8 @@ use sha2::{Digest, Sha256};
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipWriter};
 
-use super::object_store::{FileSource, ObjectStore};
+use super::listing::FileSource;
+use super::object_store::ObjectStore;
 use super::{ProjectKey, ProjectPath, ProjectStatus};
 use crate::{Error, Result};
 

@@ -5,6 +5,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use unicode_normalization::UnicodeNormalization;
 
+use crate::file_kind::FileKind;
 use crate::{Error, Result};
 
 /// Every project lives under this prefix in the bucket.
@@ -16,18 +17,12 @@ pub const MANIFEST_PATH: &str = ".bucketforge/manifest.json";
 
 /// S3 refuses keys longer than this many bytes.
 pub const MAX_KEY_BYTES: usize = 1024;
-const MAX_NAME_LEN: usize = 63;
+const MAX_NAME_LEN: usize = crate::limits::MAX_NAME_CHARS;
 /// The longest prefix a project can have: `projects/` + user + `/` + slug + `/`.
 const MAX_PREFIX_BYTES: usize = PROJECTS_PREFIX.len() + MAX_NAME_LEN + 1 + MAX_NAME_LEN + 1;
 /// A path this long or shorter fits under any project's prefix within S3's key limit.
 pub const MAX_PATH_BYTES: usize = MAX_KEY_BYTES - MAX_PREFIX_BYTES;
 
-/// File extensions a generated web project may contain.
-const ALLOWED_EXTENSIONS: &[&str] = &[
-    "py", "pyi", "js", "jsx", "mjs", "cjs", "ts", "tsx", "json", "css", "scss", "html", "htm",
-    "md", "txt", "toml", "yaml", "yml", "svg", "ini", "cfg", "sql", "csv", "sh", "lock", "example",
-    "sample",
-];
 /// Files without an extension (or dotfiles) that web projects commonly carry.
 const ALLOWED_BARE_NAMES: &[&str] = &[
     "Dockerfile",
@@ -108,6 +103,7 @@ fn check_name(what: &'static str, value: &str) -> Result<()> {
         return invalid("it is empty");
     };
     if value.len() > MAX_NAME_LEN {
+        // The number is the limit's; a test holds the two together.
         return invalid("it is longer than 63 characters");
     }
     if !(first.is_ascii_lowercase() || first.is_ascii_digit()) {
@@ -353,9 +349,7 @@ impl ProjectPath {
         }
         match name.rsplit_once('.') {
             // A leading dot alone (".bashrc") is a dotfile, not an extension.
-            Some((stem, ext)) if !stem.is_empty() => {
-                ALLOWED_EXTENSIONS.contains(&ext.to_ascii_lowercase().as_str())
-            }
+            Some((stem, ext)) if !stem.is_empty() => FileKind::for_extension(ext).is_some(),
             _ => false,
         }
     }
@@ -452,6 +446,18 @@ mod tests {
         assert_eq!(slugify("  Café  Crème ").unwrap().as_str(), "cafe-creme");
         assert_eq!(slugify("2048 -- game").unwrap().as_str(), "2048-game");
         assert_eq!(slugify("--a--").unwrap().as_str(), "a");
+    }
+
+    #[test]
+    fn a_name_over_the_limit_is_refused_with_the_limit_in_the_message() {
+        let long = "x".repeat(MAX_NAME_LEN + 1);
+        let err = UserId::new(&long).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains(&format!("longer than {MAX_NAME_LEN} characters")),
+            "{err}"
+        );
+        assert!(UserId::new(&long[1..]).is_ok());
     }
 
     #[test]

@@ -158,16 +158,8 @@ pub fn rfc3339(time: SystemTime) -> String {
     humantime::format_rfc3339_seconds(time).to_string()
 }
 
-/// "12 seconds", "3 minutes", "2 hours": how long ago, for messages.
-pub fn spoken_age(secs: u64) -> String {
-    match secs {
-        u64::MAX => "an unknown time".into(),
-        0..=1 => "a moment".into(),
-        2..=119 => format!("{secs} seconds"),
-        120..=7199 => format!("{} minutes", secs / 60),
-        _ => format!("{} hours", secs / 3600),
-    }
-}
+/// How long ago, for messages (the CLI's `list` shows it too).
+pub use crate::spoken::spoken_age;
 
 #[cfg(test)]
 mod tests {
@@ -239,13 +231,5 @@ mod tests {
             let json = serde_json::to_string(&a).unwrap();
             assert!(!json.contains(raw.trim()), "{json}");
         }
-    }
-
-    #[test]
-    fn ages_are_spoken_in_the_largest_fitting_unit() {
-        assert_eq!(spoken_age(1), "a moment");
-        assert_eq!(spoken_age(45), "45 seconds");
-        assert_eq!(spoken_age(600), "10 minutes");
-        assert_eq!(spoken_age(3 * 3600), "3 hours");
     }
 }

@@ -27,13 +27,12 @@ use secrecy::{ExposeSecret, SecretString};
 use tokio::net::TcpListener;
 use tokio::task::{JoinHandle, JoinSet};
 
-use super::config::{ConnectionPolicy, StoreConfig, StoreCredentials, DEFAULT_REGION};
+use super::config::{
+    ConnectionPolicy, StoreConfig, StoreCredentials, DEFAULT_REGION, LOCAL_BUCKET,
+};
 use super::owner::{self, Registry, Runtime};
 use crate::sync::lock as locked;
 use crate::{Error, Result};
-
-/// The one bucket the built-in server holds.
-pub const LOCAL_BUCKET: &str = "bucketforge";
 
 /// The app's identifier, so the data sits in the same folder Tauri gives the app.
 /// The app's identifier (tauri.conf.json), which names its folders in the OS data and log dirs.

@@ -2,9 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::keys::ProjectPath;
+use super::lease::{Lease, LeaseState};
 use crate::plan::Plan;
-use crate::store::lease::{Lease, LeaseState};
-use crate::store::ProjectPath;
 use crate::Error;
 
 /// Bumped whenever a reader could misread a newer manifest.
@@ -88,6 +88,35 @@ pub struct Manifest {
 }
 
 impl Manifest {
+    /// A new project's record, before any file has landed: `generating`, revision 1.
+    pub fn new(
+        idea: impl Into<String>,
+        plan: Plan,
+        provider: impl Into<String>,
+        model: impl Into<String>,
+        started_at: impl Into<String>,
+    ) -> Manifest {
+        Manifest {
+            schema_version: MANIFEST_SCHEMA_VERSION,
+            status: ProjectStatus::Generating,
+            name: plan.name.clone(),
+            idea: idea.into(),
+            plan,
+            provider: provider.into(),
+            model: model.into(),
+            files: Vec::new(),
+            usage: TokenUsage::default(),
+            timings: Timings {
+                started_at: started_at.into(),
+                finished_at: None,
+                elapsed_ms: 0,
+            },
+            revision: 1,
+            error: None,
+            lease: None,
+        }
+    }
+
     /// The refusal to write this project now, when a run that still checks in holds it. A
     /// stale lease, or none on a `generating` record from before leases, holds nothing.
     pub fn busy(&self, slug: &str) -> Option<Error> {

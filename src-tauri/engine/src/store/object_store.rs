@@ -1,4 +1,5 @@
-//! The one S3 client: every read and write of projects, manifests and probes goes through here.
+//! The one S3 client and its reads and writes. Listing, deleting, the manifest's conditional
+//! writes and the connection check build on it (listing.rs, delete.rs, manifest_io.rs, check.rs).
 
 use std::fmt;
 use std::sync::{Arc, Mutex};
@@ -11,39 +12,27 @@ use aws_sdk_s3::config::{
     ResponseChecksumValidation,
 };
 use aws_sdk_s3::error::SdkError;
-use aws_sdk_s3::operation::list_objects_v2::ListObjectsV2Output;
 use aws_sdk_s3::operation::put_object::{PutObjectError, PutObjectOutput};
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_s3::types::{Delete, ObjectIdentifier};
 use aws_sdk_s3::Client;
 use aws_smithy_runtime_api::http::Response as HttpResponse;
 use bytes::Bytes;
-use futures::stream::{self, Stream, TryStreamExt};
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::content_type::{content_type_for, MANIFEST_CONTENT_TYPE};
+use super::config::{StoreConfig, StoreCredentials};
+use super::content_type::content_type_for;
 use super::failure::{classify, service_answer, Attempt};
+use super::keys::{ProjectKey, ProjectPath};
 use super::local::{LocalBucket, LocalBucketOptions};
-use super::{
-    Manifest, ProjectKey, ProjectPath, Slug, StoreConfig, StoreCredentials, UserId,
-    MANIFEST_SCHEMA_VERSION,
-};
 use crate::error::{Access, ServiceDetail};
-use crate::sync::lock;
 use crate::{Error, Result};
 
 /// The most one read brings into memory: far more than any file a run writes (256 KiB) or a
 /// manifest, far less than a stray video in the bucket.
 pub const MAX_READ_BYTES: usize = 16 * 1024 * 1024;
-
-/// S3's own ceiling for one listing or one batch delete.
-pub const MAX_PAGE_SIZE: u16 = 1000;
-
-/// Probe objects are named so they sort apart from projects and are never taken for one.
-const PROBE_PREFIX: &str = ".bucketforge-probe-";
 
 /// An entity tag exactly as the server sent it (quotes included); compared without quotes.
 #[derive(Debug, Clone, Eq, Serialize, Deserialize)]
@@ -74,15 +63,6 @@ impl fmt::Display for ETag {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
-}
-
-/// What the manifest in the bucket must be for a write to go ahead.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ManifestPrecondition {
-    /// A new project: fail if anyone already wrote a manifest.
-    MustNotExist,
-    /// An update: fail if the manifest changed since it was read with this tag.
-    MustMatch(ETag),
 }
 
 /// Whether the server honours If-None-Match / If-Match on PutObject.
@@ -149,86 +129,8 @@ pub struct FileHead {
     pub etag: ETag,
 }
 
-/// Where to pick up a listing; opaque to callers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct PageToken(String);
-
-impl PageToken {
-    /// A token handed back by a caller (the UI keeps it as text between pages).
-    pub fn from_string(token: String) -> Self {
-        Self(token)
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-/// One project found under a user's prefix.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
-#[ts(export)]
-pub struct ProjectSummary {
-    pub slug: Slug,
-}
-
-#[derive(Debug, Clone)]
-pub struct ProjectPage {
-    pub projects: Vec<ProjectSummary>,
-    /// `None` on the last page.
-    pub next_page: Option<PageToken>,
-}
-
-/// Where a project's file list came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
-#[ts(export)]
-#[serde(rename_all = "snake_case")]
-pub enum FileSource {
-    /// The manifest: what a finished (or failed) run recorded, with hashes.
-    Manifest,
-    /// No manifest exists (a run still going, or one that died): only what a listing shows.
-    BareListing,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
-#[ts(export)]
-pub struct ProjectFile {
-    pub path: ProjectPath,
-    #[ts(type = "number")]
-    pub bytes: u64,
-    pub sha256: Option<String>,
-    pub content_type: Option<String>,
-}
-
-#[derive(Debug, Clone)]
-pub struct ProjectFiles {
-    pub source: FileSource,
-    pub files: Vec<ProjectFile>,
-    pub manifest: Option<(Manifest, ETag)>,
-}
-
-/// What `check` found out about the bucket and the keys.
-#[derive(Debug, Clone, Serialize, ts_rs::TS)]
-#[ts(export)]
-pub struct ConnectionReport {
-    pub bucket: String,
-    pub region: String,
-    pub endpoint: String,
-    /// Where the probe object was written and deleted again.
-    pub probe_key: String,
-    pub can_list: bool,
-    pub can_write: bool,
-    pub can_read: bool,
-    pub can_delete: bool,
-    pub conditional_writes: ConditionalWrites,
-    /// Sentences for the user.
-    pub notes: Vec<String>,
-    #[ts(type = "number")]
-    pub elapsed_ms: u64,
-}
-
 #[derive(Debug, Clone, Copy)]
-enum Condition<'a> {
+pub(super) enum Condition<'a> {
     Always,
     IfNoneExists,
     IfMatches(&'a ETag),
@@ -237,18 +139,18 @@ enum Condition<'a> {
 /// A handle on one bucket; clones share one connection pool.
 #[derive(Clone)]
 pub struct ObjectStore {
-    inner: Arc<Inner>,
+    pub(super) inner: Arc<Inner>,
 }
 
-struct Inner {
-    client: Client,
-    bucket: String,
-    region: String,
-    endpoint: String,
-    access_key_id: Option<String>,
-    conditional: Mutex<Option<ConditionalWrites>>,
+pub(super) struct Inner {
+    pub(super) client: Client,
+    pub(super) bucket: String,
+    pub(super) region: String,
+    pub(super) endpoint: String,
+    pub(super) access_key_id: Option<String>,
+    pub(super) conditional: Mutex<Option<ConditionalWrites>>,
     /// Keeps the built-in server running for as long as a store uses it.
-    local: Option<LocalBucket>,
+    pub(super) local: Option<LocalBucket>,
 }
 
 impl fmt::Debug for ObjectStore {
@@ -387,7 +289,7 @@ impl ObjectStore {
         &self.inner.endpoint
     }
 
-    fn attempt(&self, operation: String, access: Access, prefix: String) -> Attempt<'_> {
+    pub(super) fn attempt(&self, operation: String, access: Access, prefix: String) -> Attempt<'_> {
         Attempt {
             bucket: &self.inner.bucket,
             region: &self.inner.region,
@@ -429,7 +331,7 @@ impl ObjectStore {
         })
     }
 
-    async fn put_raw(
+    pub(super) async fn put_raw(
         &self,
         key: &str,
         body: Bytes,
@@ -467,7 +369,7 @@ impl ObjectStore {
         }
     }
 
-    async fn get_key(
+    pub(super) async fn get_key(
         &self,
         key: &str,
         operation: &str,
@@ -586,7 +488,7 @@ impl ObjectStore {
         .await
     }
 
-    async fn head_key(
+    pub(super) async fn head_key(
         &self,
         key: &str,
         operation: &str,
@@ -645,630 +547,6 @@ impl ObjectStore {
             })?;
         Ok(request.uri().to_string())
     }
-
-    /// One page of a user's projects, in key order. Pass the previous page's token to go on.
-    pub async fn list_projects_page(
-        &self,
-        user: &UserId,
-        page: Option<&PageToken>,
-        page_size: u16,
-    ) -> Result<ProjectPage> {
-        self.list_projects_page_starting(user, "", page, page_size)
-            .await
-    }
-
-    /// One page of the user's projects whose slug starts with `slug_start` (a search).
-    pub async fn list_projects_page_starting(
-        &self,
-        user: &UserId,
-        slug_start: &str,
-        page: Option<&PageToken>,
-        page_size: u16,
-    ) -> Result<ProjectPage> {
-        let user_prefix = ProjectKey::user_prefix(user);
-        // Only slug characters may extend the prefix, so a search can't reach past the user.
-        let slug_start: String = slug_start
-            .chars()
-            .filter(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-')
-            .collect();
-        let prefix = format!("{user_prefix}{slug_start}");
-        let output = self
-            .list_page(&prefix, true, page_size, page, "listing projects")
-            .await?;
-        let projects = output
-            .common_prefixes()
-            .iter()
-            .filter_map(|p| p.prefix())
-            .filter_map(|p| p.strip_prefix(&user_prefix)?.strip_suffix('/'))
-            // Anything that is not a valid slug was not put there by BucketForge.
-            .filter_map(|slug| Slug::new(slug).ok())
-            .map(|slug| ProjectSummary { slug })
-            .collect();
-        let next_page = self.next_token(
-            output.is_truncated(),
-            output.next_continuation_token(),
-            page,
-            "listing projects",
-        )?;
-        Ok(ProjectPage {
-            projects,
-            next_page,
-        })
-    }
-
-    /// One ListObjectsV2 page under `prefix`. `folded` asks for `/` as the delimiter, so
-    /// deeper keys come back as common prefixes (one per project).
-    async fn list_page(
-        &self,
-        prefix: &str,
-        folded: bool,
-        max_keys: u16,
-        token: Option<&PageToken>,
-        operation: &str,
-    ) -> Result<ListObjectsV2Output> {
-        self.inner
-            .client
-            .list_objects_v2()
-            .bucket(&self.inner.bucket)
-            .prefix(prefix)
-            .set_delimiter(folded.then(|| "/".to_string()))
-            .max_keys(i32::from(max_keys.clamp(1, MAX_PAGE_SIZE)))
-            .set_continuation_token(token.map(|t| t.0.clone()))
-            .send()
-            .await
-            .map_err(|e| {
-                classify(
-                    e,
-                    &self.attempt(operation.to_string(), Access::List, prefix.to_string()),
-                )
-            })
-    }
-
-    fn next_token(
-        &self,
-        truncated: Option<bool>,
-        next: Option<&str>,
-        previous: Option<&PageToken>,
-        operation: &str,
-    ) -> Result<Option<PageToken>> {
-        if !truncated.unwrap_or(false) {
-            return Ok(None);
-        }
-        match next {
-            // A server that hands back the same token would have us loop for ever.
-            Some(token) if previous.is_none_or(|p| p.0 != token) => {
-                Ok(Some(PageToken(token.to_string())))
-            }
-            _ => Err(Error::StorageFailed {
-                operation: operation.to_string(),
-                detail: ServiceDetail {
-                    code: None,
-                    message: Some(
-                        "the listing said more results follow but gave no new continuation token"
-                            .into(),
-                    ),
-                    status: None,
-                },
-            }),
-        }
-    }
-
-    /// Every project of a user, fetched page by page only as the stream is read.
-    pub fn list_projects(
-        &self,
-        user: &UserId,
-    ) -> impl Stream<Item = Result<ProjectSummary>> + Send + 'static {
-        let store = self.clone();
-        let user = user.clone();
-        // `None` once the last page has been fetched; `Some(None)` before the first.
-        let pages = stream::try_unfold(Some(None::<PageToken>), move |state| {
-            let store = store.clone();
-            let user = user.clone();
-            async move {
-                let Some(token) = state else {
-                    return Ok(None);
-                };
-                let page = store
-                    .list_projects_page(&user, token.as_ref(), MAX_PAGE_SIZE)
-                    .await?;
-                let next_state = page.next_page.map(Some);
-                Ok::<_, Error>(Some((page.projects, next_state)))
-            }
-        });
-        pages
-            .map_ok(|projects| stream::iter(projects.into_iter().map(Ok)))
-            .try_flatten()
-    }
-
-    /// Every object key under a prefix, with its size, over as many pages as it takes.
-    async fn list_keys(&self, project: &ProjectKey, operation: &str) -> Result<Vec<(String, u64)>> {
-        let prefix = project.prefix();
-        let mut keys = Vec::new();
-        let mut token: Option<PageToken> = None;
-        loop {
-            let output = self
-                .list_page(&prefix, false, MAX_PAGE_SIZE, token.as_ref(), operation)
-                .await?;
-            keys.extend(
-                output.contents().iter().filter_map(|o| {
-                    Some((o.key()?.to_string(), o.size().unwrap_or(0).max(0) as u64))
-                }),
-            );
-            match self.next_token(
-                output.is_truncated(),
-                output.next_continuation_token(),
-                token.as_ref(),
-                operation,
-            )? {
-                Some(next) => token = Some(next),
-                None => return Ok(keys),
-            }
-        }
-    }
-
-    /// A project's files: from its manifest when there is one, else from a bare listing
-    /// (marked as such, since nothing vouches for those files).
-    pub async fn project_files(&self, project: &ProjectKey) -> Result<ProjectFiles> {
-        if let Some((manifest, etag)) = self.read_manifest(project).await? {
-            let files = manifest
-                .files
-                .iter()
-                .map(|f| ProjectFile {
-                    path: f.path.clone(),
-                    bytes: f.bytes,
-                    sha256: Some(f.sha256.clone()),
-                    content_type: Some(f.content_type.clone()),
-                })
-                .collect();
-            return Ok(ProjectFiles {
-                source: FileSource::Manifest,
-                files,
-                manifest: Some((manifest, etag)),
-            });
-        }
-        let keys = self
-            .list_keys(project, "listing the project's files")
-            .await?;
-        if keys.is_empty() {
-            return Err(Error::ProjectNotFound {
-                user: project.user().to_string(),
-                slug: project.slug().to_string(),
-            });
-        }
-        let files = keys
-            .into_iter()
-            .filter_map(|(key, bytes)| {
-                let path = project.path_of(&key)?;
-                Some(ProjectFile {
-                    content_type: Some(content_type_for(&path)),
-                    path,
-                    bytes,
-                    sha256: None,
-                })
-            })
-            .collect();
-        Ok(ProjectFiles {
-            source: FileSource::BareListing,
-            files,
-            manifest: None,
-        })
-    }
-
-    /// Deletes every object of a project and returns how many there were.
-    ///
-    /// The manifest goes first, so a delete cut short leaves a project that is shown as
-    /// unfinished rather than one whose record lists files that are gone.
-    pub async fn delete_project(&self, project: &ProjectKey) -> Result<u64> {
-        let prefix = project.prefix();
-        let attempt = |what: &str| self.attempt(what.to_string(), Access::Delete, prefix.clone());
-        let mut deleted = 0u64;
-        let manifest_key = project.manifest();
-        if self
-            .head_key(&manifest_key, "looking up the project's record", project)
-            .await?
-            .is_some()
-        {
-            self.inner
-                .client
-                .delete_object()
-                .bucket(&self.inner.bucket)
-                .key(&manifest_key)
-                .send()
-                .await
-                .map_err(|e| classify(e, &attempt("deleting the project's record")))?;
-            deleted += 1;
-        }
-        let mut token: Option<PageToken> = None;
-        loop {
-            let page = self
-                .list_page(
-                    &prefix,
-                    false,
-                    MAX_PAGE_SIZE,
-                    token.as_ref(),
-                    "listing the project's files to delete them",
-                )
-                .await?;
-            let batch: Vec<ObjectIdentifier> = page
-                .contents()
-                .iter()
-                .filter_map(|o| o.key())
-                .filter(|k| *k != manifest_key)
-                .filter_map(|k| ObjectIdentifier::builder().key(k).build().ok())
-                .collect();
-            if !batch.is_empty() {
-                let requested = batch.len() as u64;
-                let delete = Delete::builder()
-                    .set_objects(Some(batch))
-                    .quiet(true)
-                    .build()
-                    .map_err(|e| Error::StorageFailed {
-                        operation: "deleting the project's files".into(),
-                        detail: ServiceDetail {
-                            message: Some(e.to_string()),
-                            ..Default::default()
-                        },
-                    })?;
-                let output = self
-                    .inner
-                    .client
-                    .delete_objects()
-                    .bucket(&self.inner.bucket)
-                    .delete(delete)
-                    .send()
-                    .await
-                    .map_err(|e| classify(e, &attempt("deleting the project's files")))?;
-                if let Some(failed) = output.errors().first() {
-                    let done = requested.saturating_sub(output.errors().len() as u64);
-                    return Err(Error::DeleteIncomplete {
-                        slug: project.slug().to_string(),
-                        deleted: deleted + done,
-                        key: failed.key().unwrap_or_default().to_string(),
-                        detail: ServiceDetail {
-                            code: failed.code().map(str::to_string),
-                            message: failed.message().map(str::to_string),
-                            status: None,
-                        },
-                    });
-                }
-                deleted += requested;
-            }
-            match self.next_token(
-                page.is_truncated(),
-                page.next_continuation_token(),
-                token.as_ref(),
-                "listing the project's files to delete them",
-            )? {
-                Some(next) => token = Some(next),
-                None => break,
-            }
-        }
-        if deleted == 0 {
-            return Err(Error::ProjectNotFound {
-                user: project.user().to_string(),
-                slug: project.slug().to_string(),
-            });
-        }
-        Ok(deleted)
-    }
-
-    /// The project's manifest and its tag, or `None` for a project without one.
-    pub async fn read_manifest(&self, project: &ProjectKey) -> Result<Option<(Manifest, ETag)>> {
-        let Some(file) = self
-            .get_key(&project.manifest(), "reading the project's record", project)
-            .await?
-        else {
-            return Ok(None);
-        };
-        let manifest = parse_manifest(project, &file.bytes)?;
-        Ok(Some((manifest, file.etag)))
-    }
-
-    /// Saves the manifest only if the bucket still holds what `expected` says, so two devices
-    /// never silently overwrite each other. Returns the new tag.
-    pub async fn write_manifest(
-        &self,
-        project: &ProjectKey,
-        manifest: &Manifest,
-        expected: ManifestPrecondition,
-    ) -> Result<ETag> {
-        let body = Bytes::from(serde_json::to_vec_pretty(manifest).map_err(|e| {
-            Error::ManifestUnreadable {
-                slug: project.slug().to_string(),
-                reason: format!("it could not be written as JSON: {e}"),
-            }
-        })?);
-        let key = project.manifest();
-        let conflict = || Error::ManifestConflict {
-            slug: project.slug().to_string(),
-        };
-        let attempt = || {
-            self.attempt(
-                "saving the project's record".into(),
-                Access::Write,
-                project.prefix(),
-            )
-        };
-        if self.conditional_writes(project.user()).await? == ConditionalWrites::Supported {
-            let condition = match &expected {
-                ManifestPrecondition::MustNotExist => Condition::IfNoneExists,
-                ManifestPrecondition::MustMatch(etag) => Condition::IfMatches(etag),
-            };
-            match self
-                .put_raw(&key, body.clone(), MANIFEST_CONTENT_TYPE, condition)
-                .await
-            {
-                Ok(output) => return Ok(ETag::new(output.e_tag().unwrap_or_default())),
-                Err(e) => match condition_outcome(&e) {
-                    // The SDK retries a write whose answer was lost; if the lost attempt
-                    // landed, the retry's condition fails against our own write. The manifest
-                    // then holds exactly what we wrote: that is success, not a conflict.
-                    ConditionOutcome::Refused => {
-                        let stored = self
-                            .get_key(&key, "reading the project's record back", project)
-                            .await;
-                        return match stored {
-                            Ok(Some(stored)) if stored.bytes == body => Ok(stored.etag),
-                            _ => Err(conflict()),
-                        };
-                    }
-                    // If-Match on a manifest someone deleted: that is a conflict too.
-                    ConditionOutcome::Missing => return Err(conflict()),
-                    ConditionOutcome::NotImplemented => {
-                        self.remember(ConditionalWrites::NotImplemented);
-                    }
-                    ConditionOutcome::Other => return Err(classify(e, &attempt())),
-                },
-            }
-        }
-        self.write_manifest_checked(project, &key, body, &expected)
-            .await
-    }
-
-    /// Read, compare, write, read back: for servers without conditional writes.
-    async fn write_manifest_checked(
-        &self,
-        project: &ProjectKey,
-        key: &str,
-        body: Bytes,
-        expected: &ManifestPrecondition,
-    ) -> Result<ETag> {
-        let conflict = || Error::ManifestConflict {
-            slug: project.slug().to_string(),
-        };
-        let current = self
-            .head_key(key, "reading the project's record", project)
-            .await?;
-        let unchanged = match (expected, &current) {
-            (ManifestPrecondition::MustNotExist, None) => true,
-            (ManifestPrecondition::MustMatch(want), Some(head)) => *want == head.etag,
-            _ => false,
-        };
-        if !unchanged {
-            return Err(conflict());
-        }
-        let written = self
-            .put_raw(key, body, MANIFEST_CONTENT_TYPE, Condition::Always)
-            .await
-            .map_err(|e| {
-                classify(
-                    e,
-                    &self.attempt(
-                        "saving the project's record".into(),
-                        Access::Write,
-                        project.prefix(),
-                    ),
-                )
-            })?;
-        let etag = ETag::new(written.e_tag().unwrap_or_default());
-        // Someone who saved between our check and our write now owns the manifest.
-        match self
-            .head_key(key, "reading the project's record back", project)
-            .await?
-        {
-            Some(head) if head.etag == etag => Ok(etag),
-            _ => Err(conflict()),
-        }
-    }
-
-    fn remember(&self, mode: ConditionalWrites) {
-        *lock(&self.inner.conditional) = Some(mode);
-    }
-
-    /// Whether this server honours conditional writes, found out once with a probe object
-    /// under the user's own prefix and then remembered.
-    pub async fn conditional_writes(&self, user: &UserId) -> Result<ConditionalWrites> {
-        let known = *lock(&self.inner.conditional);
-        if let Some(mode) = known {
-            return Ok(mode);
-        }
-        let probe = self.probe_key(user);
-        let prefix = ProjectKey::user_prefix(user);
-        let result = self.probe_conditions(&probe, &prefix).await;
-        let cleanup = self.delete_probe(&probe, &prefix).await;
-        let mode = result?;
-        cleanup?;
-        self.remember(mode);
-        Ok(mode)
-    }
-
-    fn probe_key(&self, user: &UserId) -> String {
-        let mut nonce = [0u8; 8];
-        // Without randomness two devices could probe the same key; a clock is good enough.
-        if getrandom::fill(&mut nonce).is_err() {
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap_or_default();
-            nonce = (now.as_nanos() as u64).to_le_bytes();
-        }
-        format!(
-            "{}{PROBE_PREFIX}{}",
-            ProjectKey::user_prefix(user),
-            hex::encode(nonce)
-        )
-    }
-
-    /// Writes the probe once (it must not exist), then tries two writes that must be refused.
-    async fn probe_conditions(&self, probe: &str, prefix: &str) -> Result<ConditionalWrites> {
-        let body = || Bytes::from_static(b"BucketForge connection check; safe to delete.\n");
-        let write_attempt = || {
-            self.attempt(
-                "writing a test object".into(),
-                Access::Write,
-                prefix.to_string(),
-            )
-        };
-        match self
-            .put_raw(
-                probe,
-                body(),
-                "text/plain; charset=utf-8",
-                Condition::IfNoneExists,
-            )
-            .await
-        {
-            Ok(_) => {}
-            Err(e) => match condition_outcome(&e) {
-                ConditionOutcome::NotImplemented => {
-                    self.put_raw(
-                        probe,
-                        body(),
-                        "text/plain; charset=utf-8",
-                        Condition::Always,
-                    )
-                    .await
-                    .map_err(|e| classify(e, &write_attempt()))?;
-                    return Ok(ConditionalWrites::NotImplemented);
-                }
-                _ => return Err(classify(e, &write_attempt())),
-            },
-        }
-        let wrong = ETag::new("\"00000000000000000000000000000000\"");
-        for condition in [Condition::IfNoneExists, Condition::IfMatches(&wrong)] {
-            match self
-                .put_raw(probe, body(), "text/plain; charset=utf-8", condition)
-                .await
-            {
-                Ok(_) => return Ok(ConditionalWrites::Ignored),
-                Err(e) => match condition_outcome(&e) {
-                    ConditionOutcome::Refused => {}
-                    ConditionOutcome::NotImplemented => {
-                        return Ok(ConditionalWrites::NotImplemented)
-                    }
-                    ConditionOutcome::Missing | ConditionOutcome::Other => {
-                        return Err(classify(e, &write_attempt()))
-                    }
-                },
-            }
-        }
-        Ok(ConditionalWrites::Supported)
-    }
-
-    async fn delete_probe(&self, probe: &str, prefix: &str) -> Result<()> {
-        self.inner
-            .client
-            .delete_object()
-            .bucket(&self.inner.bucket)
-            .key(probe)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| {
-                classify(
-                    e,
-                    &self.attempt(
-                        "deleting the test object".into(),
-                        Access::Delete,
-                        prefix.to_string(),
-                    ),
-                )
-            })
-    }
-
-    /// Tries everything BucketForge needs (list, write, read, delete, conditional writes)
-    /// under the user's own prefix, and names the first thing that fails.
-    pub async fn check(&self, user: &UserId) -> Result<ConnectionReport> {
-        let started = std::time::Instant::now();
-        let prefix = ProjectKey::user_prefix(user);
-        self.list_page(&prefix, true, 1, None, "listing projects")
-            .await?;
-
-        let probe = self.probe_key(user);
-        let conditional = match self.probe_conditions(&probe, &prefix).await {
-            Ok(mode) => mode,
-            Err(e) => {
-                // The probe may exist if only a later step failed; leave nothing behind.
-                let _ = self.delete_probe(&probe, &prefix).await;
-                return Err(e);
-            }
-        };
-        let read = self
-            .inner
-            .client
-            .get_object()
-            .bucket(&self.inner.bucket)
-            .key(&probe)
-            .send()
-            .await;
-        if let Err(e) = read {
-            let _ = self.delete_probe(&probe, &prefix).await;
-            return Err(classify(
-                e,
-                &self.attempt(
-                    "reading the test object".into(),
-                    Access::Read,
-                    prefix.clone(),
-                ),
-            ));
-        }
-        self.delete_probe(&probe, &prefix).await?;
-        self.remember(conditional);
-
-        let mut notes = vec![
-            format!("BucketForge can list, write, read and delete under “{prefix}”."),
-            format!("Conditional writes: {}", conditional.describe()),
-        ];
-        if self.inner.local.is_some() {
-            notes.push("This is the built-in bucket on this computer.".into());
-        }
-        Ok(ConnectionReport {
-            bucket: self.inner.bucket.clone(),
-            region: self.inner.region.clone(),
-            endpoint: self.inner.endpoint.clone(),
-            probe_key: probe,
-            can_list: true,
-            can_write: true,
-            can_read: true,
-            can_delete: true,
-            conditional_writes: conditional,
-            notes,
-            elapsed_ms: started.elapsed().as_millis() as u64,
-        })
-    }
-}
-
-/// How the server answered a conditional write.
-enum ConditionOutcome {
-    /// 412 (or 409 from AWS when two conditional writes meet): the condition did not hold.
-    Refused,
-    /// 404 on If-Match: the object is gone.
-    Missing,
-    NotImplemented,
-    Other,
-}
-
-fn condition_outcome(err: &SdkError<PutObjectError, HttpResponse>) -> ConditionOutcome {
-    let Some(answer) = service_answer(err) else {
-        return ConditionOutcome::Other;
-    };
-    match (answer.status(), answer.code()) {
-        (_, Some("PreconditionFailed" | "ConditionalRequestConflict")) | (Some(412 | 409), _) => {
-            ConditionOutcome::Refused
-        }
-        (_, Some("NotImplemented")) | (Some(501), _) => ConditionOutcome::NotImplemented,
-        (_, Some("NoSuchKey")) => ConditionOutcome::Missing,
-        _ => ConditionOutcome::Other,
-    }
 }
 
 /// True for a 404 on an object: absence, not failure. A missing bucket is a failure.
@@ -1286,29 +564,6 @@ where
     }
 }
 
-fn parse_manifest(project: &ProjectKey, bytes: &[u8]) -> Result<Manifest> {
-    let unreadable = |reason: String| Error::ManifestUnreadable {
-        slug: project.slug().to_string(),
-        reason,
-    };
-    #[derive(Deserialize)]
-    struct Version {
-        schema_version: u32,
-    }
-    // Look at the version first so a newer manifest gets "update BucketForge", not a
-    // confusing complaint about some field.
-    let version: Version = serde_json::from_slice(bytes)
-        .map_err(|e| unreadable(format!("it is not a BucketForge record ({e})")))?;
-    if version.schema_version > MANIFEST_SCHEMA_VERSION {
-        return Err(Error::ManifestTooNew {
-            slug: project.slug().to_string(),
-            found: version.schema_version,
-            supported: MANIFEST_SCHEMA_VERSION,
-        });
-    }
-    serde_json::from_slice(bytes).map_err(|e| unreadable(e.to_string()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1318,15 +573,5 @@ mod tests {
         assert_eq!(ETag::new("\"abc\""), ETag::new("abc"));
         assert_eq!(ETag::new("W/\"abc\""), ETag::new("\"abc\""));
         assert_ne!(ETag::new("\"abc\""), ETag::new("\"abd\""));
-    }
-
-    #[test]
-    fn a_manifest_from_a_newer_version_asks_for_an_update() {
-        let key = ProjectKey::new(UserId::new("u").unwrap(), Slug::new("p").unwrap());
-        let err = parse_manifest(&key, br#"{"schema_version": 99, "whatever": true}"#).unwrap_err();
-        assert_eq!(err.code(), "manifest_too_new");
-        assert!(err.to_string().contains("Update BucketForge"), "{err}");
-        let err = parse_manifest(&key, b"<html>").unwrap_err();
-        assert_eq!(err.code(), "manifest_unreadable");
     }
 }

@@ -1,6 +1,6 @@
 //! Data files: JSON (serde_json), TOML (toml), YAML (yaml-rust2) and SVG as XML (roxmltree).
 
-use super::Problem;
+use super::problem::Problem;
 
 pub(super) fn check_json(source: &str) -> Result<(), Problem> {
     parse_json(source).map(drop)

@@ -10,7 +10,7 @@ use html5ever::interface::{ElementFlags, NodeOrText, QuirksMode, TreeSink};
 use html5ever::tendril::{StrTendril, TendrilSink};
 use html5ever::{parse_document, Attribute, ParseOpts, QualName};
 
-use super::Problem;
+use super::problem::Problem;
 
 pub(super) fn check(source: &str) -> Result<(), Problem> {
     let sink = ErrorSink::default();

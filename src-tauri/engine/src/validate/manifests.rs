@@ -6,7 +6,7 @@ use pep508_rs::Requirement;
 use serde_json::Value;
 
 use super::data::parse_json;
-use super::Problem;
+use super::problem::Problem;
 
 /// pip options that may stand on their own line in a requirements file.
 const PIP_OPTIONS: &[&str] = &[

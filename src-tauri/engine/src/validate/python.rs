@@ -1,6 +1,6 @@
 //! Python, parsed with the Ruff parser (the one RustPython uses): full Python 3 grammar.
 
-use super::Problem;
+use super::problem::Problem;
 
 pub(super) fn check(source: &str) -> Result<(), Problem> {
     match rustpython_ruff_python_parser::parse_module(source) {

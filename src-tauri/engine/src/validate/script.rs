@@ -6,7 +6,7 @@ use oxc::parser::Parser;
 use oxc::semantic::SemanticBuilder;
 use oxc::span::SourceType;
 
-use super::Problem;
+use super::problem::Problem;
 
 /// How oxc reads a file, by its name. Plain .js files in React projects often hold JSX too
 /// (Vite accepts it), so JavaScript gets JSX on.

@@ -2,7 +2,7 @@
 
 use lightningcss::stylesheet::{ParserFlags, ParserOptions, StyleSheet};
 
-use super::Problem;
+use super::problem::Problem;
 
 pub(super) fn check(source: &str) -> Result<(), Problem> {
     let options = ParserOptions {
