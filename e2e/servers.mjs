@@ -1,7 +1,7 @@
 // The real servers the end-to-end tests talk to: moto, Garage (which checks signatures), the
 // scripted LLM server, and an S3 client of their own to look at a bucket independently of the app.
 import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { createServer, createConnection } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -48,96 +48,72 @@ function stopper(child) {
 }
 
 /**
- * moto's S3 server with one bucket. (moto's IAM mode rejects even correct signatures from the
- * Rust AWS SDK, so moto here accepts any key; Garage is the server that checks them.)
+ * Starts S3 servers with the workspace's `bucketforge-test-servers` binary, the start-up the
+ * Rust tests use too, and resolves with the endpoints it prints. The binary stops its servers
+ * when its stdin closes: on `stop()`, or when this process ends however it ends.
+ */
+async function startTestServers(which, bucket) {
+  const binary = process.env.TEST_SERVERS ?? path.join(root, "target", "debug", "bucketforge-test-servers");
+  const child = spawn(binary, [`--${which}`, "--bucket", bucket], { stdio: ["pipe", "pipe", "inherit"] });
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  const endpoints = await new Promise((resolve, reject) => {
+    let buffer = "";
+    child.stdout.on("data", (chunk) => {
+      buffer += chunk;
+      if (buffer.includes("\n")) resolve(JSON.parse(buffer.split("\n")[0]));
+    });
+    child.once("error", reject);
+    child.once("exit", (code) => reject(new Error(`bucketforge-test-servers exited with ${code} before its servers were up`)));
+  });
+  const stop = async () => {
+    child.stdin.end();
+    await exited;
+  };
+  return { server: endpoints[which], stop };
+}
+
+/**
+ * moto's S3 server with one bucket and keys of this run. (moto's IAM mode rejects even correct
+ * signatures from the Rust AWS SDK, so moto here accepts any key; Garage is the server that
+ * checks them.)
  */
 export async function startMoto(bucket = "bucketforge-e2e") {
-  const port = await freePort();
-  const child = spawn("moto_server", ["-H", "127.0.0.1", "-p", String(port)], { stdio: "ignore" });
-  await waitForPort(port);
-  const endpoint = `http://127.0.0.1:${port}`;
-  const keys = { access_key_id: "AKIAE2EMOTOEXAMPLE", secret_access_key: "e2eMotoSecretKey0e2eMotoSecretKey0abcd" };
-  execFileSync("python3", [path.join(here, "s3tool.py"), endpoint, keys.access_key_id, keys.secret_access_key, bucket, "create"]);
+  const { server, stop } = await startTestServers("moto", bucket);
   const s3 = (...args) =>
     JSON.parse(
       execFileSync(
         "python3",
-        [path.join(here, "s3tool.py"), endpoint, keys.access_key_id, keys.secret_access_key, bucket, ...args],
+        [path.join(here, "s3tool.py"), server.endpoint, server.access_key_id, server.secret_access_key, bucket, ...args],
         { encoding: "utf8" },
       ),
     );
   return {
-    endpoint,
+    endpoint: server.endpoint,
     bucket,
-    accessKeyId: keys.access_key_id,
-    secretAccessKey: keys.secret_access_key,
+    accessKeyId: server.access_key_id,
+    secretAccessKey: server.secret_access_key,
     /** Every key under `prefix`, read with an S3 client that is not the app's. */
     list: (prefix) => s3("list", prefix),
     /** One object's text. */
     get: (key) => s3("get", key),
-    stop: stopper(child),
+    stop,
   };
 }
 
 /**
- * A single-node Garage with one bucket and one key. Garage checks request signatures for
- * real, so a wrong secret is refused as it would be by any cloud bucket.
+ * A single-node Garage with one bucket and one key of this run. Garage checks request
+ * signatures (and the region, "garage") for real, so a wrong secret is refused as it would be
+ * by any cloud bucket.
  */
 export async function startGarage(bucket = "bucketforge-e2e") {
-  const hex = (n) => [...crypto.getRandomValues(new Uint8Array(n))].map((b) => b.toString(16).padStart(2, "0")).join("");
-  const dir = mkdtempSync(path.join(tmpdir(), "bf-garage-"));
-  const [s3Port, rpcPort] = [await freePort(), await freePort()];
-  const config = path.join(dir, "garage.toml");
-  writeFileSync(
-    config,
-    `metadata_dir = "${dir}/meta"
-data_dir = "${dir}/data"
-db_engine = "sqlite"
-replication_factor = 1
-rpc_bind_addr = "127.0.0.1:${rpcPort}"
-rpc_public_addr = "127.0.0.1:${rpcPort}"
-rpc_secret = "${hex(32)}"
-
-[s3_api]
-s3_region = "garage"
-api_bind_addr = "127.0.0.1:${s3Port}"
-root_domain = ".s3.garage.localhost"
-`,
-  );
-  const child = spawn("garage", ["-c", config, "server"], { stdio: "ignore" });
-  await waitForPort(s3Port);
-  await waitForPort(rpcPort);
-  // The CLI talks to the node over RPC, which takes a moment to accept commands.
-  const garage = async (...args) => {
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      try {
-        return execFileSync("garage", ["-c", config, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-      } catch (e) {
-        if (Date.now() > deadline) throw e;
-        await new Promise((r) => setTimeout(r, 250));
-      }
-    }
-  };
-  const node = (await garage("node", "id", "-q")).trim().split("@")[0];
-  await garage("layout", "assign", "-z", "dc1", "-c", "1G", node);
-  await garage("layout", "apply", "--version", "1");
-  await garage("bucket", "create", bucket);
-  const accessKeyId = `GK${hex(12)}`;
-  const secretAccessKey = hex(32);
-  await garage("key", "import", "--yes", "-n", "e2e", accessKeyId, secretAccessKey);
-  await garage("bucket", "allow", "--read", "--write", "--owner", bucket, "--key", accessKeyId);
-  const stop = stopper(child);
+  const { server, stop } = await startTestServers("garage", bucket);
   return {
-    endpoint: `http://127.0.0.1:${s3Port}`,
-    region: "garage",
+    endpoint: server.endpoint,
+    region: server.region,
     bucket,
-    accessKeyId,
-    secretAccessKey,
-    stop: async () => {
-      await stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
+    accessKeyId: server.access_key_id,
+    secretAccessKey: server.secret_access_key,
+    stop,
   };
 }
 

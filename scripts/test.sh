@@ -49,7 +49,8 @@ ui_tests() {
 }
 
 end_to_end() {
-  cargo build -p bucketforge-scripted-llm --locked
+  # The scripted LLM server and the S3 servers' start-up (moto, Garage) the suite runs.
+  cargo build -p bucketforge-scripted-llm -p bucketforge-test-support --bins --locked
   # The suite reads the app's call counter (`ipc_calls`), a test hook: after the installers are
   # built, target/release/bucketforge is rebuilt with it for the window under test.
   npx tauri build --no-bundle --features test-hooks

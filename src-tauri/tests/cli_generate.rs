@@ -3,47 +3,24 @@
 //! The tests run on a multi-threaded runtime: the test thread blocks on the child process
 //! while the in-process LLM server answers it.
 
-#[path = "../engine/tests/support/mod.rs"]
-mod support;
-
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use bucketforge_engine::store::{ProjectPath, ProjectStatus, StoreConfig};
 use bucketforge_scripted_llm::{Reply, Script, ScriptedLlm};
-use support::{project, unique_user, ServerKind, TestServer};
+use bucketforge_test_support::counter::{self, FILES};
+use bucketforge_test_support::{self as support, project, unique_user, ServerKind, TestServer};
 
 const API_KEY: &str = "sk-cli-test-5ad1e0c7";
 
-const FILES: [(&str, &str); 4] = [
-    ("index.html", "<!doctype html>\n<html><head><title>Counter</title></head><body><div id=\"root\"></div><script type=\"module\" src=\"/src/main.jsx\"></script></body></html>\n"),
-    ("package.json", "{\"name\":\"counter\",\"private\":true,\"scripts\":{\"dev\":\"vite\"},\"dependencies\":{\"react\":\"^18.3.1\",\"react-dom\":\"^18.3.1\"},\"devDependencies\":{\"vite\":\"^5.4.0\"}}\n"),
-    ("src/main.jsx", "import { createRoot } from 'react-dom/client';\nimport App from './App.jsx';\ncreateRoot(document.getElementById('root')).render(<App />);\n"),
-    ("src/App.jsx", "import { useState } from 'react';\nexport default function App() {\n  const [n, setN] = useState(0);\n  return <button onClick={() => setN(n + 1)}>Clicked {n} times</button>;\n}\n"),
-];
-
 fn script() -> Script {
-    script_named("Click Counter")
+    script_named(counter::NAME)
 }
 
 /// The counter's script with the plan named `name`.
 fn script_named(name: &str) -> Script {
-    let files: Vec<_> = FILES
-        .iter()
-        .map(|(p, _)| serde_json::json!({ "path": p, "purpose": "part of the counter" }))
-        .collect();
-    let plan = serde_json::json!({
-        "name": name, "summary": "Counts clicks.", "stack": "react",
-        "contract": "App renders a button that counts its clicks.", "files": files,
-    });
-    let mut script = Script::new()
-        .api_key(API_KEY)
-        .reply("plan", Reply::text(plan.to_string()));
-    for (path, content) in FILES {
-        script = script.reply(format!("write {path}"), Reply::text(content));
-    }
-    script
+    counter::script(API_KEY, name, |_, content| Reply::text(content))
 }
 
 /// The binary with a clean environment: S3 from the seed's variables, the LLM from flags and
@@ -76,7 +53,7 @@ async fn generate_writes_every_file_to_s3_and_prints_one_json_event_per_line() {
     let home = tempfile::tempdir().unwrap();
     let user = unique_user("cli");
     let output = bucketforge(home.path(), &server.config, &llm)
-        .args(support::counter_generate_args(user.as_str()))
+        .args(counter::generate_args(user.as_str()))
         .output()
         .unwrap();
     assert!(
@@ -136,7 +113,7 @@ async fn a_failed_run_exits_non_zero_and_resume_finishes_it() {
     let home = tempfile::tempdir().unwrap();
     let user = unique_user("cli");
     let output = bucketforge(home.path(), &server.config, &llm)
-        .args(support::counter_generate_args(user.as_str()))
+        .args(counter::generate_args(user.as_str()))
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(1));
@@ -156,7 +133,7 @@ async fn a_plan_named_only_with_emoji_completes_under_a_hashed_slug() {
     let home = tempfile::tempdir().unwrap();
     let user = unique_user("cli");
     let output = bucketforge(home.path(), &server.config, &llm)
-        .args(support::counter_generate_args(user.as_str()))
+        .args(counter::generate_args(user.as_str()))
         .output()
         .unwrap();
     assert!(
@@ -190,7 +167,7 @@ async fn terminal_controls_in_a_plan_name_never_reach_the_terminal() {
     let llm = ScriptedLlm::start(script_named(name)).await.unwrap();
     let home = tempfile::tempdir().unwrap();
     let user = unique_user("cli");
-    let mut args = support::counter_generate_args(user.as_str());
+    let mut args = counter::generate_args(user.as_str());
     args.retain(|a| a != "--json");
     let output = bucketforge(home.path(), &server.config, &llm)
         .args(&args)
@@ -302,7 +279,7 @@ async fn a_whole_generation_writes_nothing_to_the_local_disk() {
         .arg("-o")
         .arg(&trace)
         .arg(program)
-        .args(support::counter_generate_args(user.as_str()))
+        .args(counter::generate_args(user.as_str()))
         .env_clear()
         .envs(command.get_envs().filter_map(|(k, v)| v.map(|v| (k, v))))
         .stdin(Stdio::null())
@@ -369,7 +346,7 @@ fn generate_until_a_file_landed(
 ) {
     use std::io::BufRead;
     let mut child = bucketforge(home, config, llm)
-        .args(support::counter_generate_args(user))
+        .args(counter::generate_args(user))
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -558,7 +535,7 @@ async fn a_retry_after_of_u64_max_fails_with_a_rate_limit_message_and_resume_fin
     let home = tempfile::tempdir().unwrap();
     let user = unique_user("cli");
     let output = bucketforge(home.path(), &server.config, &llm)
-        .args(support::counter_generate_args(user.as_str()))
+        .args(counter::generate_args(user.as_str()))
         .output()
         .unwrap();
     // Exit 1 with the reason, not 101 with a panic.

@@ -1,45 +1,41 @@
 //! The shell's IPC, driven through a mock runtime with the app's real permissions.
 
+use std::io::Read;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bucketforge_app::command_list::{COMMANDS, TEST_HOOK_COMMANDS};
 use bucketforge_app::AppState;
-use bucketforge_engine::secrets::{InMemorySecrets, SecretName, SecretStore};
+use bucketforge_engine::secrets::{InMemorySecrets, KeyringStore, SecretName, SecretStore};
 use bucketforge_engine::session::Overrides;
 use bucketforge_engine::settings::SettingsFile;
-use secrecy::SecretString;
+use bucketforge_scripted_llm::{Reply, ScriptedLlm};
+use bucketforge_test_support::counter::{self, FILES};
+use bucketforge_test_support::processes::random_hex;
+use bucketforge_test_support::sweep::SecretSweep;
+use bucketforge_test_support::{self as support, unique_user};
 use serde_json::{json, Value};
 use tauri::ipc::{CallbackFn, InvokeBody, InvokeResponseBody};
 use tauri::test::{get_ipc_response, mock_builder, MockRuntime, INVOKE_KEY};
 use tauri::webview::InvokeRequest;
 use tauri::{App, Manager, WebviewUrl, WebviewWindow, WebviewWindowBuilder};
+use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
 
-/// The secrets every test plants, to look for them in every answer.
-const S3_SECRET: &str = "s3-secret-9d2f7c41b6";
-const LLM_KEY: &str = "sk-llm-key-4e8a03f9d1";
+/// Long enough to mean "hung" on a busy two-core machine; never the figure a test is about.
+const HANG: Duration = Duration::from_secs(120);
+
+/// One message a command sent on a channel: the channel's ID and the message's JSON.
+type ChannelMessage = (u32, String);
 
 struct Rig {
     app: App<MockRuntime>,
-    _dir: tempfile::TempDir,
+    /// Every message commands sent on their channels, in order.
+    channels: UnboundedReceiver<ChannelMessage>,
+    dir: tempfile::TempDir,
 }
 
-async fn rig() -> Rig {
+fn rig_with(secrets: Arc<dyn SecretStore>) -> Rig {
     let dir = tempfile::tempdir().unwrap();
-    let secrets = Arc::new(InMemorySecrets::default());
-    secrets
-        .set(
-            &SecretName::storage_secret_key("default"),
-            &SecretString::from(S3_SECRET),
-        )
-        .await
-        .unwrap();
-    secrets
-        .set(
-            &SecretName::llm_api_key("openai"),
-            &SecretString::from(LLM_KEY),
-        )
-        .await
-        .unwrap();
     let state = AppState::with(
         SettingsFile::in_dir(dir.path().join("config")),
         secrets,
@@ -48,10 +44,24 @@ async fn rig() -> Rig {
             ..Overrides::default()
         },
     );
-    let app = bucketforge_app::setup(mock_builder(), state)
+    // The mock runtime has no page to hand channel messages to: the test takes them instead.
+    let (sender, channels) = unbounded_channel();
+    let builder = mock_builder().channel_interceptor(move |_webview, channel, _index, body| {
+        let text = match body {
+            InvokeResponseBody::Json(json) => json.clone(),
+            InvokeResponseBody::Raw(raw) => String::from_utf8_lossy(raw).into_owned(),
+        };
+        sender.send((channel.0, text)).is_ok()
+    });
+    let app = bucketforge_app::setup(builder, state)
         .build(bucketforge_app::context())
         .expect("the app builds on the mock runtime");
-    Rig { app, _dir: dir }
+    Rig { app, channels, dir }
+}
+
+/// The app with its secrets in memory, for tests that save none.
+fn rig() -> Rig {
+    rig_with(Arc::new(InMemorySecrets::default()))
 }
 
 fn window(app: &App<MockRuntime>, label: &str) -> WebviewWindow<MockRuntime> {
@@ -85,7 +95,7 @@ fn invoke(window: &WebviewWindow<MockRuntime>, cmd: &str, args: Value) -> Result
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_main_window_reads_the_version_through_ipc() {
-    let rig = rig().await;
+    let rig = rig();
     let main = window(&rig.app, "main");
     assert_eq!(
         invoke(&main, "version", json!({})),
@@ -93,16 +103,27 @@ async fn the_main_window_reads_the_version_through_ipc() {
     );
 }
 
+/// Tauri's refusal of `cmd` from window `label` showing `url`: the command is granted (by the
+/// capability `main-window`) to the main window's local pages only.
+fn acl_refusal(cmd: &str, label: &str, url: &str) -> Value {
+    json!(format!(
+        "{cmd} not allowed on window \"{label}\", webview \"{label}\", URL: {url}\n\n\
+         allowed on: [windows: \"main\", URL: local]\n\n\
+         referenced by: capability: main-window, permission: allow-{}",
+        cmd.replace('_', "-")
+    ))
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_window_without_a_capability_is_refused_and_runs_nothing() {
-    let rig = rig().await;
+    let rig = rig();
     let main = window(&rig.app, "main");
     let before = invoke(&main, "ipc_calls", json!({})).unwrap();
     let other = window(&rig.app, "other");
     for cmd in ["version", "project_delete", "settings_get"] {
-        let refused = invoke(&other, cmd, json!({"slug": "x"}))
+        let refused = invoke(&other, cmd, json!({"slug": "x", "force": true}))
             .expect_err("an ungranted window must be refused");
-        assert!(refused.to_string().contains("not allowed"), "{refused}");
+        assert_eq!(refused, acl_refusal(cmd, "other", "local"));
     }
     let after = invoke(&main, "ipc_calls", json!({})).unwrap();
     // Only the main window's own `ipc_calls` ran in between.
@@ -116,7 +137,7 @@ async fn a_window_without_a_capability_is_refused_and_runs_nothing() {
 /// may fail on them, but never as "not allowed" or "not found".
 #[tokio::test(flavor = "multi_thread")]
 async fn the_main_window_reaches_every_listed_command() {
-    let rig = rig().await;
+    let rig = rig();
     let main = window(&rig.app, "main");
     for cmd in COMMANDS.iter().chain(TEST_HOOK_COMMANDS) {
         if let Err(refused) = invoke(&main, cmd, json!({})) {
@@ -132,122 +153,445 @@ async fn the_main_window_reaches_every_listed_command() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_command_that_does_not_exist_is_refused() {
-    let rig = rig().await;
+    let rig = rig();
     let main = window(&rig.app, "main");
-    assert!(invoke(&main, "read_secret", json!({})).is_err());
+    assert_eq!(
+        invoke(&main, "read_secret", json!({})),
+        Err(json!("read_secret not allowed. Command not found"))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_remote_page_in_the_main_window_is_refused() {
-    let rig = rig().await;
+    let rig = rig();
     let main = window(&rig.app, "main");
     let mut remote = request(&main, "version", json!({}));
     remote.url = "https://attacker.example/".parse().unwrap();
-    assert!(get_ipc_response(&main, remote).is_err());
+    assert_eq!(
+        get_ipc_response(&main, remote).map(|_| ()),
+        Err(acl_refusal("version", "main", "https://attacker.example/"))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn command_errors_arrive_as_code_and_message() {
-    let rig = rig().await;
+    let rig = rig();
     let main = window(&rig.app, "main");
-    let err = invoke(&main, "project_get", json!({"slug": "Not A Slug"})).unwrap_err();
+    let err = invoke(&main, "project_get", json!({"slug": "   "})).unwrap_err();
     assert_eq!(err["code"], "invalid_name");
+    assert!(err["message"].as_str().unwrap().contains("empty"), "{err}");
+    // A name is looked up by the short name it makes, and said so when it is not there.
+    let err = invoke(&main, "project_get", json!({"slug": "Not A Slug"})).unwrap_err();
+    assert_eq!(err["code"], "project_not_found");
     assert!(
-        err["message"].as_str().unwrap().contains("Not A Slug"),
+        err["message"].as_str().unwrap().contains("not-a-slug"),
         "{err}"
     );
 }
 
-/// Calls every registered command (command_list.rs lists them) with plausible arguments and checks
-/// that no answer, success or error, carries a secret.
+/// The window's project commands resolve what the user typed as the command line does.
 #[tokio::test(flavor = "multi_thread")]
-async fn no_command_ever_returns_a_secret() {
-    let rig = rig().await;
+async fn window_commands_find_a_project_by_the_name_typed() {
+    let rig = rig();
     let main = window(&rig.app, "main");
+    let session = std::sync::Arc::clone(&rig.app.state::<AppState>().session);
+    let key = session.project_key("my-app").unwrap();
+    let readme = bucketforge_engine::store::ProjectPath::new("README.md").unwrap();
+    session
+        .store()
+        .await
+        .unwrap()
+        .put_file(&key, &readme, "# My App\n")
+        .await
+        .unwrap();
+
+    for typed in ["My App", "my-app", "  MY APP "] {
+        let details = invoke(&main, "project_get", json!({ "slug": typed })).unwrap();
+        assert_eq!(details["slug"], "my-app", "{typed}");
+    }
+    let file = invoke(
+        &main,
+        "project_file",
+        json!({ "slug": "My App", "path": "README.md" }),
+    )
+    .unwrap();
+    assert_eq!(file["text"], "# My App\n");
+    let url = invoke(&main, "preview_url", json!({ "slug": "My App" })).unwrap();
+    assert!(url.as_str().unwrap().ends_with("/my-app/"), "{url}");
+    let link = invoke(
+        &main,
+        "project_share_link",
+        json!({ "slug": "My App", "path": "README.md", "expiresInSecs": 60 }),
+    )
+    .unwrap();
+    assert!(link["url"].as_str().unwrap().contains("my-app"), "{link}");
     let out = tempfile::tempdir().unwrap();
-    let zip = out.path().join("p.zip");
-    // Storage as S3 with the planted secret (unreachable, so errors speak of it), then as the
-    // built-in bucket; the LLM as OpenAI with the planted key at an unreachable address.
-    let remote = json!({
-        "schema_version": 1,
-        "storage": { "kind": "s3-compatible", "bucket": "b", "region": "us-east-1",
-                     "endpoint": "http://127.0.0.1:9", "path_style": true,
-                     "access_key_id": "AKIAEXAMPLE", "aws_profile": "", "preset": null },
-        "user_id": "alice",
-        "llm": { "provider": "openai", "model": "gpt-4o-mini", "base_url": "http://127.0.0.1:9/v1" },
-        "concurrency": 6, "onboarded": true
-    });
-    let mut local = remote.clone();
-    local["storage"]["kind"] = json!("local");
-    let calls: Vec<(&str, Value)> = vec![
-        ("settings_save", json!({ "settings": remote })),
-        ("version", json!({})),
-        ("ipc_calls", json!({})),
-        ("settings_get", json!({})),
-        ("providers_list", json!({})),
-        ("storage_presets", json!({})),
-        ("storage_check", json!({})),
-        ("llm_check", json!({})),
-        (
-            "llm_models",
-            json!({ "provider": "openai", "baseUrl": null }),
-        ),
-        ("ollama_detect", json!({})),
-        ("projects_list", json!({ "page": null, "search": null })),
-        ("settings_save", json!({ "settings": local })),
-        ("settings_get", json!({})),
-        ("storage_check", json!({})),
-        ("projects_list", json!({ "page": null, "search": "todo" })),
-        (
-            "generate",
-            json!({ "request": { "idea": "a todo app", "name": "todo", "stack": "react" }, "onEvent": "__CHANNEL__:7" }),
-        ),
-        (
-            "resume",
-            json!({ "slug": "todo", "onEvent": "__CHANNEL__:8" }),
-        ),
-        ("runs_active", json!({})),
-        ("cancel", json!({ "runId": "run-1" })),
-        ("project_get", json!({ "slug": "todo" })),
-        (
-            "project_file",
-            json!({ "slug": "todo", "path": "README.md" }),
-        ),
-        ("project_export", json!({ "slug": "todo", "out": zip })),
-        (
-            "project_share_link",
-            json!({ "slug": "todo", "path": "README.md", "expiresInSecs": 3600 }),
-        ),
-        ("preview_url", json!({ "slug": "todo" })),
-        ("project_delete", json!({ "slug": "todo" })),
-        (
-            "secret_set",
-            json!({ "slot": { "kind": "llm_api_key", "provider": "anthropic" }, "value": "sk-ant-new-77aa" }),
-        ),
-        (
-            "secret_delete",
-            json!({ "slot": { "kind": "llm_api_key", "provider": "anthropic" } }),
-        ),
-    ];
-    let mut covered = std::collections::BTreeSet::new();
-    for (cmd, args) in calls {
-        covered.insert(cmd);
-        let answer = match invoke(&main, cmd, args) {
+    let zip = out.path().join("my-app.zip");
+    let export = invoke(
+        &main,
+        "project_export",
+        json!({ "slug": "My App", "out": zip, "partial": true }),
+    )
+    .unwrap();
+    assert_eq!(export["files"], 1);
+    let deleted = invoke(
+        &main,
+        "project_delete",
+        json!({ "slug": "My App", "force": false }),
+    )
+    .unwrap();
+    assert_eq!(deleted, 1);
+    let gone = invoke(&main, "project_get", json!({ "slug": "my-app" })).unwrap_err();
+    assert_eq!(gone["code"], "project_not_found");
+}
+
+// ---------------------------------------------------------------- the secret sweep
+
+/// Everything one window said and heard: each command's answer and each channel message, for
+/// the secret sweep.
+struct Transcript {
+    main: WebviewWindow<MockRuntime>,
+    answers: Vec<(String, String)>,
+    messages: Vec<ChannelMessage>,
+}
+
+impl Transcript {
+    /// Calls `cmd`, which must succeed, and returns its answer.
+    fn ok(&mut self, cmd: &str, args: Value) -> Value {
+        let answer = invoke(&self.main, cmd, args);
+        let text = match &answer {
             Ok(v) | Err(v) => v.to_string(),
         };
-        for secret in [S3_SECRET, LLM_KEY, "sk-ant-new-77aa"] {
-            assert!(
-                !answer.contains(secret),
-                "{cmd} answered with a secret: {answer}"
-            );
+        self.answers.push((cmd.to_string(), text));
+        answer.unwrap_or_else(|e| panic!("{cmd} failed: {e}"))
+    }
+
+    /// Reads channel `id` until its run's final event, which is returned with the ones before.
+    async fn run_events(&mut self, rig: &mut Rig, id: u32) -> Vec<Value> {
+        let mut events = Vec::new();
+        self.until(rig, id, |event| {
+            events.push(event.clone());
+            matches!(
+                event["type"].as_str(),
+                Some("finished" | "failed" | "cancelled")
+            )
+        })
+        .await;
+        events
+    }
+
+    /// Reads every channel, keeping each message, until `wanted` says enough of channel `id`
+    /// was seen.
+    async fn until(&mut self, rig: &mut Rig, id: u32, mut wanted: impl FnMut(&Value) -> bool) {
+        loop {
+            let (channel, text) = tokio::time::timeout(HANG, rig.channels.recv())
+                .await
+                .unwrap_or_else(|_| panic!("channel {id} went quiet"))
+                .expect("the app keeps its channels");
+            self.messages.push((channel, text.clone()));
+            if channel == id && wanted(&serde_json::from_str(&text).unwrap()) {
+                return;
+            }
         }
     }
-    // Every command the app registers was called.
-    for name in COMMANDS.iter().chain(TEST_HOOK_COMMANDS) {
-        assert!(covered.contains(name), "{name} was not called");
+}
+
+fn types(events: &[Value]) -> Vec<&str> {
+    events.iter().filter_map(|e| e["type"].as_str()).collect()
+}
+
+fn paths_of<'a>(events: &'a [Value], kind: &str) -> Vec<&'a str> {
+    let mut paths: Vec<&str> = events
+        .iter()
+        .filter(|e| e["type"] == kind)
+        .filter_map(|e| e["path"].as_str())
+        .collect();
+    paths.sort();
+    paths
+}
+
+/// What the Secret Service itself holds for `name`, read with libsecret's own tool.
+fn keyring_holds(service: &str, name: &SecretName) -> Option<String> {
+    let out = std::process::Command::new("secret-tool")
+        .args(["lookup", "service", service, "username", name.as_str()])
+        .output()
+        .expect("secret-tool runs (Debian package libsecret-tools; scripts/test.sh installs it)");
+    out.status
+        .success()
+        .then(|| String::from_utf8(out.stdout).unwrap())
+}
+
+/// Calls every registered command (command_list.rs lists them) through the window, against the real
+/// keyring, Garage and the scripted LLM server, so each one succeeds; reads the generate and
+/// resume channels to the end of their runs; then looks for every saved secret, in every
+/// encoding a leak could take, in every answer, every event and every file the app wrote.
+#[tokio::test(flavor = "multi_thread")]
+async fn no_command_ever_returns_a_secret() {
+    assert!(
+        std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
+        "this test saves secrets in the real Secret Service: run it inside \
+         `dbus-run-session -- bash scripts/with-keyring.sh cargo test ...`"
+    );
+    let service = format!("bucketforge-ipc-test-{}", random_hex(6));
+    let mut rig = rig_with(Arc::new(KeyringStore::with_service(&service)));
+    let garage = support::garage();
+    let llm_key = format!("sk-{}", random_hex(16));
+    let unused_key = format!("sk-ant-{}", random_hex(16));
+    let fast = |_: &str, content: &str| Reply::text(content).chunk_chars(16);
+    let llm = ScriptedLlm::start(
+        counter::script(&llm_key, counter::NAME, fast).models(["gpt-4o-mini", "gpt-4o"]),
+    )
+    .await
+    .unwrap();
+    let user = unique_user("ipc");
+    let sweep = SecretSweep::new([&garage.secret_access_key, &llm_key, &unused_key]);
+    let mut t = Transcript {
+        main: window(&rig.app, "main"),
+        answers: Vec::new(),
+        messages: Vec::new(),
+    };
+
+    // Settings that point at Garage and the scripted server; the secrets go to the keyring.
+    let settings = json!({
+        "schema_version": 1,
+        "storage": { "kind": "s3-compatible", "bucket": garage.bucket, "region": garage.region,
+                     "endpoint": garage.endpoint, "path_style": true,
+                     "access_key_id": garage.access_key_id, "aws_profile": "", "preset": null },
+        "user_id": user.as_str(),
+        "llm": { "provider": "openai", "model": "gpt-4o-mini", "base_url": llm.openai_base_url() },
+        "concurrency": 6, "onboarded": true
+    });
+    assert_eq!(t.ok("settings_get", json!({}))["first_run"], true);
+    let saved = t.ok("settings_save", json!({ "settings": settings }));
+    assert_eq!(saved["settings"], settings);
+    assert_eq!(saved["first_run"], false);
+    let storage_slot = json!({ "kind": "storage_secret_key" });
+    let openai_slot = json!({ "kind": "llm_api_key", "provider": "openai" });
+    let anthropic_slot = json!({ "kind": "llm_api_key", "provider": "anthropic" });
+    t.ok(
+        "secret_set",
+        json!({ "slot": storage_slot, "value": garage.secret_access_key }),
+    );
+    t.ok(
+        "secret_set",
+        json!({ "slot": openai_slot, "value": llm_key }),
+    );
+    let with_three = t.ok(
+        "secret_set",
+        json!({ "slot": anthropic_slot, "value": unused_key }),
+    );
+    assert_eq!(with_three["secrets"]["storage_secret_key"], true);
+    assert_eq!(
+        with_three["secrets"]["llm_api_keys"],
+        json!(["openai", "anthropic"])
+    );
+    let anthropic = SecretName::llm_api_key("anthropic");
+    assert_eq!(
+        keyring_holds(&service, &anthropic),
+        Some(unused_key.clone())
+    );
+    let with_two = t.ok("secret_delete", json!({ "slot": anthropic_slot }));
+    assert_eq!(with_two["secrets"]["llm_api_keys"], json!(["openai"]));
+    assert_eq!(keyring_holds(&service, &anthropic), None);
+    assert_eq!(
+        keyring_holds(&service, &SecretName::llm_api_key("openai")),
+        Some(llm_key.clone()),
+        "the key is in the Secret Service itself"
+    );
+
+    assert_eq!(
+        t.ok("version", json!({})),
+        json!(bucketforge_engine::VERSION)
+    );
+    t.ok("ipc_calls", json!({}));
+    assert!(t.ok("providers_list", json!({})).as_array().unwrap().len() > 1);
+    assert!(!t
+        .ok("storage_presets", json!({}))
+        .as_array()
+        .unwrap()
+        .is_empty());
+    // Garage checks signatures: these succeed only with the secret from the keyring.
+    t.ok("storage_check", json!({}));
+    // The scripted server answers only its key: these succeed only with the saved one...
+    assert_eq!(t.ok("llm_check", json!({}))["model"], "gpt-4o-mini");
+    let models = t.ok(
+        "llm_models",
+        json!({ "provider": "openai", "baseUrl": null, "apiKey": null }),
+    );
+    assert_eq!(models.as_array().unwrap().len(), 2, "{models}");
+    // ...or with the key typed beside the address.
+    let typed_args =
+        json!({ "provider": "openai", "baseUrl": llm.openai_base_url(), "apiKey": llm_key });
+    // The sweep is live: it sees the key where the test itself put it.
+    assert!(sweep.find(typed_args.to_string().as_bytes()).is_some());
+    let typed = t.ok("llm_models", typed_args);
+    assert_eq!(typed, models);
+    t.ok("ollama_detect", json!({}));
+
+    // A whole run, read from its channel to the end.
+    let request = json!({ "idea": "A button that counts how often I click it", "name": null, "stack": "react" });
+    let run_id = t.ok(
+        "generate",
+        json!({ "request": request, "onEvent": "__CHANNEL__:101" }),
+    );
+    assert!(run_id.as_str().unwrap().starts_with("run-"), "{run_id}");
+    let events = t.run_events(&mut rig, 101).await;
+    assert_eq!(types(&events).first(), Some(&"planning"));
+    assert_eq!(
+        events.last().unwrap()["type"],
+        "finished",
+        "the run succeeds: {events:?}"
+    );
+    let mut written: Vec<&str> = FILES.iter().map(|(p, _)| *p).collect();
+    written.sort();
+    assert_eq!(paths_of(&events, "file_uploaded"), written);
+    let slug = "click-counter";
+
+    let page = t.ok("projects_list", json!({ "page": null, "search": null }));
+    assert_eq!(page["projects"][0]["slug"], slug);
+    assert_eq!(page["projects"][0]["status"], "complete");
+    let found = t.ok("projects_list", json!({ "page": null, "search": "click" }));
+    assert_eq!(found["projects"].as_array().unwrap().len(), 1);
+    let details = t.ok("project_get", json!({ "slug": slug }));
+    assert_eq!(details["files"].as_array().unwrap().len(), FILES.len());
+    let app_jsx = t.ok(
+        "project_file",
+        json!({ "slug": slug, "path": "src/App.jsx" }),
+    );
+    assert_eq!(app_jsx["text"], FILES[3].1);
+    let zip_path = rig.dir.path().join("export").join("counter.zip");
+    std::fs::create_dir_all(zip_path.parent().unwrap()).unwrap();
+    let exported = t.ok(
+        "project_export",
+        json!({ "slug": slug, "out": zip_path, "partial": false }),
+    );
+    assert_eq!(exported["files"], FILES.len());
+    let link = t.ok(
+        "project_share_link",
+        json!({ "slug": slug, "path": "src/App.jsx", "expiresInSecs": 3600 }),
+    );
+    let (status, body) = support::http_get(link["url"].as_str().unwrap()).await;
+    assert_eq!(
+        (status, body.as_str()),
+        (200, FILES[3].1),
+        "the link downloads the file"
+    );
+    let preview = t.ok("preview_url", json!({ "slug": slug }));
+    assert!(preview.as_str().unwrap().contains(slug), "{preview}");
+
+    // A run cancelled while a file is still coming, then resumed to the end.
+    llm.set_script(counter::script(
+        &llm_key,
+        "Slow Counter",
+        |path, content| {
+            let reply = Reply::text(content).chunk_chars(16);
+            if path == "src/App.jsx" {
+                reply.first_token_after(HANG * 10)
+            } else {
+                reply
+            }
+        },
+    ));
+    let slow = t.ok(
+        "generate",
+        json!({ "request": { "idea": "A slower counter", "name": null, "stack": "react" },
+                "onEvent": "__CHANNEL__:102" }),
+    );
+    // The three quick files are in the bucket; the fourth is still coming.
+    let mut uploaded = 0;
+    t.until(&mut rig, 102, |e| {
+        uploaded += usize::from(e["type"] == "file_uploaded");
+        uploaded == FILES.len() - 1
+    })
+    .await;
+    let active = t.ok("runs_active", json!({}));
+    assert_eq!(active[0]["run_id"], slow, "{active}");
+    assert_eq!(t.ok("cancel", json!({ "runId": slow })), Value::Null);
+    let cancelled = t.run_events(&mut rig, 102).await;
+    assert_eq!(
+        cancelled.last().unwrap()["type"],
+        "cancelled",
+        "{cancelled:?}"
+    );
+    assert_eq!(t.ok("runs_active", json!({})), json!([]));
+    llm.set_script(counter::script(&llm_key, "Slow Counter", fast));
+    t.ok(
+        "resume",
+        json!({ "slug": "slow-counter", "onEvent": "__CHANNEL__:103" }),
+    );
+    let resumed = t.run_events(&mut rig, 103).await;
+    assert_eq!(
+        resumed.last().unwrap()["type"],
+        "finished",
+        "the resume succeeds: {resumed:?}"
+    );
+    assert_eq!(paths_of(&resumed, "file_uploaded"), ["src/App.jsx"]);
+    assert_eq!(
+        paths_of(&resumed, "file_kept"),
+        ["index.html", "package.json", "src/main.jsx"]
+    );
+
+    // Every object the runs left in the bucket, read independently of the app.
+    let config = garage.store_config();
+    let prefix = format!("projects/{}/", user.as_str());
+    let keys = support::raw_keys(&config, &prefix).await;
+    assert!(keys.len() > 2 * FILES.len(), "{keys:?}");
+    for key in &keys {
+        sweep.assert_clean(key, &support::raw_get(&config, key).await);
     }
-    // The settings view reports which secrets are set, as booleans.
-    let view = invoke(&main, "settings_get", json!({})).unwrap();
-    assert_eq!(view["secrets"]["storage_secret_key"], true);
-    assert_eq!(view["secrets"]["llm_api_keys"], json!(["openai"]));
+
+    let deleted = t.ok("project_delete", json!({ "slug": slug, "force": false }));
+    assert!(deleted.as_u64().unwrap() >= FILES.len() as u64, "{deleted}");
+    assert_eq!(
+        support::raw_keys(&config, &format!("{prefix}{slug}/")).await,
+        Vec::<String>::new()
+    );
+
+    // The built-in bucket too, then the saved secrets removed.
+    let mut local = settings.clone();
+    local["storage"]["kind"] = json!("local");
+    t.ok("settings_save", json!({ "settings": local }));
+    t.ok("storage_check", json!({}));
+    assert_eq!(
+        t.ok("projects_list", json!({ "page": null, "search": null }))["projects"],
+        json!([])
+    );
+    t.ok("secret_delete", json!({ "slot": storage_slot }));
+    let none_left = t.ok("secret_delete", json!({ "slot": openai_slot }));
+    assert_eq!(none_left["secrets"]["storage_secret_key"], false);
+    assert_eq!(none_left["secrets"]["llm_api_keys"], json!([]));
+    assert_eq!(
+        keyring_holds(&service, &SecretName::llm_api_key("openai")),
+        None
+    );
+
+    // Every command the command list names was called, and succeeded.
+    let called: std::collections::BTreeSet<&str> =
+        t.answers.iter().map(|(cmd, _)| cmd.as_str()).collect();
+    for name in COMMANDS.iter().chain(TEST_HOOK_COMMANDS) {
+        assert!(called.contains(name), "{name} was not called");
+    }
+
+    // The sweep: every answer, every channel message, every file the app wrote.
+    for (cmd, answer) in &t.answers {
+        sweep.assert_clean(&format!("the answer to {cmd}"), answer.as_bytes());
+    }
+    assert!(t.messages.len() > 3 * FILES.len(), "{:?}", t.messages);
+    for (channel, message) in &t.messages {
+        sweep.assert_clean(&format!("channel {channel}"), message.as_bytes());
+    }
+    let files = sweep.assert_dir_clean(rig.dir.path());
+    assert!(files.contains(&zip_path), "{files:?}");
+    assert!(
+        files.iter().any(|f| f.ends_with("settings.json")),
+        "{files:?}"
+    );
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(&zip_path).unwrap()).unwrap();
+    assert_eq!(zip.len(), FILES.len());
+    for i in 0..zip.len() {
+        let mut entry = zip.by_index(i).unwrap();
+        let mut bytes = Vec::new();
+        entry.read_to_end(&mut bytes).unwrap();
+        sweep.assert_clean(&format!("zip entry {i}"), &bytes);
+    }
 }

@@ -3,9 +3,6 @@
 //! The tests run on a multi-threaded runtime: the server this process may own keeps
 //! answering while the test thread waits on a child.
 
-#[path = "../engine/tests/support/mod.rs"]
-mod support;
-
 use std::io::BufRead;
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
@@ -17,7 +14,8 @@ use bucketforge_engine::store::{
     LocalBucket, LocalBucketOptions, ObjectStore, ProjectPath, ProjectStatus, UserId,
 };
 use bucketforge_scripted_llm::{Reply, Script, ScriptedLlm};
-use support::{project, unique_user};
+use bucketforge_test_support::counter::{self, FILES};
+use bucketforge_test_support::{self as support, project, unique_user};
 
 const API_KEY: &str = "sk-local-owner-1f2e3d";
 
@@ -25,34 +23,16 @@ const API_KEY: &str = "sk-local-owner-1f2e3d";
 /// deletes it, so while it stays, nobody but the owner served the folder.
 const IN_FLIGHT: &str = ".tmp.987654.internal.part";
 
-const FILES: [(&str, &str); 4] = [
-    ("index.html", "<!doctype html>\n<html><head><title>Counter</title></head><body><div id=\"root\"></div><script type=\"module\" src=\"/src/main.jsx\"></script></body></html>\n"),
-    ("package.json", "{\"name\":\"counter\",\"private\":true,\"scripts\":{\"dev\":\"vite\"},\"dependencies\":{\"react\":\"^18.3.1\",\"react-dom\":\"^18.3.1\"},\"devDependencies\":{\"vite\":\"^5.4.0\"}}\n"),
-    ("src/main.jsx", "import { createRoot } from 'react-dom/client';\nimport App from './App.jsx';\ncreateRoot(document.getElementById('root')).render(<App />);\n"),
-    ("src/App.jsx", "import { useState } from 'react';\nexport default function App() {\n  const [n, setN] = useState(0);\n  return <button onClick={() => setN(n + 1)}>Clicked {n} times</button>;\n}\n"),
-];
-
-/// Plans the four files above and writes each, `slow_file` after a long pause.
+/// Plans the counter's four files and writes each, `slow_file` after a long pause.
 fn script(slow_file: Option<&str>) -> Script {
-    let files: Vec<_> = FILES
-        .iter()
-        .map(|(p, _)| serde_json::json!({ "path": p, "purpose": "part of the counter" }))
-        .collect();
-    let plan = serde_json::json!({
-        "name": "Click Counter", "summary": "Counts clicks.", "stack": "react",
-        "contract": "App renders a button that counts its clicks.", "files": files,
-    });
-    let mut script = Script::new()
-        .api_key(API_KEY)
-        .reply("plan", Reply::text(plan.to_string()));
-    for (path, content) in FILES {
-        let mut reply = Reply::text(content).chunk_chars(16);
+    counter::script(API_KEY, counter::NAME, |path, content| {
+        let reply = Reply::text(content).chunk_chars(16);
         if slow_file == Some(path) {
-            reply = reply.first_token_after(Duration::from_secs(300));
+            reply.first_token_after(Duration::from_secs(300))
+        } else {
+            reply
         }
-        script = script.reply(format!("write {path}"), reply);
-    }
-    script
+    })
 }
 
 /// The binary on the built-in bucket in `dir`, with a clean environment of its own.
@@ -210,9 +190,7 @@ async fn when_the_owning_process_is_killed_another_takes_over_and_its_store_keep
         .await
         .unwrap();
     let mut child = bucketforge(home.path(), data.path(), Some(&llm))
-        .args(support::counter_generate_args(
-            unique_user("killed").as_str(),
-        ))
+        .args(counter::generate_args(unique_user("killed").as_str()))
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -269,7 +247,7 @@ async fn three_generate_runs_a_looping_list_and_the_window_share_one_folder_byte
         .iter()
         .map(|user| {
             let mut command = bucketforge(home.path(), data.path(), Some(&llm));
-            command.args(support::counter_generate_args(user.as_str()));
+            command.args(counter::generate_args(user.as_str()));
             tokio::spawn(output_of(command))
         })
         .collect();

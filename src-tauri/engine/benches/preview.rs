@@ -4,8 +4,7 @@
 //!
 //! Run: `cargo bench -p bucketforge-engine --bench preview` (moto_server must be installed).
 
-#[path = "../tests/support/mod.rs"]
-mod support;
+use bucketforge_test_support as support;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;

@@ -3,8 +3,7 @@
 //! `cargo bench -p bucketforge-engine --bench store`; set BUCKETFORGE_BENCH_GARAGE=1 to add
 //! Garage. Not a test: it prints a table and asserts nothing.
 
-#[path = "../tests/support/mod.rs"]
-mod support;
+use bucketforge_test_support as support;
 
 use std::time::{Duration, Instant};
 

@@ -1,8 +1,7 @@
 //! Whole generation runs: the scripted LLM server over real HTTP, a real S3 server, the real
 //! parsers. Every assertion about the bucket reads it back with the store.
 
-mod llm_support;
-mod support;
+use bucketforge_test_support::{self as support, llm as llm_support};
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

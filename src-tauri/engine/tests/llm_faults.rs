@@ -1,8 +1,7 @@
 //! Every fault the scripted server can produce, against both wire formats: what is retried,
 //! what is reported, and in which words.
 
-mod llm_support;
-use llm_support as support;
+use bucketforge_test_support::llm as support;
 
 use std::time::Duration;
 

@@ -1,7 +1,6 @@
 //! Model listing and Ollama detection against the scripted server.
 
-mod llm_support;
-use llm_support as support;
+use bucketforge_test_support::llm as support;
 
 use std::time::{Duration, Instant};
 

@@ -1,8 +1,7 @@
 //! Streaming chat against the scripted server in both wire formats: text, usage, finish
 //! reasons, what goes over the wire, and cancellation.
 
-mod llm_support;
-use llm_support as support;
+use bucketforge_test_support::llm as support;
 
 use std::time::Duration;
 

@@ -2,7 +2,7 @@
 //! a folder held by someone else is used through its runtime file, a store follows the owner
 //! when it moves, and no key or prefix reaches outside the bucket's folder.
 
-mod support;
+use bucketforge_test_support as support;
 
 use std::path::Path;
 use std::time::Duration;

@@ -1,7 +1,7 @@
 //! The preview server against a real bucket: pages, compiled modules, the cache, and every
 //! refusal (another user's project, traversal, files that are not there).
 
-mod support;
+use bucketforge_test_support as support;
 
 use std::sync::Arc;
 

@@ -1,6 +1,6 @@
 //! The object store against three real S3 servers (built-in, moto, Garage), same assertions.
 
-mod support;
+use bucketforge_test_support as support;
 
 use std::collections::BTreeSet;
 use std::io::Read;

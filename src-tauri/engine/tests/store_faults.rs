@@ -3,7 +3,7 @@
 //! The server behind the proxy is the built-in one (real s3s over real HTTP); the proxy
 //! forwards, or answers with what a struggling or refusing S3 service sends.
 
-mod support;
+use bucketforge_test_support as support;
 
 use std::time::{Duration, Instant};
 

@@ -4,8 +4,6 @@
 //! clock jumps to the next timer whenever no task is ready, even while loopback bytes are still
 //! on their way, which fires idle timeouts that never happened.
 
-#![allow(dead_code)]
-
 use std::time::Duration;
 
 use bucketforge_engine::llm::{
