@@ -400,7 +400,13 @@ pub(super) mod tests {
         assert_eq!(page.projects[0].status, Some(ProjectStatus::Complete));
         assert!(page.projects[0].problem.is_none());
         assert_eq!(page.projects[1].status, None);
-        assert!(page.projects[1].problem.is_some());
+        let problem = page.projects[1].problem.as_ref().unwrap();
+        assert_eq!(problem.code, "manifest_missing");
+        assert!(
+            problem.message.contains("no record yet"),
+            "{}",
+            problem.message
+        );
         // A search keeps the projects whose short name starts with it, typed any way.
         let found = session.projects_page(None, Some("  BE")).await.unwrap();
         let slugs: Vec<&str> = found.projects.iter().map(|p| p.slug.as_str()).collect();
