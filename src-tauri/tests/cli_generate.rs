@@ -269,6 +269,9 @@ async fn a_whole_generation_writes_nothing_to_the_local_disk() {
     let llm = ScriptedLlm::start(script()).await.unwrap();
     let home = tempfile::tempdir().unwrap();
     let trace = home.path().join("trace.txt");
+    // The log file is the one thing the app keeps on this computer, in a folder of its own.
+    let logs = home.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
     let user = unique_user("cli");
     let command = bucketforge(home.path(), &server.config, &llm);
     let program = command.get_program().to_owned();
@@ -282,6 +285,7 @@ async fn a_whole_generation_writes_nothing_to_the_local_disk() {
         .args(counter::generate_args(user.as_str()))
         .env_clear()
         .envs(command.get_envs().filter_map(|(k, v)| v.map(|v| (k, v))))
+        .env("BUCKETFORGE_LOG_DIR", &logs)
         .stdin(Stdio::null())
         .output()
         .unwrap();
@@ -293,7 +297,11 @@ async fn a_whole_generation_writes_nothing_to_the_local_disk() {
     assert_eq!(events(&output).pop().unwrap()["type"], "finished");
     let trace = std::fs::read_to_string(&trace).unwrap();
     assert!(trace.contains("openat("), "strace recorded the file calls");
-    let writes = local_writes(&trace);
+    let in_logs = format!("\"{}/", logs.display());
+    let (log_writes, writes): (Vec<String>, Vec<String>) = local_writes(&trace)
+        .into_iter()
+        .partition(|line| line.contains(&in_logs));
+    assert!(!log_writes.is_empty(), "the run wrote its log:\n{trace}");
     assert!(
         writes.is_empty(),
         "the run wrote to the local disk:\n{}",
