@@ -24,10 +24,59 @@ pub enum SecretSlot {
 }
 
 impl SecretSlot {
+    /// Every slot: the storage key, then each provider's key.
+    pub fn all() -> Vec<SecretSlot> {
+        std::iter::once(SecretSlot::StorageSecretKey)
+            .chain(
+                ProviderKind::ALL
+                    .into_iter()
+                    .map(|provider| SecretSlot::LlmApiKey { provider }),
+            )
+            .collect()
+    }
+
+    /// The name a person types for it: `s3-secret-key`, `openai-api-key`, ...
+    pub fn id(&self) -> String {
+        match self {
+            SecretSlot::StorageSecretKey => "s3-secret-key".into(),
+            SecretSlot::LlmApiKey { provider } => format!("{}-api-key", provider.id()),
+        }
+    }
+
     pub(super) fn name(&self) -> SecretName {
         match self {
             SecretSlot::StorageSecretKey => SecretName::storage_secret_key(STORAGE_PROFILE),
             SecretSlot::LlmApiKey { provider } => SecretName::llm_api_key(provider.id()),
+        }
+    }
+}
+
+impl std::str::FromStr for SecretSlot {
+    type Err = Error;
+
+    fn from_str(name: &str) -> Result<Self> {
+        let all = SecretSlot::all();
+        all.iter()
+            .find(|slot| slot.id() == name)
+            .cloned()
+            .ok_or_else(|| Error::InvalidSettings {
+                reason: format!(
+                    "there is no secret called “{name}”; use {}",
+                    all.iter()
+                        .map(SecretSlot::id)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            })
+    }
+}
+
+impl SecretStatus {
+    /// Whether the secret in `slot` is saved.
+    pub fn is_set(&self, slot: &SecretSlot) -> bool {
+        match slot {
+            SecretSlot::StorageSecretKey => self.storage_secret_key,
+            SecretSlot::LlmApiKey { provider } => self.llm_api_keys.contains(provider),
         }
     }
 }
@@ -194,6 +243,35 @@ mod tests {
             .as_str(),
             "llm-api-key/anthropic"
         );
+    }
+
+    #[test]
+    fn secret_slots_are_named_as_people_type_them_and_parse_back() {
+        let ids: Vec<String> = SecretSlot::all().iter().map(SecretSlot::id).collect();
+        assert_eq!(ids[0], "s3-secret-key");
+        assert!(ids.contains(&"anthropic-api-key".to_string()), "{ids:?}");
+        assert_eq!(ids.len(), 1 + ProviderKind::ALL.len());
+        for slot in SecretSlot::all() {
+            assert_eq!(slot.id().parse::<SecretSlot>().unwrap(), slot);
+        }
+        let unknown = "password".parse::<SecretSlot>().unwrap_err();
+        assert_eq!(unknown.code(), "invalid_settings");
+        assert!(unknown.to_string().contains("openai-api-key"), "{unknown}");
+    }
+
+    #[test]
+    fn the_status_answers_for_each_slot() {
+        let status = SecretStatus {
+            storage_secret_key: true,
+            llm_api_keys: vec![ProviderKind::Ollama],
+            keyring_error: None,
+        };
+        let set: Vec<String> = SecretSlot::all()
+            .iter()
+            .filter(|slot| status.is_set(slot))
+            .map(SecretSlot::id)
+            .collect();
+        assert_eq!(set, ["s3-secret-key", "ollama-api-key"]);
     }
 
     #[test]
