@@ -2,37 +2,15 @@
 
 use std::io::Read;
 
-use bucketforge_engine::session::{Overrides, SecretSlot};
+use bucketforge_engine::session::{SecretSlot, Session};
 use bucketforge_engine::{Error, Result};
-use clap::Subcommand;
 use secrecy::SecretString;
 use serde_json::json;
 
-use crate::cli::{print_json, session, StorageArgs};
+use crate::cli::args::ConfigCommand;
+use crate::cli::output::print_json;
 
-#[derive(Debug, Subcommand)]
-pub enum ConfigCommand {
-    /// Print the settings; secrets only as "set" or "not set"
-    Show,
-    /// Change one setting, e.g. `config set storage.bucket my-apps`
-    Set {
-        /// storage.kind, storage.bucket, storage.region, storage.endpoint, storage.path_style,
-        /// storage.access_key_id, storage.aws_profile, user_id, llm.provider, llm.model,
-        /// llm.base_url or concurrency
-        key: String,
-        value: String,
-    },
-    /// Save a secret in the OS keyring, read from standard input
-    SetSecret {
-        /// s3-secret-key, or <provider>-api-key (openai-api-key, anthropic-api-key, …)
-        name: String,
-    },
-    /// Remove a secret from the OS keyring
-    DeleteSecret { name: String },
-}
-
-pub async fn run(storage: &StorageArgs, json: bool, action: ConfigCommand) -> Result<()> {
-    let session = session(storage, Overrides::default())?;
+pub async fn run(session: Session, json: bool, action: ConfigCommand) -> Result<()> {
     match action {
         ConfigCommand::Show => {
             let view = session.settings_view().await;
@@ -60,7 +38,7 @@ pub async fn run(storage: &StorageArgs, json: bool, action: ConfigCommand) -> Re
                     "Settings file: {}",
                     session.settings_file().path().display()
                 );
-                crate::cli::print_json(serde_json::json!(view.settings));
+                print_json(json!(view.settings));
                 println!("User ID in use: {}", session.user()?);
                 match &view.secrets.keyring_error {
                     Some(e) => println!("Secrets: unknown ({})", e.message),
