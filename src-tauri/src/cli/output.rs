@@ -10,15 +10,41 @@ use bucketforge_engine::Error;
 use serde_json::json;
 
 pub(crate) fn report_error(error: &Error, json: bool) {
+    let hint = hint(error);
     if json {
-        eprintln!("{}", json!(error.to_report()));
+        let mut report = json!(error.to_report());
+        if let Some(hint) = &hint {
+            report["hint"] = json!(hint);
+        }
+        eprintln!("{report}");
     } else {
-        // One line, whatever the message holds, so scripts can rely on it.
-        eprintln!(
-            "error: {}",
-            printable(&error.to_string()).replace('\n', " ")
-        );
+        // One line, whatever the message holds, so scripts can rely on it; the command
+        // line's own pointer follows the engine's words on that line.
+        let line = match &hint {
+            Some(hint) => format!("{error} {hint}"),
+            None => error.to_string(),
+        };
+        eprintln!("error: {}", printable(&line).replace('\n', " "));
     }
+}
+
+/// What to type next, for the errors the command line can point further than the engine's
+/// words (which fit the window too).
+pub(crate) fn hint(error: &Error) -> Option<String> {
+    Some(match error {
+        Error::ProjectNotFound { .. } => "`bucketforge list` shows them.".into(),
+        Error::FileNotFound { slug, .. } | Error::ManifestUnreadable { slug, .. } => {
+            format!("`bucketforge show {slug}` lists them.")
+        }
+        Error::NotConfirmed { .. } => "Answer “y”, or pass --yes to skip the question.".into(),
+        Error::InvalidStoreSettings { .. } => {
+            "Storage flags (--bucket, --endpoint-url, …) choose for one command; `bucketforge config set storage.bucket NAME` saves a choice.".into()
+        }
+        Error::LlmConfigInvalid { .. } => {
+            "--provider and --model choose for one run; `bucketforge config set llm.model NAME` saves a choice.".into()
+        }
+        _ => return None,
+    })
 }
 
 pub(crate) fn print_json(value: serde_json::Value) {
