@@ -6,6 +6,7 @@ const COMMANDS: &[&str] = &[
     "ipc_calls",
     "settings_get",
     "settings_save",
+    "settings_save_all",
     "secret_set",
     "secret_delete",
     "providers_list",

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use bucketforge_engine::generate::GenerationEvent;
 use bucketforge_engine::llm::{DetectedOllama, ModelInfo, ProviderKind};
 use bucketforge_engine::session::{
-    self, FileContent, GenerateRequest, LlmCheck, ProjectDetails, ProjectsPage, ProviderInfo,
-    RunInfo, SecretSlot, SettingsView, ShareLink, StoragePreset,
+    self, FileContent, GenerateRequest, LlmCheck, NewSecret, ProjectDetails, ProjectsPage,
+    ProviderInfo, RunInfo, SecretSlot, SettingsView, ShareLink, StoragePreset,
 };
 use bucketforge_engine::settings::Settings;
 use bucketforge_engine::store::{ConnectionReport, ExportSummary};
@@ -35,6 +35,17 @@ pub async fn settings_get(state: State<'_, AppState>) -> Reply<SettingsView> {
 #[tauri::command]
 pub async fn settings_save(state: State<'_, AppState>, settings: Settings) -> Reply<SettingsView> {
     state.session.save_settings(settings).await?;
+    Ok(state.session.settings_view().await)
+}
+
+/// Saves settings and the secrets typed with them, all or nothing (Welcome and Settings).
+#[tauri::command]
+pub async fn settings_save_all(
+    state: State<'_, AppState>,
+    settings: Settings,
+    secrets: Vec<NewSecret>,
+) -> Reply<SettingsView> {
+    state.session.save_all(settings, secrets).await?;
     Ok(state.session.settings_view().await)
 }
 

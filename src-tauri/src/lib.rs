@@ -65,6 +65,7 @@ pub fn setup<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
             commands::ipc_calls,
             commands::settings_get,
             commands::settings_save,
+            commands::settings_save_all,
             commands::secret_set,
             commands::secret_delete,
             commands::providers_list,

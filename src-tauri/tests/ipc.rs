@@ -222,6 +222,10 @@ async fn no_command_ever_returns_a_secret() {
     local["storage"]["kind"] = json!("local");
     let calls: Vec<(&str, Value)> = vec![
         ("settings_save", json!({ "settings": remote })),
+        (
+            "settings_save_all",
+            json!({ "settings": remote, "secrets": [{ "slot": { "kind": "llm_api_key", "provider": "openai" }, "value": LLM_KEY }] }),
+        ),
         ("version", json!({})),
         ("ipc_calls", json!({})),
         ("settings_get", json!({})),
