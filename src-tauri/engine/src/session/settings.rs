@@ -345,7 +345,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_keyring_that_refuses_the_secret_leaves_the_settings_untouched() {
+    async fn a_keyring_that_refuses_the_secret_leaves_the_settings_untouched_and_is_reported() {
         let dir = tempfile::tempdir().unwrap();
         let session = session_with(
             dir.path(),
@@ -364,6 +364,12 @@ mod tests {
             "nothing was written"
         );
         assert!(session.settings_view().await.first_run);
+        // And the Settings screen is told why, rather than shown keys as missing.
+        let status = session.secret_status().await;
+        assert_eq!(
+            serde_json::json!(status.keyring_error)["code"],
+            "keyring_unavailable"
+        );
     }
 
     #[tokio::test]
@@ -560,21 +566,5 @@ mod tests {
         session.delete_secret(&anthropic).await.unwrap();
         assert!(session.secret_status().await.llm_api_keys.is_empty());
         assert!(secrets.get(&anthropic.name()).await.unwrap().is_none());
-    }
-
-    #[tokio::test]
-    async fn a_keyring_that_refuses_is_reported_not_hidden() {
-        let dir = tempfile::tempdir().unwrap();
-        let session = session_with(
-            dir.path(),
-            Arc::new(BrokenKeyring),
-            None,
-            Overrides::default(),
-        );
-        let status = session.secret_status().await;
-        assert_eq!(
-            serde_json::json!(status.keyring_error)["code"],
-            "keyring_unavailable"
-        );
     }
 }
