@@ -8,6 +8,7 @@ command_list! {
         version,
         settings_get,
         settings_save,
+        settings_save_all,
         secret_set,
         secret_delete,
         providers_list,

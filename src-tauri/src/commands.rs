@@ -10,8 +10,8 @@ use std::sync::{Arc, OnceLock};
 use bucketforge_engine::generate::{EventSink, GenerationEvent};
 use bucketforge_engine::llm::{DetectedOllama, ModelInfo, ProviderKind};
 use bucketforge_engine::session::{
-    self, FileContent, GenerateRequest, LlmCheck, ProjectDetails, ProjectsPage, ProviderInfo,
-    RunInfo, SecretSlot, SettingsView, ShareLink, StoragePreset,
+    self, FileContent, GenerateRequest, LlmCheck, NewSecret, ProjectDetails, ProjectsPage,
+    ProviderInfo, RunInfo, SecretSlot, SettingsView, ShareLink, StoragePreset,
 };
 use bucketforge_engine::settings::Settings;
 use bucketforge_engine::store::{ConnectionReport, ExportSummary};
@@ -42,6 +42,18 @@ pub async fn settings_get(state: State<'_, AppState>) -> Reply<SettingsView> {
 #[instrument(skip_all, err(Debug, level = "warn"))]
 pub async fn settings_save(state: State<'_, AppState>, settings: Settings) -> Reply<SettingsView> {
     state.session.save_settings(settings).await?;
+    Ok(state.session.settings_view().await)
+}
+
+/// Saves settings and the secrets typed with them, all or nothing (Welcome and Settings).
+#[tauri::command]
+#[instrument(skip_all, err(Debug, level = "warn"))]
+pub async fn settings_save_all(
+    state: State<'_, AppState>,
+    settings: Settings,
+    secrets: Vec<NewSecret>,
+) -> Reply<SettingsView> {
+    state.session.save_all(settings, secrets).await?;
     Ok(state.session.settings_view().await)
 }
 

@@ -5,8 +5,6 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod cli;
-mod cli_config;
-mod cli_generate;
 pub mod commands;
 pub mod error;
 pub mod logging;

@@ -161,7 +161,10 @@ async fn every_command_works_against_moto_through_the_seed_environment() {
 
     // No terminal and no --yes: nothing is deleted.
     let refused = run(&mut cli(), &["delete", "--user", user_arg, "todo-app"]);
-    assert!(assert_one_line_error(&refused).contains("not confirmed"));
+    let message = assert_one_line_error(&refused);
+    assert!(message.contains("not confirmed"), "{message}");
+    // The engine says what happened; the command line adds its own pointer on the same line.
+    assert!(message.contains("pass --yes"), "{message}");
     assert!(store.read_manifest(&key).await.unwrap().is_some());
 
     let mut answered = cli();
@@ -182,7 +185,12 @@ async fn every_command_works_against_moto_through_the_seed_environment() {
     );
 
     let gone = run(&mut cli(), &["show", "--user", user_arg, "todo-app"]);
-    assert!(assert_one_line_error(&gone).contains("no project “todo-app”"));
+    let message = assert_one_line_error(&gone);
+    assert!(message.contains("no project “todo-app”"), "{message}");
+    assert!(
+        message.contains("`bucketforge list` shows them"),
+        "{message}"
+    );
 
     let gone_json = run(
         &mut cli(),
@@ -190,6 +198,11 @@ async fn every_command_works_against_moto_through_the_seed_environment() {
     );
     let err: serde_json::Value = serde_json::from_str(&assert_one_line_error(&gone_json)).unwrap();
     assert_eq!(err["code"], "file_not_found");
+    assert!(
+        !err["message"].as_str().unwrap().contains("bucketforge "),
+        "{err}"
+    );
+    assert_eq!(err["hint"], "`bucketforge show todo-app` lists them.");
 }
 
 /// Seeds finished projects into the built-in bucket in `data` from a server of its own, as

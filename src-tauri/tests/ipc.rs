@@ -399,6 +399,14 @@ async fn no_command_ever_returns_a_secret() {
         "the key is in the Secret Service itself"
     );
 
+    // Settings and a key saved together, as Welcome and Settings do.
+    let together = t.ok(
+        "settings_save_all",
+        json!({ "settings": settings, "secrets": [{ "slot": openai_slot, "value": llm_key }] }),
+    );
+    assert_eq!(together["settings"], settings);
+    assert_eq!(together["secrets"]["llm_api_keys"], json!(["openai"]));
+
     assert_eq!(
         t.ok("version", json!({})),
         json!(bucketforge_engine::VERSION)

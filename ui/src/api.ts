@@ -11,6 +11,7 @@ import type { GenerateRequest } from "./bindings/GenerateRequest";
 import type { GenerationEvent } from "./bindings/GenerationEvent";
 import type { LlmCheck } from "./bindings/LlmCheck";
 import type { ModelInfo } from "./bindings/ModelInfo";
+import type { NewSecret } from "./bindings/NewSecret";
 import type { ProjectDetails } from "./bindings/ProjectDetails";
 import type { ProjectsPage } from "./bindings/ProjectsPage";
 import type { ProviderInfo } from "./bindings/ProviderInfo";
@@ -66,13 +67,13 @@ export function settingsGet(): Promise<SettingsView> {
   return invoke("settings_get");
 }
 
-export function settingsSave(settings: Settings): Promise<SettingsView> {
-  return invoke("settings_save", { settings });
-}
-
-/** Saves a secret in the OS keyring; it can be replaced or removed, never read back. */
-export function secretSet(slot: SecretSlot, value: string): Promise<SettingsView> {
-  return invoke("secret_set", { slot, value });
+/**
+ * Saves the settings and the secrets typed with them, all or nothing: the secrets go to the
+ * OS keyring first, and a refused secret leaves the settings as they were. Secrets can be
+ * replaced or removed, never read back.
+ */
+export function settingsSaveAll(settings: Settings, secrets: NewSecret[]): Promise<SettingsView> {
+  return invoke("settings_save_all", { settings, secrets });
 }
 
 export function secretDelete(slot: SecretSlot): Promise<SettingsView> {

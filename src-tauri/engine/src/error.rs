@@ -272,10 +272,10 @@ pub enum Error {
         detail: ServiceDetail,
     },
 
-    #[error("There is no project “{slug}” for user “{user}”. Run `bucketforge list` to see the projects there are.")]
+    #[error("There is no project “{slug}” for user “{user}”. Check the name against the list of projects.")]
     ProjectNotFound { user: String, slug: String },
 
-    #[error("The project “{slug}” has no file “{path}”. Run `bucketforge show {slug}` to see its files.")]
+    #[error("The project “{slug}” has no file “{path}”. Check the path against the project's list of files.")]
     FileNotFound { slug: String, path: String },
 
     #[error(
@@ -289,7 +289,7 @@ pub enum Error {
 
     #[error(
         "The record of project “{slug}” (.bucketforge/manifest.json) could not be read: \
-         {reason}. Its files are still there; `bucketforge show {slug}` lists them."
+         {reason}. Its files are still there and can still be listed, read and exported."
     )]
     ManifestUnreadable { slug: String, reason: String },
 
@@ -326,7 +326,7 @@ pub enum Error {
     )]
     LocalBucketNotStarted,
 
-    #[error("Nothing was deleted: deleting “{what}” was not confirmed. Answer “y”, or pass --yes to skip the question.")]
+    #[error("Nothing was deleted: deleting “{what}” was not confirmed.")]
     NotConfirmed { what: String },
 
     #[error(

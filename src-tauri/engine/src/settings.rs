@@ -141,6 +141,98 @@ impl Settings {
     }
 }
 
+/// Every setting a person can change by name, as `bucketforge config set NAME VALUE` takes it.
+pub const SETTING_NAMES: &[&str] = &[
+    "storage.kind",
+    "storage.bucket",
+    "storage.region",
+    "storage.endpoint",
+    "storage.path_style",
+    "storage.access_key_id",
+    "storage.aws_profile",
+    "user_id",
+    "llm.provider",
+    "llm.model",
+    "llm.base_url",
+    "concurrency",
+];
+
+impl StorageKind {
+    pub const ALL: [StorageKind; 4] = [
+        StorageKind::Local,
+        StorageKind::AmazonS3,
+        StorageKind::S3Compatible,
+        StorageKind::AwsProfile,
+    ];
+
+    /// The name saved in the settings file and typed after `storage.kind`.
+    pub fn id(self) -> &'static str {
+        match self {
+            StorageKind::Local => "local",
+            StorageKind::AmazonS3 => "amazon-s3",
+            StorageKind::S3Compatible => "s3-compatible",
+            StorageKind::AwsProfile => "aws-profile",
+        }
+    }
+}
+
+impl Settings {
+    /// Changes one setting, named as in [`SETTING_NAMES`], to a value given as text; a value
+    /// that does not fit the setting is refused with the reason and nothing is changed.
+    pub fn set_by_name(&mut self, name: &str, value: &str) -> Result<()> {
+        let invalid = |reason: String| Error::InvalidSettings { reason };
+        let flag = |v: &str| match v {
+            "true" | "yes" | "1" => Ok(true),
+            "false" | "no" | "0" => Ok(false),
+            _ => Err(invalid(format!("{name} is true or false, not “{v}”"))),
+        };
+        match name {
+            "storage.kind" => {
+                self.storage.kind = StorageKind::ALL
+                    .into_iter()
+                    .find(|kind| kind.id() == value)
+                    .ok_or_else(|| {
+                        invalid(format!(
+                            "storage.kind is {}, not “{value}”",
+                            spoken_list(StorageKind::ALL.map(StorageKind::id).as_slice(), "or")
+                        ))
+                    })?
+            }
+            "storage.bucket" => self.storage.bucket = value.into(),
+            "storage.region" => self.storage.region = value.into(),
+            "storage.endpoint" => self.storage.endpoint = value.into(),
+            "storage.path_style" => self.storage.path_style = flag(value)?,
+            "storage.access_key_id" => self.storage.access_key_id = value.into(),
+            "storage.aws_profile" => self.storage.aws_profile = value.into(),
+            "user_id" => self.user_id = Some(UserId::new(value)?),
+            "llm.provider" => self.llm.provider = value.parse()?,
+            "llm.model" => self.llm.model = value.into(),
+            "llm.base_url" => self.llm.base_url = value.into(),
+            "concurrency" => {
+                self.concurrency = value
+                    .parse()
+                    .map_err(|_| invalid(format!("concurrency is a number, not “{value}”")))?
+            }
+            _ => {
+                return Err(invalid(format!(
+                    "there is no setting called “{name}”; the settings are {}",
+                    spoken_list(SETTING_NAMES, "and")
+                )))
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `a, b, c or d`: a list as a sentence says it.
+pub(crate) fn spoken_list(items: &[&str], last: &str) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [rest @ .., final_item] => format!("{} {last} {final_item}", rest.join(", ")),
+    }
+}
+
 /// The settings file and where it lives.
 #[derive(Debug, Clone)]
 pub struct SettingsFile {
@@ -326,5 +418,81 @@ mod tests {
         s.storage.aws_profile = "work".into();
         assert_eq!(s.store_layer().profile.as_deref(), Some("work"));
         assert!(!s.storage_uses_secret_key());
+    }
+
+    #[test]
+    fn settings_are_set_by_dotted_name() {
+        let mut s = Settings::default();
+        s.set_by_name("storage.kind", "s3-compatible").unwrap();
+        s.set_by_name("storage.path_style", "yes").unwrap();
+        s.set_by_name("storage.bucket", "my-apps").unwrap();
+        s.set_by_name("llm.provider", "anthropic").unwrap();
+        s.set_by_name("llm.model", "claude-x").unwrap();
+        s.set_by_name("user_id", "jane").unwrap();
+        s.set_by_name("concurrency", "3").unwrap();
+        assert_eq!(s.storage.kind, StorageKind::S3Compatible);
+        assert!(s.storage.path_style);
+        assert_eq!(s.storage.bucket, "my-apps");
+        assert_eq!(s.llm.provider, ProviderKind::Anthropic);
+        assert_eq!(s.llm.model, "claude-x");
+        assert_eq!(s.user_id.unwrap().as_str(), "jane");
+        assert_eq!(s.concurrency, 3);
+    }
+
+    #[test]
+    fn every_named_setting_can_be_set_and_changes_the_settings() {
+        let samples = [
+            ("storage.kind", "aws-profile"),
+            ("storage.path_style", "true"),
+            ("user_id", "someone"),
+            ("llm.provider", "ollama"),
+            ("concurrency", "9"),
+        ];
+        for name in SETTING_NAMES {
+            let value = samples
+                .iter()
+                .find(|(n, _)| n == name)
+                .map_or("some-text", |(_, v)| *v);
+            let mut s = Settings::default();
+            s.set_by_name(name, value)
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_ne!(s, Settings::default(), "{name} changed nothing");
+        }
+    }
+
+    #[test]
+    fn storage_kinds_are_typed_as_the_settings_file_spells_them() {
+        for kind in StorageKind::ALL {
+            assert_eq!(serde_json::json!(kind), kind.id());
+            let mut s = Settings::default();
+            s.set_by_name("storage.kind", kind.id()).unwrap();
+            assert_eq!(s.storage.kind, kind);
+        }
+    }
+
+    #[test]
+    fn unknown_names_and_bad_values_are_refused_with_the_reason_and_change_nothing() {
+        let mut s = Settings::default();
+        let unknown = s.set_by_name("storage.colour", "red").unwrap_err();
+        assert_eq!(unknown.code(), "invalid_settings");
+        assert!(unknown.to_string().contains("storage.colour"), "{unknown}");
+        assert!(
+            unknown.to_string().contains("llm.model"),
+            "lists the names: {unknown}"
+        );
+        let kind = s.set_by_name("storage.kind", "ftp").unwrap_err();
+        assert!(
+            kind.to_string()
+                .contains("local, amazon-s3, s3-compatible or aws-profile, not “ftp”"),
+            "{kind}"
+        );
+        assert!(s.set_by_name("storage.path_style", "maybe").is_err());
+        assert!(s.set_by_name("concurrency", "many").is_err());
+        assert_eq!(
+            s.set_by_name("user_id", "Not Valid").unwrap_err().code(),
+            "invalid_name"
+        );
+        assert!(s.set_by_name("llm.provider", "skynet").is_err());
+        assert_eq!(s, Settings::default());
     }
 }

@@ -13,17 +13,24 @@ import { callsOf, commandOrder, invoke } from "../testing/tauri";
 
 const SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 
+/** Every secret sent with a save, in order. */
+function secretsSent(): unknown[] {
+  return callsOf("settings_save_all").flatMap((call) => call.secrets as unknown[]);
+}
+
 /** A Settings backend that remembers what was saved, as the real one does (never the secret's value). */
 function settingsBackend(start: SettingsView) {
   let view = start;
   return {
     settings_get: () => view,
-    settings_save: ({ settings }: { settings: Settings }) => (view = { ...view, settings, first_run: false }),
-    secret_set: ({ slot }: { slot: { kind: string; provider?: string } }) =>
-      (view =
-        slot.kind === "storage_secret_key"
-          ? { ...view, secrets: { ...view.secrets, storage_secret_key: true } }
-          : { ...view, secrets: { ...view.secrets, llm_api_keys: [...view.secrets.llm_api_keys, slot.provider as never] } }),
+    settings_save_all: ({ settings, secrets }: { settings: Settings; secrets: { slot: { kind: string; provider?: string } }[] }) => {
+      for (const { slot } of secrets)
+        view =
+          slot.kind === "storage_secret_key"
+            ? { ...view, secrets: { ...view.secrets, storage_secret_key: true } }
+            : { ...view, secrets: { ...view.secrets, llm_api_keys: [...view.secrets.llm_api_keys, slot.provider as never] } };
+      return (view = { ...view, settings, first_run: false });
+    },
     secret_delete: ({ slot }: { slot: { kind: string; provider?: string } }) =>
       (view =
         slot.kind === "storage_secret_key"
@@ -71,15 +78,33 @@ describe("the Settings screen", () => {
     await user.click(screen.getByRole("button", { name: "Save" }));
 
     expect(await screen.findByRole("status")).toHaveTextContent("Settings saved.");
-    expect(callsOf("secret_set")).toEqual([{ slot: { kind: "storage_secret_key" }, value: SECRET }]);
+    expect(secretsSent()).toEqual([{ slot: { kind: "storage_secret_key" }, value: SECRET }]);
     expect(screen.getByTestId("secret-secret-access-key")).toHaveAttribute("data-saved", "true");
     expect(document.body.innerHTML).not.toContain(SECRET);
     for (const input of document.querySelectorAll("input")) expect(input.value).not.toBe(SECRET);
 
     // Saving again does not send the key again.
     await user.click(screen.getByRole("button", { name: "Save" }));
-    await vi.waitFor(() => expect(callsOf("settings_save")).toHaveLength(2));
-    expect(callsOf("secret_set")).toHaveLength(1);
+    await vi.waitFor(() => expect(callsOf("settings_save_all")).toHaveLength(2));
+    expect(secretsSent()).toHaveLength(1);
+  });
+
+  it("sends the settings and a typed key in one save, and keeps the key field when the keyring refuses", async () => {
+    answerDefaults({
+      ...settingsBackend(s3View(false)),
+      settings_save_all: () => {
+        throw { code: "keyring_unavailable", message: "No system keyring is available: unlock or install GNOME Keyring / KWallet" };
+      },
+    });
+    const user = userEvent.setup();
+    await openSettings(user);
+    await user.type(screen.getByLabelText("Secret access key"), SECRET);
+    await user.click(screen.getByRole("button", { name: "Save" }));
+    expect(await screen.findByRole("alert")).toHaveTextContent("Your settings were not saved. No system keyring is available");
+    expect(commandOrder().filter((c) => c === "settings_save" || c === "secret_set")).toEqual([]);
+    expect(secretsSent()).toEqual([{ slot: { kind: "storage_secret_key" }, value: SECRET }]);
+    // The typed key is still there to save again once the keyring is back.
+    expect(screen.getByLabelText("Secret access key")).toHaveValue(SECRET);
   });
 
   it("never fills a saved key back in: Replace opens an empty field", async () => {
@@ -131,9 +156,9 @@ describe("the Settings screen", () => {
     const result = await screen.findByTestId("storage-result");
     expect(result).toHaveAttribute("data-result", "success");
     expect(result).toHaveTextContent("Conditional writes work, so two devices can't overwrite each other's projects.");
-    const order = commandOrder().filter((c) => ["settings_save", "secret_set", "storage_check"].includes(c));
-    expect(order).toEqual(["settings_save", "secret_set", "storage_check"]);
-    expect((callsOf("settings_save")[0].settings as Settings).storage.bucket).toBe("other-bucket");
+    const order = commandOrder().filter((c) => ["settings_save_all", "storage_check"].includes(c));
+    expect(order).toEqual(["settings_save_all", "storage_check"]);
+    expect((callsOf("settings_save_all")[0].settings as Settings).storage.bucket).toBe("other-bucket");
   });
 
   it("shows the storage check's precise error", async () => {
@@ -165,10 +190,10 @@ describe("the Settings screen", () => {
     await user.click(within(aiSection()).getByRole("button", { name: "Test connection" }));
     const result = await screen.findByTestId("llm-result");
     expect(result).toHaveTextContent("Anthropic answered in 210 ms; the model “claude-sonnet-4-5” is ready.");
-    expect(callsOf("secret_set")).toEqual([{ slot: { kind: "llm_api_key", provider: "anthropic" }, value: "sk-ant-secret" }]);
-    const order = commandOrder().filter((c) => ["settings_save", "secret_set", "llm_check"].includes(c));
-    expect(order).toEqual(["settings_save", "secret_set", "llm_check"]);
-    expect((callsOf("settings_save")[0].settings as Settings).llm.provider).toBe("anthropic");
+    expect(secretsSent()).toEqual([{ slot: { kind: "llm_api_key", provider: "anthropic" }, value: "sk-ant-secret" }]);
+    const order = commandOrder().filter((c) => ["settings_save_all", "llm_check"].includes(c));
+    expect(order).toEqual(["settings_save_all", "llm_check"]);
+    expect((callsOf("settings_save_all")[0].settings as Settings).llm.provider).toBe("anthropic");
   });
 
   it("fills the endpoint, region and address style from a preset", async () => {
@@ -202,7 +227,7 @@ describe("the Settings screen", () => {
     expect(callsOf("llm_models")[0]).toEqual({ provider: "ollama", baseUrl: null });
     await user.selectOptions(model, "qwen2.5-coder:7b");
     await user.click(screen.getByRole("button", { name: "Save" }));
-    await vi.waitFor(() => expect((callsOf("settings_save")[0].settings as Settings).llm.model).toBe("qwen2.5-coder:7b"));
+    await vi.waitFor(() => expect((callsOf("settings_save_all")[0].settings as Settings).llm.model).toBe("qwen2.5-coder:7b"));
   });
 
   it("falls back to the known models and free text when the provider can't be asked", async () => {
@@ -220,7 +245,7 @@ describe("the Settings screen", () => {
     await user.selectOptions(model, "Another model…");
     await user.type(screen.getByRole("textbox", { name: "Model name" }), "mistral:7b");
     await user.click(screen.getByRole("button", { name: "Save" }));
-    await vi.waitFor(() => expect((callsOf("settings_save")[0].settings as Settings).llm.model).toBe("mistral:7b"));
+    await vi.waitFor(() => expect((callsOf("settings_save_all")[0].settings as Settings).llm.model).toBe("mistral:7b"));
   });
 
   it("asks for the list again once a key is saved for the address, and drops the earlier refusal", async () => {
@@ -228,7 +253,7 @@ describe("the Settings screen", () => {
       ...settingsBackend(settingsView({ settings: { llm: { provider: "custom", model: "", base_url: "http://gpu-box:8000/v1" } }, secrets: { llm_api_keys: [] } })),
       // The saved key goes only to its saved address: until it is saved, the server refuses.
       llm_models: () => {
-        if (callsOf("secret_set").length === 0) throw { code: "llm_key_needed", message: "gpu-box asks for an API key (HTTP 401), and none was sent to this address." };
+        if (secretsSent().length === 0) throw { code: "llm_key_needed", message: "gpu-box asks for an API key (HTTP 401), and none was sent to this address." };
         return [{ id: "coder-34b", display_name: null }];
       },
     });
@@ -273,7 +298,7 @@ describe("the Settings screen", () => {
     expect(screen.getByText(/Use lowercase letters, digits and “-”/)).toBeVisible();
     await user.click(screen.getByRole("button", { name: "Save" }));
     expect(await screen.findByRole("alert")).toHaveTextContent("Your settings were not saved.");
-    expect(callsOf("settings_save")).toEqual([]);
+    expect(callsOf("settings_save_all")).toEqual([]);
   });
 
   it("says when saved settings could not be read, and when the keyring is unavailable", async () => {
@@ -301,6 +326,6 @@ describe("the Settings screen", () => {
     const user = userEvent.setup();
     await openSettings(user);
     await user.click(screen.getByRole("button", { name: "Save" }));
-    await vi.waitFor(() => expect((callsOf("settings_save")[0].settings as Settings).onboarded).toBe(true));
+    await vi.waitFor(() => expect((callsOf("settings_save_all")[0].settings as Settings).onboarded).toBe(true));
   });
 });

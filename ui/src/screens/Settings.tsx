@@ -1,6 +1,7 @@
 // Where projects are stored and which AI writes them, with live connection tests; keys go to the keyring only.
 import { useEffect, useMemo, useState, type FormEvent, type ReactNode } from "react";
-import { errorMessage, llmCheck, llmModels, secretDelete, secretSet, settingsSave, storageCheck, storagePresets } from "../api";
+import { errorMessage, llmCheck, llmModels, secretDelete, settingsSaveAll, storageCheck, storagePresets } from "../api";
+import type { NewSecret } from "../bindings/NewSecret";
 import type { ConnectionReport } from "../bindings/ConnectionReport";
 import type { LlmCheck } from "../bindings/LlmCheck";
 import type { ModelInfo } from "../bindings/ModelInfo";
@@ -94,18 +95,16 @@ function SettingsForm({ view }: { view: SettingsView }) {
     Boolean(storageSecret) ||
     Boolean(llmKey);
 
-  /** Saves the settings, then any key typed since; the typed key is dropped once it is in the keyring. */
+  /** Saves the settings and any key typed since, in one command. */
   const persist = async (): Promise<SettingsView> => {
     if (userIdProblem || concurrencyProblem) throw new Error(userIdProblem ?? concurrencyProblem ?? "");
-    let next = await settingsSave({ ...draft, user_id: userId.trim() || null, onboarded: true });
-    if (storageSecret && needsStorageSecret(draft)) {
-      next = await secretSet({ kind: "storage_secret_key" }, storageSecret);
-      setStorageSecret(null);
-    }
-    if (llmKey) {
-      next = await secretSet({ kind: "llm_api_key", provider: draft.llm.provider }, llmKey);
-      setLlmKey(null);
-    }
+    const secrets: NewSecret[] = [];
+    if (storageSecret && needsStorageSecret(draft)) secrets.push({ slot: { kind: "storage_secret_key" }, value: storageSecret });
+    if (llmKey) secrets.push({ slot: { kind: "llm_api_key", provider: draft.llm.provider }, value: llmKey });
+    // One save for both, all or nothing; the typed keys are dropped once they are in the keyring.
+    const next = await settingsSaveAll({ ...draft, user_id: userId.trim() || null, onboarded: true }, secrets);
+    if (storageSecret) setStorageSecret(null);
+    if (llmKey) setLlmKey(null);
     update(next);
     setDraft(next.settings);
     setUserId(next.settings.user_id ?? "");

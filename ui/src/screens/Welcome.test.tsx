@@ -29,8 +29,7 @@ function countingUser() {
 function answerFirstRun(overrides: Record<string, unknown>) {
   answerDefaults({
     settings_get: firstRun,
-    settings_save: ({ settings }: { settings: Settings }) => settingsView({ settings, secrets: { llm_api_keys: ["openai"] } }),
-    secret_set: () => settingsView({ first_run: true, secrets: { llm_api_keys: ["openai"] } }),
+    settings_save_all: ({ settings }: { settings: Settings }) => settingsView({ settings, secrets: { llm_api_keys: ["openai"] } }),
     ...overrides,
   });
 }
@@ -59,11 +58,11 @@ describe("the first-run welcome", () => {
 
     expect(await screen.findByRole("heading", { level: 1, name: "Generate an app" })).toBeVisible();
     expect(person.clicks()).toBeLessThanOrEqual(3);
-    const saved = callsOf("settings_save")[0].settings as Settings;
+    const saved = callsOf("settings_save_all")[0].settings as Settings;
     expect(saved.storage.kind).toBe("local");
     expect(saved.llm).toEqual({ provider: "ollama", model: "qwen2.5-coder:7b", base_url: "http://127.0.0.1:11434/v1" });
     expect(saved.onboarded).toBe(true);
-    expect(callsOf("secret_set")).toEqual([]);
+    expect(callsOf("settings_save_all")[0].secrets).toEqual([]);
   });
 
   it("reaches Generate with one API key and one click when no local AI answers", async () => {
@@ -80,10 +79,10 @@ describe("the first-run welcome", () => {
 
     expect(await screen.findByRole("heading", { level: 1, name: "Generate an app" })).toBeVisible();
     expect(person.clicks()).toBeLessThanOrEqual(3);
-    expect(callsOf("secret_set")).toEqual([{ slot: { kind: "llm_api_key", provider: "openai" }, value: "sk-test-123" }]);
-    // The key is stored before the setup is marked done.
-    expect(commandOrder().filter((c) => c === "secret_set" || c === "settings_save")).toEqual(["secret_set", "settings_save"]);
-    const saved = callsOf("settings_save")[0].settings as Settings;
+    // The key and the settings go in one command, so the setup is never marked done without it.
+    expect(commandOrder().filter((c) => c.startsWith("settings_save") || c.startsWith("secret"))).toEqual(["settings_save_all"]);
+    expect(callsOf("settings_save_all")[0].secrets).toEqual([{ slot: { kind: "llm_api_key", provider: "openai" }, value: "sk-test-123" }]);
+    const saved = callsOf("settings_save_all")[0].settings as Settings;
     expect(saved).toMatchObject({ onboarded: true, storage: { kind: "local" }, llm: { provider: "openai", model: "", base_url: "" } });
     // Generate is ready to go, not blocked on settings.
     expect(screen.getByText("Describe your app idea first.")).toBeVisible();
@@ -92,7 +91,7 @@ describe("the first-run welcome", () => {
   it("keeps the user on the welcome with the keyring's own words when the key can't be stored", async () => {
     answerFirstRun({
       ollama_detect: null,
-      secret_set: () => {
+      settings_save_all: () => {
         throw { code: "keyring_unavailable", message: "No system keyring is available: unlock or install GNOME Keyring / KWallet" };
       },
     });
@@ -101,7 +100,7 @@ describe("the first-run welcome", () => {
     await user.type(await screen.findByLabelText("OpenAI API key"), "sk-test-123");
     await user.click(screen.getByRole("button", { name: "Start generating" }));
     expect(await screen.findByRole("alert")).toHaveTextContent("No system keyring is available: unlock or install GNOME Keyring / KWallet");
-    expect(callsOf("settings_save")).toEqual([]);
+    expect(commandOrder().filter((c) => c === "settings_save" || c === "secret_set")).toEqual([]);
     expect(screen.getByRole("heading", { name: "Welcome to BucketForge" })).toBeVisible();
   });
 
@@ -113,6 +112,6 @@ describe("the first-run welcome", () => {
     await user.type(screen.getByLabelText("Anthropic API key"), "sk-ant");
     await user.click(screen.getByRole("button", { name: "Start generating" }));
     await screen.findByRole("heading", { level: 1, name: "Generate an app" });
-    expect(callsOf("secret_set")[0]).toEqual({ slot: { kind: "llm_api_key", provider: "anthropic" }, value: "sk-ant" });
+    expect((callsOf("settings_save_all")[0].secrets as unknown[])[0]).toEqual({ slot: { kind: "llm_api_key", provider: "anthropic" }, value: "sk-ant" });
   });
 });

@@ -1,7 +1,7 @@
 // The first-run welcome: the built-in bucket plus a local Ollama or one API key, and straight on to Generate.
 import { useEffect, useState, type FormEvent } from "react";
 import mark from "../assets/mark.svg";
-import { errorMessage, ollamaDetect, secretSet, settingsSave } from "../api";
+import { errorMessage, ollamaDetect, settingsSaveAll } from "../api";
 import type { DetectedOllama } from "../bindings/DetectedOllama";
 import type { ProviderKind } from "../bindings/ProviderKind";
 import Field from "../components/Field";
@@ -73,20 +73,16 @@ export default function Welcome({ onDone, onSkip }: Props) {
     setSaving(true);
     setError(null);
     try {
-      if (choice === "key") {
-        // The key goes first: if the keyring refuses it, nothing is marked as set up.
-        await secretSet({ kind: "llm_api_key", provider }, apiKey.trim());
-      }
       const llm =
         choice === "ollama" && ollama
           ? { provider: "ollama" as const, model: ollamaModel, base_url: ollama.base_url }
           : { provider, model: "", base_url: "" };
-      const saved = await settingsSave({
-        ...view.settings,
-        storage: { ...view.settings.storage, kind: "local" },
-        llm,
-        onboarded: true,
-      });
+      // One save for both: if the keyring refuses the key, nothing is marked as set up.
+      const secrets = choice === "key" ? [{ slot: { kind: "llm_api_key" as const, provider }, value: apiKey.trim() }] : [];
+      const saved = await settingsSaveAll(
+        { ...view.settings, storage: { ...view.settings.storage, kind: "local" }, llm, onboarded: true },
+        secrets,
+      );
       update(saved);
       onDone();
     } catch (err) {

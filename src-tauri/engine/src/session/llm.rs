@@ -123,7 +123,7 @@ impl Session {
             .or_else(|| kind.preset().known_models.first().map(|m| m.to_string()))
             .ok_or_else(|| Error::LlmConfigInvalid {
                 reason: format!(
-                    "no model is chosen for {}; pick one in Settings or pass --model",
+                    "no model is chosen for {}; choose one in the LLM settings",
                     kind.preset().name
                 ),
             })
@@ -327,7 +327,13 @@ mod tests {
             .model(ProviderKind::LmStudio)
             .unwrap_err();
         assert_eq!(err.code(), "llm_config_invalid");
-        assert!(err.to_string().contains("LM Studio"), "{err}");
+        let message = err.to_string();
+        assert!(message.contains("LM Studio"), "{message}");
+        // Words for the window and the command line alike: no flags, no commands.
+        assert!(
+            !message.contains("--") && !message.contains("bucketforge "),
+            "{message}"
+        );
     }
 
     #[tokio::test]

@@ -25,7 +25,7 @@ pub use projects::{
 };
 use runs::RunEntry;
 pub use runs::{GenerateRequest, RunInfo};
-pub use settings::{SecretSlot, SecretStatus, SettingsView};
+pub use settings::{NewSecret, SecretSlot, SecretStatus, SettingsView};
 pub use store::{storage_presets, StoragePreset};
 
 /// Reads an environment variable; the process environment in production, a map in tests.

@@ -24,12 +24,90 @@ pub enum SecretSlot {
 }
 
 impl SecretSlot {
+    /// Every slot: the storage key, then each provider's key.
+    pub fn all() -> Vec<SecretSlot> {
+        std::iter::once(SecretSlot::StorageSecretKey)
+            .chain(
+                ProviderKind::ALL
+                    .into_iter()
+                    .map(|provider| SecretSlot::LlmApiKey { provider }),
+            )
+            .collect()
+    }
+
+    /// The name a person types for it: `s3-secret-key`, `openai-api-key`, ...
+    pub fn id(&self) -> String {
+        match self {
+            SecretSlot::StorageSecretKey => "s3-secret-key".into(),
+            SecretSlot::LlmApiKey { provider } => format!("{}-api-key", provider.id()),
+        }
+    }
+
     pub(super) fn name(&self) -> SecretName {
         match self {
             SecretSlot::StorageSecretKey => SecretName::storage_secret_key(STORAGE_PROFILE),
             SecretSlot::LlmApiKey { provider } => SecretName::llm_api_key(provider.id()),
         }
     }
+}
+
+impl std::str::FromStr for SecretSlot {
+    type Err = Error;
+
+    fn from_str(name: &str) -> Result<Self> {
+        let all = SecretSlot::all();
+        all.iter()
+            .find(|slot| slot.id() == name)
+            .cloned()
+            .ok_or_else(|| Error::InvalidSettings {
+                reason: format!(
+                    "there is no secret called “{name}”; use {}",
+                    all.iter()
+                        .map(SecretSlot::id)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            })
+    }
+}
+
+impl SecretStatus {
+    /// Whether the secret in `slot` is saved.
+    pub fn is_set(&self, slot: &SecretSlot) -> bool {
+        match slot {
+            SecretSlot::StorageSecretKey => self.storage_secret_key,
+            SecretSlot::LlmApiKey { provider } => self.llm_api_keys.contains(provider),
+        }
+    }
+}
+
+/// A secret typed on screen, to be saved in its slot.
+#[derive(Debug, Clone, Deserialize, TS)]
+#[ts(export)]
+pub struct NewSecret {
+    pub slot: SecretSlot,
+    #[serde(deserialize_with = "secret_text")]
+    #[ts(type = "string")]
+    pub value: SecretString,
+}
+
+fn secret_text<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<SecretString, D::Error> {
+    String::deserialize(d).map(SecretString::from)
+}
+
+/// Settings that can't be saved, refused before anything is written.
+fn check_settings(settings: &Settings) -> Result<()> {
+    if !(1..=16).contains(&settings.concurrency) {
+        return Err(Error::InvalidSettings {
+            reason: format!(
+                "files at once must be between 1 and 16, not {}",
+                settings.concurrency
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// Which secrets are saved: only yes or no, never the value.
@@ -131,16 +209,53 @@ impl Session {
         status
     }
 
+    /// Saves new settings and the secrets typed with them, all or nothing: what Welcome and
+    /// Settings call.
+    ///
+    /// Secrets go first. The keyring is what fails in practice (locked, missing), and a
+    /// refused secret must not leave settings behind that promise a setup without its key.
+    /// If the settings then can't be written, each secret saved here is put back as it was,
+    /// so neither half is ever visible without the other.
+    pub async fn save_all(&self, settings: Settings, secrets: Vec<NewSecret>) -> Result<()> {
+        check_settings(&settings)?;
+        let mut before: Vec<(SecretSlot, Option<SecretString>)> = Vec::new();
+        for secret in &secrets {
+            let name = secret.slot.name();
+            let saved = match self.secrets.get(&name).await {
+                Ok(old) => self
+                    .secrets
+                    .set(&name, &secret.value)
+                    .await
+                    .map(|()| before.push((secret.slot.clone(), old))),
+                Err(e) => Err(e),
+            };
+            if let Err(e) = saved {
+                self.put_back(before).await;
+                return Err(e);
+            }
+        }
+        if let Err(e) = self.save_settings(settings).await {
+            self.put_back(before).await;
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// Restores secrets to what they were, newest first; best effort, as the error that
+    /// made it necessary is the one worth reporting.
+    async fn put_back(&self, before: Vec<(SecretSlot, Option<SecretString>)>) {
+        for (slot, old) in before.into_iter().rev() {
+            let _ = match old {
+                Some(value) => self.secrets.set(&slot.name(), &value).await,
+                None => self.secrets.delete(&slot.name()).await,
+            };
+        }
+        *self.store.lock().await = None;
+    }
+
     /// Checks and saves new settings; the next storage or LLM use picks them up.
     pub async fn save_settings(&self, settings: Settings) -> Result<()> {
-        if !(1..=16).contains(&settings.concurrency) {
-            return Err(Error::InvalidSettings {
-                reason: format!(
-                    "files at once must be between 1 and 16, not {}",
-                    settings.concurrency
-                ),
-            });
-        }
+        check_settings(&settings)?;
         self.file.save(&settings)?;
         {
             let mut loaded = lock(&self.loaded);
@@ -194,6 +309,150 @@ mod tests {
             .as_str(),
             "llm-api-key/anthropic"
         );
+    }
+
+    fn anthropic_key(value: &str) -> NewSecret {
+        NewSecret {
+            slot: SecretSlot::LlmApiKey {
+                provider: ProviderKind::Anthropic,
+            },
+            value: SecretString::from(value),
+        }
+    }
+
+    fn anthropic_settings() -> Settings {
+        let mut settings = Settings {
+            onboarded: true,
+            ..Settings::default()
+        };
+        settings.llm.provider = ProviderKind::Anthropic;
+        settings
+    }
+
+    #[tokio::test]
+    async fn settings_and_secrets_are_saved_together() {
+        let dir = tempfile::tempdir().unwrap();
+        let secrets = Arc::new(InMemorySecrets::default());
+        let session = session_with(dir.path(), secrets.clone(), None, Overrides::default());
+        session
+            .save_all(anthropic_settings(), vec![anthropic_key("sk-new")])
+            .await
+            .unwrap();
+        assert_eq!(session.settings(), anthropic_settings());
+        let view = session.settings_view().await;
+        assert!(!view.first_run);
+        assert_eq!(view.secrets.llm_api_keys, vec![ProviderKind::Anthropic]);
+    }
+
+    #[tokio::test]
+    async fn a_keyring_that_refuses_the_secret_leaves_the_settings_untouched_and_is_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let session = session_with(
+            dir.path(),
+            Arc::new(BrokenKeyring),
+            None,
+            Overrides::default(),
+        );
+        let err = session
+            .save_all(anthropic_settings(), vec![anthropic_key("sk-new")])
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "keyring_unavailable");
+        assert_eq!(session.settings(), Settings::default());
+        assert!(
+            !session.settings_file().path().exists(),
+            "nothing was written"
+        );
+        assert!(session.settings_view().await.first_run);
+        // And the Settings screen is told why, rather than shown keys as missing.
+        let status = session.secret_status().await;
+        assert_eq!(
+            serde_json::json!(status.keyring_error)["code"],
+            "keyring_unavailable"
+        );
+    }
+
+    #[tokio::test]
+    async fn settings_that_cannot_be_written_put_the_old_secrets_back() {
+        let dir = tempfile::tempdir().unwrap();
+        // A file where the settings folder should be: the settings can't be written.
+        std::fs::write(dir.path().join("config"), "not a folder").unwrap();
+        let secrets = Arc::new(InMemorySecrets::default());
+        let session = session_with(dir.path(), secrets.clone(), None, Overrides::default());
+        let slot = anthropic_key("").slot;
+        secrets
+            .set(&slot.name(), &SecretString::from("sk-old"))
+            .await
+            .unwrap();
+        let storage = NewSecret {
+            slot: SecretSlot::StorageSecretKey,
+            value: SecretString::from("s3-new"),
+        };
+        let err = session
+            .save_all(anthropic_settings(), vec![anthropic_key("sk-new"), storage])
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "settings_io");
+        let kept = secrets.get(&slot.name()).await.unwrap().unwrap();
+        assert_eq!(secrecy::ExposeSecret::expose_secret(&kept), "sk-old");
+        assert!(secrets
+            .get(&SecretSlot::StorageSecretKey.name())
+            .await
+            .unwrap()
+            .is_none());
+        // Settings refused before anything is written touch no secret either.
+        let bad = Settings {
+            concurrency: 0,
+            ..Settings::default()
+        };
+        assert!(session
+            .save_all(bad, vec![anthropic_key("sk-other")])
+            .await
+            .is_err());
+        let kept = secrets.get(&slot.name()).await.unwrap().unwrap();
+        assert_eq!(secrecy::ExposeSecret::expose_secret(&kept), "sk-old");
+    }
+
+    #[test]
+    fn a_new_secret_arrives_as_slot_and_text() {
+        let secret: NewSecret = serde_json::from_value(serde_json::json!({
+            "slot": { "kind": "llm_api_key", "provider": "openai" }, "value": "sk-typed"
+        }))
+        .unwrap();
+        assert_eq!(secret.slot.id(), "openai-api-key");
+        assert!(
+            !format!("{secret:?}").contains("sk-typed"),
+            "Debug never shows it"
+        );
+    }
+
+    #[test]
+    fn secret_slots_are_named_as_people_type_them_and_parse_back() {
+        let ids: Vec<String> = SecretSlot::all().iter().map(SecretSlot::id).collect();
+        assert_eq!(ids[0], "s3-secret-key");
+        assert!(ids.contains(&"anthropic-api-key".to_string()), "{ids:?}");
+        assert_eq!(ids.len(), 1 + ProviderKind::ALL.len());
+        for slot in SecretSlot::all() {
+            assert_eq!(slot.id().parse::<SecretSlot>().unwrap(), slot);
+        }
+        let unknown = "password".parse::<SecretSlot>().unwrap_err();
+        assert_eq!(unknown.code(), "invalid_settings");
+        assert!(unknown.to_string().contains("openai-api-key"), "{unknown}");
+    }
+
+    #[test]
+    fn the_status_answers_for_each_slot() {
+        let status = SecretStatus {
+            storage_secret_key: true,
+            llm_api_keys: vec![ProviderKind::Ollama],
+            keyring_error: None,
+        };
+        let set: Vec<String> = SecretSlot::all()
+            .iter()
+            .filter(|slot| status.is_set(slot))
+            .map(SecretSlot::id)
+            .collect();
+        assert_eq!(set, ["s3-secret-key", "ollama-api-key"]);
     }
 
     #[test]
@@ -307,21 +566,5 @@ mod tests {
         session.delete_secret(&anthropic).await.unwrap();
         assert!(session.secret_status().await.llm_api_keys.is_empty());
         assert!(secrets.get(&anthropic.name()).await.unwrap().is_none());
-    }
-
-    #[tokio::test]
-    async fn a_keyring_that_refuses_is_reported_not_hidden() {
-        let dir = tempfile::tempdir().unwrap();
-        let session = session_with(
-            dir.path(),
-            Arc::new(BrokenKeyring),
-            None,
-            Overrides::default(),
-        );
-        let status = session.secret_status().await;
-        assert_eq!(
-            serde_json::json!(status.keyring_error)["code"],
-            "keyring_unavailable"
-        );
     }
 }

@@ -221,7 +221,7 @@ pub fn resolve_store_config(
         |pick: fn(&StoreConfigLayer) -> Option<String>| remote.iter().find_map(|l| pick(l));
 
     let bucket = first_remote(|l| l.bucket.clone()).ok_or_else(|| Error::InvalidStoreSettings {
-        reason: "no bucket is set; pass --bucket, set S3_BUCKET_NAME, or choose one in Settings"
+        reason: "no bucket is set; choose one in the storage settings, or set S3_BUCKET_NAME"
             .into(),
     })?;
     let endpoint = first_remote(|l| l.endpoint.clone())

@@ -6,68 +6,20 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
 use bucketforge_engine::generate::{EventSink, GenerationEvent};
-use bucketforge_engine::llm::ProviderKind;
-use bucketforge_engine::plan::Stack;
-use bucketforge_engine::session::{GenerateRequest, Overrides};
+use bucketforge_engine::session::{GenerateRequest, Session};
 use bucketforge_engine::{Error, Result};
-use clap::Args;
 use futures::FutureExt;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio_util::sync::CancellationToken;
 
-use crate::cli::{human_size, printable, session, user_override, StorageArgs, UserArg};
+use crate::cli::args::GenerateArgs;
+use crate::cli::output::{human_size, printable, report_error};
 use crate::signals::stop_signal;
 
 /// Exit code of a run the user cancelled (as for a shell command stopped with Ctrl-C).
 const CANCELLED: u8 = 130;
 
-/// Which model writes the project; each flag overrides the saved settings.
-#[derive(Debug, Args)]
-pub struct LlmArgs {
-    /// openai, anthropic, gemini, openrouter, ollama, lmstudio or custom [env: BUCKETFORGE_PROVIDER]
-    #[arg(long)]
-    pub provider: Option<ProviderKind>,
-    /// The model to use [env: BUCKETFORGE_MODEL]
-    #[arg(long)]
-    pub model: Option<String>,
-    /// The provider's API address, for local or self-hosted servers [env: BUCKETFORGE_LLM_BASE_URL]
-    #[arg(long, value_name = "URL")]
-    pub llm_base_url: Option<String>,
-    /// Files written at once (default 6)
-    #[arg(long, value_parser = clap::value_parser!(u32).range(bucketforge_engine::limits::CONCURRENCY_RANGE))]
-    pub concurrency: Option<u32>,
-}
-
-#[derive(Debug, Args)]
-pub struct GenerateArgs {
-    /// The app you want, in your own words
-    #[arg(long)]
-    pub idea: String,
-    /// The project's name (default: the name the plan gives it)
-    #[arg(long)]
-    pub name: Option<String>,
-    #[command(flatten)]
-    pub user: UserArg,
-    /// fastapi-react (a Python backend and a React frontend) or react (frontend only)
-    #[arg(long, default_value = "fastapi-react")]
-    pub stack: Stack,
-    #[command(flatten)]
-    pub llm: LlmArgs,
-}
-
-fn overrides(user: &UserArg, llm: &LlmArgs) -> Result<Overrides> {
-    Ok(Overrides {
-        user: user_override(user)?,
-        provider: llm.provider,
-        model: llm.model.clone(),
-        llm_base_url: llm.llm_base_url.clone(),
-        concurrency: llm.concurrency,
-        ..Overrides::default()
-    })
-}
-
-pub async fn generate(storage: &StorageArgs, json: bool, args: GenerateArgs) -> Result<ExitCode> {
-    let session = session(storage, overrides(&args.user, &args.llm)?)?;
+pub async fn generate(session: Session, json: bool, args: GenerateArgs) -> ExitCode {
     let request = GenerateRequest {
         idea: args.idea,
         name: args.name,
@@ -76,21 +28,14 @@ pub async fn generate(storage: &StorageArgs, json: bool, args: GenerateArgs) -> 
     let cancel = cancel_on_signal();
     let display = Display::new(json);
     let outcome = contained(session.generate(request, cancel.clone(), display.sink())).await;
-    Ok(finish(&display, outcome, &cancel, json))
+    finish(&display, outcome, &cancel, json)
 }
 
-pub async fn resume(
-    storage: &StorageArgs,
-    json: bool,
-    user: &UserArg,
-    slug: &str,
-    llm: &LlmArgs,
-) -> Result<ExitCode> {
-    let session = session(storage, overrides(user, llm)?)?;
+pub async fn resume(session: Session, json: bool, slug: &str) -> ExitCode {
     let cancel = cancel_on_signal();
     let display = Display::new(json);
     let outcome = contained(session.resume(slug, cancel.clone(), display.sink())).await;
-    Ok(finish(&display, outcome, &cancel, json))
+    finish(&display, outcome, &cancel, json)
 }
 
 /// A panic inside the run becomes an error with exit code 1, never a crash with a trace.
@@ -140,7 +85,7 @@ fn finish<T>(
             ExitCode::from(CANCELLED)
         }
         Err(e) => {
-            crate::cli::report_error(&e, json);
+            report_error(&e, json);
             ExitCode::FAILURE
         }
     }

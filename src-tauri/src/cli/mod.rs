@@ -1,0 +1,255 @@
+//! The headless command line: the same engine as the window, for scripts and power users.
+//! `args` defines the arguments, `output` prints, `generate` and `config` run their commands;
+//! this module opens the session and dispatches. No submodule imports this one.
+
+mod args;
+mod config;
+mod generate;
+mod output;
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use bucketforge_engine::secrets::KeyringStore;
+use bucketforge_engine::session::{Overrides, Session};
+use bucketforge_engine::settings::SettingsFile;
+use bucketforge_engine::store::{FileSource, ProjectPath, ProjectStatus};
+use bucketforge_engine::{Error, Result};
+use serde_json::json;
+
+pub use args::{Cli, Command, StorageArgs, UserArg};
+use output::{confirm, human_size, print_json, printable, report_error, status_line};
+
+/// Runs one headless command and returns the process exit code.
+pub fn execute(cli: Cli) -> ExitCode {
+    let Some(command) = cli.command else {
+        return ExitCode::SUCCESS;
+    };
+    let json = cli.json;
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: BucketForge could not start its background workers: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(&cli.storage, json, command)) {
+        Ok(code) => code,
+        Err(e) => {
+            report_error(&e, json);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The session a command works in: flags > environment > saved settings > defaults.
+fn session(storage: &StorageArgs, overrides: Overrides) -> Result<Session> {
+    let overrides = Overrides {
+        storage: storage.layer(),
+        local_dir: storage.local_dir.clone(),
+        ..overrides
+    };
+    Ok(Session::open(
+        SettingsFile::default_location()?,
+        Arc::new(crate::scrub::Watched(Arc::new(KeyringStore::new()))),
+        Some(Arc::new(|name: &str| std::env::var(name).ok())),
+        overrides,
+    ))
+}
+
+fn user_session(storage: &StorageArgs, user: &UserArg) -> Result<Session> {
+    session(
+        storage,
+        Overrides {
+            user: user.user_id()?,
+            ..Overrides::default()
+        },
+    )
+}
+
+async fn run(storage: &StorageArgs, json: bool, command: Command) -> Result<ExitCode> {
+    match command {
+        Command::List { user } => {
+            let session = user_session(storage, &user)?;
+            let projects = session.all_projects().await?;
+            let user = session.user()?;
+            if json {
+                print_json(json!({ "user": user, "projects": projects }));
+            } else if projects.is_empty() {
+                eprintln!(
+                    "No projects for user “{user}” in bucket “{}”.",
+                    session.bucket_name().await?
+                );
+            } else {
+                for project in projects {
+                    println!("{}", project.slug);
+                }
+            }
+        }
+        Command::Show { user, slug } => {
+            let session = user_session(storage, &user)?;
+            let details = session.project(&slug).await?;
+            let status = details
+                .manifest
+                .as_ref()
+                .map(|m| json!(m.status))
+                .unwrap_or(serde_json::Value::Null);
+            if json {
+                print_json(json!({
+                    "user": session.user()?,
+                    "slug": details.slug,
+                    "status": status,
+                    "activity": details.activity,
+                    "source": details.source,
+                    "name": details.manifest.as_ref().map(|m| m.name.clone()),
+                    "planned_files": details.manifest.as_ref().map(|m| m.plan.files.len()),
+                    "files": details.files,
+                }));
+                return Ok(ExitCode::SUCCESS);
+            }
+            match &details.manifest {
+                Some(manifest) => {
+                    println!("{} ({})", printable(&manifest.name), details.slug);
+                    println!(
+                        "Status: {}",
+                        // The lease's owner is text from the bucket, like the name.
+                        printable(&status_line(
+                            status.as_str().unwrap_or("unknown"),
+                            details.activity.as_ref(),
+                            &details.slug
+                        ))
+                    );
+                    if manifest.status != ProjectStatus::Complete {
+                        println!(
+                            "Incomplete: {} of {} planned files are in the bucket.",
+                            details.files.len(),
+                            manifest.plan.files.len()
+                        );
+                    }
+                    if let Some(error) = &manifest.error {
+                        println!("Error: {}", printable(error));
+                    }
+                }
+                None => {
+                    println!("{}", details.slug);
+                    println!(
+                        "Status: unknown (no record was written; these are the files in the bucket)"
+                    );
+                }
+            }
+            let total: u64 = details.files.iter().map(|f| f.bytes).sum();
+            for file in &details.files {
+                println!(
+                    "{:>10}  {}",
+                    human_size(file.bytes),
+                    printable(file.path.as_str())
+                );
+            }
+            println!(
+                "{} files, {}{}",
+                details.files.len(),
+                human_size(total),
+                if details.source == FileSource::BareListing {
+                    " (unverified)"
+                } else {
+                    ""
+                }
+            );
+        }
+        Command::Cat { user, slug, path } => {
+            let path = ProjectPath::new(&path)?;
+            let session = user_session(storage, &user)?;
+            let file = session.read_file(&slug, &path).await?;
+            if json {
+                print_json(json!({
+                    "path": path,
+                    "content_type": file.content_type,
+                    "etag": file.etag,
+                    "content": String::from_utf8_lossy(&file.bytes),
+                }));
+            } else {
+                let mut out = std::io::stdout().lock();
+                // A closed pipe (`| head`) is the reader's choice, not an error.
+                let _ = out.write_all(&file.bytes).and_then(|()| out.flush());
+            }
+        }
+        Command::Delete {
+            user,
+            slug,
+            yes,
+            force,
+        } => {
+            let session = user_session(storage, &user)?;
+            let key = session.project_key(&slug)?;
+            let bucket = session.bucket_name().await?;
+            if !yes && !confirm(&key, &bucket) {
+                return Err(Error::NotConfirmed {
+                    what: key.slug().to_string(),
+                });
+            }
+            let deleted = session.delete(key.slug().as_str(), force).await?;
+            if json {
+                print_json(json!({ "slug": key.slug(), "deleted_objects": deleted }));
+            } else {
+                println!("Deleted project “{}” ({deleted} objects).", key.slug());
+            }
+        }
+        Command::Export {
+            user,
+            slug,
+            out,
+            partial,
+        } => {
+            let session = user_session(storage, &user)?;
+            let key = session.project_key(&slug)?;
+            let slug = key.slug();
+            let summary = session.export(slug.as_str(), &out, partial).await?;
+            if json {
+                print_json(json!(summary));
+            } else {
+                println!(
+                    "Exported {} files ({}) of “{slug}” to {}{}.",
+                    summary.files,
+                    human_size(summary.bytes),
+                    out.display(),
+                    if summary.complete {
+                        ""
+                    } else {
+                        " (the project is incomplete: only the files that landed)"
+                    }
+                );
+            }
+        }
+        Command::Check { user } => {
+            let report = user_session(storage, &user)?.check_storage().await?;
+            if json {
+                print_json(json!(report));
+            } else {
+                println!(
+                    "Connected to bucket “{}” at {} ({}) in {} ms.",
+                    report.bucket, report.endpoint, report.region, report.elapsed_ms
+                );
+                for note in &report.notes {
+                    println!("{note}");
+                }
+            }
+        }
+        Command::Generate(args) => {
+            let session = session(storage, args.llm.overrides(&args.user)?)?;
+            return Ok(generate::generate(session, json, args).await);
+        }
+        Command::Resume { user, slug, llm } => {
+            let session = session(storage, llm.overrides(&user)?)?;
+            return Ok(generate::resume(session, json, &slug).await);
+        }
+        Command::Config { action } => {
+            config::run(session(storage, Overrides::default())?, json, action).await?
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
