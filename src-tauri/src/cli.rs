@@ -8,16 +8,14 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use bucketforge_engine::secrets::KeyringStore;
-use bucketforge_engine::session::{run_activity, Overrides, RunActivity, Session};
+use bucketforge_engine::session::{Overrides, RunActivity, Session};
 use bucketforge_engine::settings::SettingsFile;
 use bucketforge_engine::store::keys::is_bidi_control;
 use bucketforge_engine::store::{
-    lease::spoken_age, slugify, FileSource, ObjectStore, ProjectKey, ProjectPath, ProjectStatus,
-    StoreConfigLayer, UserId,
+    lease::spoken_age, FileSource, ProjectKey, ProjectPath, ProjectStatus, StoreConfigLayer, UserId,
 };
 use bucketforge_engine::{Error, Result};
 use clap::{Args, Parser, Subcommand};
-use futures::TryStreamExt;
 use serde_json::json;
 
 use crate::cli_config::{self, ConfigCommand};
@@ -208,7 +206,7 @@ pub(crate) fn session(storage: &StorageArgs, overrides: Overrides) -> Result<Ses
     };
     Ok(Session::open(
         SettingsFile::default_location()?,
-        Arc::new(KeyringStore::new()),
+        Arc::new(crate::scrub::Watched(Arc::new(KeyringStore::new()))),
         Some(Arc::new(|name: &str| std::env::var(name).ok())),
         overrides,
     ))
@@ -228,20 +226,6 @@ fn user_session(storage: &StorageArgs, user: &UserArg) -> Result<Session> {
     )
 }
 
-async fn open(storage: &StorageArgs, user: &UserArg) -> Result<(ObjectStore, UserId)> {
-    let session = user_session(storage, user)?;
-    Ok((session.store().await?, session.user()?))
-}
-
-async fn project(
-    storage: &StorageArgs,
-    user: &UserArg,
-    slug: &str,
-) -> Result<(ObjectStore, ProjectKey)> {
-    let (store, user) = open(storage, user).await?;
-    Ok((store, ProjectKey::new(user, slugify(slug)?)))
-}
-
 pub(crate) fn print_json(value: serde_json::Value) {
     println!(
         "{}",
@@ -252,14 +236,15 @@ pub(crate) fn print_json(value: serde_json::Value) {
 async fn run(storage: &StorageArgs, json: bool, command: Command) -> Result<ExitCode> {
     match command {
         Command::List { user } => {
-            let (store, user) = open(storage, &user).await?;
-            let projects: Vec<_> = store.list_projects(&user).try_collect().await?;
+            let session = user_session(storage, &user)?;
+            let projects = session.all_projects().await?;
+            let user = session.user()?;
             if json {
                 print_json(json!({ "user": user, "projects": projects }));
             } else if projects.is_empty() {
                 eprintln!(
                     "No projects for user “{user}” in bucket “{}”.",
-                    store.bucket()
+                    session.bucket_name().await?
                 );
             } else {
                 for project in projects {
@@ -268,43 +253,42 @@ async fn run(storage: &StorageArgs, json: bool, command: Command) -> Result<Exit
             }
         }
         Command::Show { user, slug } => {
-            let (store, key) = project(storage, &user, &slug).await?;
-            let listing = store.project_files(&key).await?;
-            let status = listing
+            let session = user_session(storage, &user)?;
+            let details = session.project(&slug).await?;
+            let status = details
                 .manifest
                 .as_ref()
-                .map(|(m, _)| json!(m.status))
+                .map(|m| json!(m.status))
                 .unwrap_or(serde_json::Value::Null);
-            let activity = listing.manifest.as_ref().and_then(|(m, _)| run_activity(m));
             if json {
                 print_json(json!({
-                    "user": key.user(),
-                    "slug": key.slug(),
+                    "user": session.user()?,
+                    "slug": details.slug,
                     "status": status,
-                    "activity": activity,
-                    "source": listing.source,
-                    "name": listing.manifest.as_ref().map(|(m, _)| m.name.clone()),
-                    "planned_files": listing.manifest.as_ref().map(|(m, _)| m.plan.files.len()),
-                    "files": listing.files,
+                    "activity": details.activity,
+                    "source": details.source,
+                    "name": details.manifest.as_ref().map(|m| m.name.clone()),
+                    "planned_files": details.manifest.as_ref().map(|m| m.plan.files.len()),
+                    "files": details.files,
                 }));
                 return Ok(ExitCode::SUCCESS);
             }
-            match &listing.manifest {
-                Some((manifest, _)) => {
-                    println!("{} ({})", printable(&manifest.name), key.slug());
+            match &details.manifest {
+                Some(manifest) => {
+                    println!("{} ({})", printable(&manifest.name), details.slug);
                     println!(
                         "Status: {}",
                         // The lease's owner is text from the bucket, like the name.
                         printable(&status_line(
                             status.as_str().unwrap_or("unknown"),
-                            activity.as_ref(),
-                            key.slug().as_str()
+                            details.activity.as_ref(),
+                            &details.slug
                         ))
                     );
                     if manifest.status != ProjectStatus::Complete {
                         println!(
                             "Incomplete: {} of {} planned files are in the bucket.",
-                            listing.files.len(),
+                            details.files.len(),
                             manifest.plan.files.len()
                         );
                     }
@@ -313,14 +297,14 @@ async fn run(storage: &StorageArgs, json: bool, command: Command) -> Result<Exit
                     }
                 }
                 None => {
-                    println!("{}", key.slug());
+                    println!("{}", details.slug);
                     println!(
                         "Status: unknown (no record was written; these are the files in the bucket)"
                     );
                 }
             }
-            let total: u64 = listing.files.iter().map(|f| f.bytes).sum();
-            for file in &listing.files {
+            let total: u64 = details.files.iter().map(|f| f.bytes).sum();
+            for file in &details.files {
                 println!(
                     "{:>10}  {}",
                     human_size(file.bytes),
@@ -329,9 +313,9 @@ async fn run(storage: &StorageArgs, json: bool, command: Command) -> Result<Exit
             }
             println!(
                 "{} files, {}{}",
-                listing.files.len(),
+                details.files.len(),
                 human_size(total),
-                if listing.source == FileSource::BareListing {
+                if details.source == FileSource::BareListing {
                     " (unverified)"
                 } else {
                     ""
@@ -340,8 +324,8 @@ async fn run(storage: &StorageArgs, json: bool, command: Command) -> Result<Exit
         }
         Command::Cat { user, slug, path } => {
             let path = ProjectPath::new(&path)?;
-            let (store, key) = project(storage, &user, &slug).await?;
-            let file = store.get_file(&key, &path).await?;
+            let session = user_session(storage, &user)?;
+            let file = session.read_file(&slug, &path).await?;
             if json {
                 print_json(json!({
                     "path": path,
@@ -362,8 +346,8 @@ async fn run(storage: &StorageArgs, json: bool, command: Command) -> Result<Exit
             force,
         } => {
             let session = user_session(storage, &user)?;
-            let key = ProjectKey::new(session.user()?, slugify(&slug)?);
-            let bucket = session.store().await?.bucket().to_string();
+            let key = session.project_key(&slug)?;
+            let bucket = session.bucket_name().await?;
             if !yes && !confirm(&key, &bucket) {
                 return Err(Error::NotConfirmed {
                     what: key.slug().to_string(),
@@ -383,7 +367,8 @@ async fn run(storage: &StorageArgs, json: bool, command: Command) -> Result<Exit
             partial,
         } => {
             let session = user_session(storage, &user)?;
-            let slug = slugify(&slug)?;
+            let key = session.project_key(&slug)?;
+            let slug = key.slug();
             let summary = session.export(slug.as_str(), &out, partial).await?;
             if json {
                 print_json(json!(summary));
@@ -402,8 +387,7 @@ async fn run(storage: &StorageArgs, json: bool, command: Command) -> Result<Exit
             }
         }
         Command::Check { user } => {
-            let (store, user) = open(storage, &user).await?;
-            let report = store.check(&user).await?;
+            let report = user_session(storage, &user)?.check_storage().await?;
             if json {
                 print_json(json!(report));
             } else {

@@ -5,11 +5,10 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
-use bucketforge_engine::generate::{EventSink, GenerationEvent, NewProject};
+use bucketforge_engine::generate::{EventSink, GenerationEvent};
 use bucketforge_engine::llm::ProviderKind;
 use bucketforge_engine::plan::Stack;
-use bucketforge_engine::session::Overrides;
-use bucketforge_engine::store::{slugify, ProjectKey};
+use bucketforge_engine::session::{GenerateRequest, Overrides};
 use bucketforge_engine::{Error, Result};
 use clap::Args;
 use futures::FutureExt;
@@ -69,19 +68,14 @@ fn overrides(user: &UserArg, llm: &LlmArgs) -> Result<Overrides> {
 
 pub async fn generate(storage: &StorageArgs, json: bool, args: GenerateArgs) -> Result<ExitCode> {
     let session = session(storage, overrides(&args.user, &args.llm)?)?;
-    if let Some(name) = &args.name {
-        slugify(name)?;
-    }
-    let generator = session.generator().await?;
-    let project = NewProject {
-        idea: args.idea.clone(),
-        name: args.name.clone(),
-        user: session.user()?,
+    let request = GenerateRequest {
+        idea: args.idea,
+        name: args.name,
         stack: args.stack,
     };
     let cancel = cancel_on_signal();
     let display = Display::new(json);
-    let outcome = contained(generator.generate(project, cancel.clone(), display.sink())).await;
+    let outcome = contained(session.generate(request, cancel.clone(), display.sink())).await;
     Ok(finish(&display, outcome, &cancel, json))
 }
 
@@ -93,11 +87,9 @@ pub async fn resume(
     llm: &LlmArgs,
 ) -> Result<ExitCode> {
     let session = session(storage, overrides(user, llm)?)?;
-    let key = ProjectKey::new(session.user()?, slugify(slug)?);
-    let generator = session.generator().await?;
     let cancel = cancel_on_signal();
     let display = Display::new(json);
-    let outcome = contained(generator.resume(key, cancel.clone(), display.sink())).await;
+    let outcome = contained(session.resume(slug, cancel.clone(), display.sink())).await;
     Ok(finish(&display, outcome, &cancel, json))
 }
 

@@ -1,11 +1,13 @@
 //! The commands the UI may invoke; each one is listed in command_list.rs and granted in
 //! capabilities/main.json.
-//! A command unpacks its arguments, calls the engine's session, and maps the error.
+//! A command unpacks its arguments, calls the engine's session, and maps the error. Each runs
+//! in a span named after it, with the project it works on; a failure is logged with its error.
+//! No span or line carries a secret (and the log's scrubber would replace one).
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
-use bucketforge_engine::generate::GenerationEvent;
+use bucketforge_engine::generate::{EventSink, GenerationEvent};
 use bucketforge_engine::llm::{DetectedOllama, ModelInfo, ProviderKind};
 use bucketforge_engine::session::{
     self, FileContent, GenerateRequest, LlmCheck, ProjectDetails, ProjectsPage, ProviderInfo,
@@ -16,6 +18,7 @@ use bucketforge_engine::store::{ConnectionReport, ExportSummary};
 use secrecy::SecretString;
 use tauri::ipc::Channel;
 use tauri::State;
+use tracing::instrument;
 
 use crate::error::CommandError;
 use crate::AppState;
@@ -24,16 +27,19 @@ type Reply<T> = Result<T, CommandError>;
 
 /// The app's version, shown in the sidebar.
 #[tauri::command]
+#[instrument(skip_all)]
 pub fn version() -> &'static str {
     bucketforge_engine::VERSION
 }
 
 #[tauri::command]
+#[instrument(skip_all, err(Debug, level = "warn"))]
 pub async fn settings_get(state: State<'_, AppState>) -> Reply<SettingsView> {
     Ok(state.session.settings_view().await)
 }
 
 #[tauri::command]
+#[instrument(skip_all, err(Debug, level = "warn"))]
 pub async fn settings_save(state: State<'_, AppState>, settings: Settings) -> Reply<SettingsView> {
     state.session.save_settings(settings).await?;
     Ok(state.session.settings_view().await)
@@ -41,6 +47,7 @@ pub async fn settings_save(state: State<'_, AppState>, settings: Settings) -> Re
 
 /// Saves a secret in the OS keyring. The value never comes back out through any command.
 #[tauri::command]
+#[instrument(skip_all, err(Debug, level = "warn"), fields(slot = ?slot))]
 pub async fn secret_set(
     state: State<'_, AppState>,
     slot: SecretSlot,
@@ -54,38 +61,47 @@ pub async fn secret_set(
 }
 
 #[tauri::command]
+#[instrument(skip_all, err(Debug, level = "warn"), fields(slot = ?slot))]
 pub async fn secret_delete(state: State<'_, AppState>, slot: SecretSlot) -> Reply<SettingsView> {
     state.session.delete_secret(&slot).await?;
     Ok(state.session.settings_view().await)
 }
 
 #[tauri::command]
+#[instrument(skip_all)]
 pub fn providers_list() -> Vec<ProviderInfo> {
     session::providers()
 }
 
 #[tauri::command]
+#[instrument(skip_all)]
 pub fn storage_presets() -> Vec<StoragePreset> {
     session::storage_presets()
 }
 
 #[tauri::command]
+#[instrument(skip_all, err(Debug, level = "warn"))]
 pub async fn storage_check(state: State<'_, AppState>) -> Reply<ConnectionReport> {
     Ok(state.session.check_storage().await?)
 }
 
 #[tauri::command]
+#[instrument(skip_all, err(Debug, level = "warn"))]
 pub async fn llm_check(state: State<'_, AppState>) -> Reply<LlmCheck> {
     Ok(state.session.check_llm().await?)
 }
 
 #[tauri::command]
+#[instrument(skip_all, err(Debug, level = "warn"), fields(provider = %provider, typed_key = api_key.is_some()))]
 pub async fn llm_models(
     state: State<'_, AppState>,
     provider: ProviderKind,
     base_url: Option<String>,
     api_key: Option<String>,
 ) -> Reply<Vec<ModelInfo>> {
+    if let Some(key) = &api_key {
+        crate::scrub::remember(key);
+    }
     let typed_key = api_key.map(SecretString::from);
     Ok(state
         .session
@@ -94,47 +110,73 @@ pub async fn llm_models(
 }
 
 #[tauri::command]
+#[instrument(skip_all, err(Debug, level = "warn"))]
 pub async fn ollama_detect(state: State<'_, AppState>) -> Reply<Option<DetectedOllama>> {
     Ok(state.session.detect_ollama().await)
 }
 
 /// Starts a run; its events arrive on `on_event`. Returns the run's ID for `cancel`.
 #[tauri::command]
+#[instrument(skip_all, err(Debug, level = "warn"), fields(stack = ?request.stack, run_id = tracing::field::Empty))]
 pub async fn generate(
     state: State<'_, AppState>,
     request: GenerateRequest,
     on_event: Channel<GenerationEvent>,
 ) -> Reply<String> {
-    let sink = Arc::new(move |event: GenerationEvent| {
-        // A closed window drops the channel; the run still finishes and records itself.
-        let _ = on_event.send(event);
-    });
-    Ok(state.session.start_generation(request, sink).await?)
+    let run_id = Arc::new(OnceLock::new());
+    let sink = to_window(on_event, Arc::clone(&run_id));
+    let id = state.session.start_generation(request, sink).await?;
+    started(&run_id, &id);
+    Ok(id)
 }
 
 #[tauri::command]
+#[instrument(skip_all, err(Debug, level = "warn"), fields(slug = %slug, run_id = tracing::field::Empty))]
 pub async fn resume(
     state: State<'_, AppState>,
     slug: String,
     on_event: Channel<GenerationEvent>,
 ) -> Reply<String> {
-    let sink = Arc::new(move |event: GenerationEvent| {
+    let run_id = Arc::new(OnceLock::new());
+    let sink = to_window(on_event, Arc::clone(&run_id));
+    let id = state.session.start_resume(&slug, sink).await?;
+    started(&run_id, &id);
+    Ok(id)
+}
+
+/// A run's events go to the window's channel; the log notes which project the run (known by
+/// its ID from here on) writes, under the run's own span.
+fn to_window(on_event: Channel<GenerationEvent>, run_id: Arc<OnceLock<String>>) -> EventSink {
+    Arc::new(move |event: GenerationEvent| {
+        if let GenerationEvent::Planned { slug, .. } = &event {
+            tracing::info!(run_id = run_id.get().map(String::as_str), %slug, "run is writing");
+        }
+        // A closed window drops the channel; the run still finishes and records itself.
         let _ = on_event.send(event);
-    });
-    Ok(state.session.start_resume(&slug, sink).await?)
+    })
+}
+
+/// Names the run in the command's span and in the log.
+fn started(run_id: &OnceLock<String>, id: &str) {
+    let _ = run_id.set(id.to_string());
+    tracing::Span::current().record("run_id", id);
+    tracing::info!("run started");
 }
 
 #[tauri::command]
+#[instrument(skip_all, fields(run_id = %run_id))]
 pub fn cancel(state: State<'_, AppState>, run_id: String) {
     state.session.cancel(&run_id);
 }
 
 #[tauri::command]
+#[instrument(skip_all)]
 pub fn runs_active(state: State<'_, AppState>) -> Vec<RunInfo> {
     state.session.active_runs()
 }
 
 #[tauri::command]
+#[instrument(skip_all, err(Debug, level = "warn"), fields(search = ?search))]
 pub async fn projects_list(
     state: State<'_, AppState>,
     page: Option<String>,
@@ -144,11 +186,13 @@ pub async fn projects_list(
 }
 
 #[tauri::command]
+#[instrument(skip_all, err(Debug, level = "warn"), fields(slug = %slug))]
 pub async fn project_get(state: State<'_, AppState>, slug: String) -> Reply<ProjectDetails> {
     Ok(state.session.project(&slug).await?)
 }
 
 #[tauri::command]
+#[instrument(skip_all, err(Debug, level = "warn"), fields(slug = %slug, path = %path))]
 pub async fn project_file(
     state: State<'_, AppState>,
     slug: String,
@@ -159,6 +203,7 @@ pub async fn project_file(
 
 /// Writes the project as a zip where the user chose in the save dialog.
 #[tauri::command]
+#[instrument(skip_all, err(Debug, level = "warn"), fields(slug = %slug, partial = partial))]
 pub async fn project_export(
     state: State<'_, AppState>,
     slug: String,
@@ -169,6 +214,7 @@ pub async fn project_export(
 }
 
 #[tauri::command]
+#[instrument(skip_all, err(Debug, level = "warn"), fields(slug = %slug, path = %path, expires_in_secs = expires_in_secs))]
 pub async fn project_share_link(
     state: State<'_, AppState>,
     slug: String,
@@ -182,14 +228,15 @@ pub async fn project_share_link(
 }
 
 #[tauri::command]
+#[instrument(skip_all, err(Debug, level = "warn"), fields(slug = %slug, force = force))]
 pub async fn project_delete(state: State<'_, AppState>, slug: String, force: bool) -> Reply<u64> {
     Ok(state.session.delete(&slug, force).await?)
 }
 
 /// The user whose projects the preview may show: the URL of a project's page.
 #[tauri::command]
+#[instrument(skip_all, err(Debug, level = "warn"), fields(slug = %slug))]
 pub fn preview_url(state: State<'_, AppState>, slug: String) -> Reply<String> {
-    let user = state.session.user()?;
-    let slug = bucketforge_engine::store::Slug::new(&slug)?;
-    Ok(crate::preview::page_url(&user, &slug))
+    let key = state.session.project_key(&slug)?;
+    Ok(crate::preview::page_url(key.user(), key.slug()))
 }

@@ -9,7 +9,9 @@ mod cli_config;
 mod cli_generate;
 pub mod commands;
 pub mod error;
+pub mod logging;
 pub mod preview;
+pub mod scrub;
 mod signals;
 #[cfg(feature = "test-hooks")]
 mod test_hooks;
@@ -73,7 +75,9 @@ impl AppState {
         ))
     }
 
+    /// Every secret the session reads or saves is known to the log's scrubber from then on.
     pub fn with(file: SettingsFile, secrets: Arc<dyn SecretStore>, overrides: Overrides) -> Self {
+        let secrets = Arc::new(scrub::Watched(secrets));
         Self {
             session: Arc::new(Session::open(file, secrets, None, overrides)),
         }

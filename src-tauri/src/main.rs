@@ -5,10 +5,18 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use bucketforge_app::logging;
+use clap::{CommandFactory, FromArgMatches};
 
 fn main() -> ExitCode {
-    let cli = bucketforge_app::cli::Cli::parse();
+    let matches = logging::with_verbose_flag(bucketforge_app::cli::Cli::command()).get_matches();
+    let cli = bucketforge_app::cli::Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    logging::init(logging::default_dir(), matches.get_count(logging::VERBOSE));
+    tracing::info!(
+        version = bucketforge_engine::VERSION,
+        command = matches.subcommand_name().unwrap_or("window"),
+        "BucketForge started"
+    );
     if cli.command.is_none() {
         bucketforge_app::run(tauri::Builder::default());
         return ExitCode::SUCCESS;

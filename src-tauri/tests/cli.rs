@@ -192,19 +192,66 @@ async fn every_command_works_against_moto_through_the_seed_environment() {
     assert_eq!(err["code"], "file_not_found");
 }
 
+/// Seeds finished projects into the built-in bucket in `data` from a server of its own, as
+/// when the app wrote them; the server stops before the CLI runs.
+async fn seed_built_in(data: &Path, user: &bucketforge_engine::store::UserId, slugs: &[&str]) {
+    let local = LocalBucket::start(LocalBucketOptions::with_random_credentials(data).unwrap())
+        .await
+        .unwrap();
+    let store = ObjectStore::connect_local(&local).await.unwrap();
+    for slug in slugs {
+        support::seed_project(&store, &project(user, slug), "fastapi-react", &FILES).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_typed_name_and_an_exact_short_name_find_the_same_project_in_every_command() {
+    let data = tempfile::tempdir().unwrap();
+    let user = unique_user("slug");
+    seed_built_in(data.path(), &user, &["my-notes", "odd--name"]).await;
+    let home = tempfile::tempdir().unwrap();
+    let dir = data.path().to_str().unwrap();
+    let cli = |args: &[&str]| {
+        let mut all = vec!["--local-dir", dir, "--user", user.as_str()];
+        all.splice(0..0, args.iter().copied());
+        run(&mut bucketforge(home.path()), &all)
+    };
+
+    let show = cli(&["show", "My Notes"]);
+    assert_ok(&show);
+    assert!(stdout(&show).contains("(my-notes)"), "{}", stdout(&show));
+    let cat = cli(&["cat", "My Notes", "README.md"]);
+    assert_ok(&cat);
+    assert_eq!(stdout(&cat), "# Todo\n");
+    let out = home.path().join("notes.zip");
+    let export = cli(&["export", "My Notes", "--out", out.to_str().unwrap()]);
+    assert_ok(&export);
+    assert!(
+        stdout(&export).contains("of “my-notes”"),
+        "{}",
+        stdout(&export)
+    );
+    // A short name slugifying would change is still found as it is.
+    let exact = cli(&["--json", "show", "odd--name"]);
+    assert_ok(&exact);
+    let parsed: serde_json::Value = serde_json::from_str(&stdout(&exact)).unwrap();
+    assert_eq!(parsed["slug"], "odd--name");
+    let deleted = cli(&["delete", "--yes", "My Notes"]);
+    assert_ok(&deleted);
+    assert!(
+        stdout(&deleted).contains("“my-notes”"),
+        "{}",
+        stdout(&deleted)
+    );
+    let list = cli(&["list"]);
+    assert_eq!(stdout(&list), "odd--name\n");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_built_in_bucket_serves_the_cli_from_its_folder() {
     let data = tempfile::tempdir().unwrap();
     let user = unique_user("local");
-    {
-        // Another process's server on the same folder, as when the app wrote the project.
-        let local =
-            LocalBucket::start(LocalBucketOptions::with_random_credentials(data.path()).unwrap())
-                .await
-                .unwrap();
-        let store = ObjectStore::connect_local(&local).await.unwrap();
-        support::seed_project(&store, &project(&user, "notes"), "fastapi-react", &FILES).await;
-    }
+    seed_built_in(data.path(), &user, &["notes"]).await;
     let home = tempfile::tempdir().unwrap();
     let dir = data.path().to_str().unwrap();
     let user_arg = user.as_str();

@@ -177,12 +177,72 @@ async fn a_remote_page_in_the_main_window_is_refused() {
 async fn command_errors_arrive_as_code_and_message() {
     let rig = rig();
     let main = window(&rig.app, "main");
-    let err = invoke(&main, "project_get", json!({"slug": "Not A Slug"})).unwrap_err();
+    let err = invoke(&main, "project_get", json!({"slug": "   "})).unwrap_err();
     assert_eq!(err["code"], "invalid_name");
+    assert!(err["message"].as_str().unwrap().contains("empty"), "{err}");
+    // A name is looked up by the short name it makes, and said so when it is not there.
+    let err = invoke(&main, "project_get", json!({"slug": "Not A Slug"})).unwrap_err();
+    assert_eq!(err["code"], "project_not_found");
     assert!(
-        err["message"].as_str().unwrap().contains("Not A Slug"),
+        err["message"].as_str().unwrap().contains("not-a-slug"),
         "{err}"
     );
+}
+
+/// The window's project commands resolve what the user typed as the command line does.
+#[tokio::test(flavor = "multi_thread")]
+async fn window_commands_find_a_project_by_the_name_typed() {
+    let rig = rig();
+    let main = window(&rig.app, "main");
+    let session = std::sync::Arc::clone(&rig.app.state::<AppState>().session);
+    let key = session.project_key("my-app").unwrap();
+    let readme = bucketforge_engine::store::ProjectPath::new("README.md").unwrap();
+    session
+        .store()
+        .await
+        .unwrap()
+        .put_file(&key, &readme, "# My App\n")
+        .await
+        .unwrap();
+
+    for typed in ["My App", "my-app", "  MY APP "] {
+        let details = invoke(&main, "project_get", json!({ "slug": typed })).unwrap();
+        assert_eq!(details["slug"], "my-app", "{typed}");
+    }
+    let file = invoke(
+        &main,
+        "project_file",
+        json!({ "slug": "My App", "path": "README.md" }),
+    )
+    .unwrap();
+    assert_eq!(file["text"], "# My App\n");
+    let url = invoke(&main, "preview_url", json!({ "slug": "My App" })).unwrap();
+    assert!(url.as_str().unwrap().ends_with("/my-app/"), "{url}");
+    let link = invoke(
+        &main,
+        "project_share_link",
+        json!({ "slug": "My App", "path": "README.md", "expiresInSecs": 60 }),
+    )
+    .unwrap();
+    assert!(link["url"].as_str().unwrap().contains("my-app"), "{link}");
+    let out = tempfile::tempdir().unwrap();
+    let zip = out.path().join("my-app.zip");
+    let export = invoke(
+        &main,
+        "project_export",
+        json!({ "slug": "My App", "out": zip, "partial": true }),
+    )
+    .unwrap();
+    assert_eq!(export["files"], 1);
+    let deleted = invoke(
+        &main,
+        "project_delete",
+        json!({ "slug": "My App", "force": false }),
+    )
+    .unwrap();
+    assert_eq!(deleted, 1);
+    let gone = invoke(&main, "project_get", json!({ "slug": "my-app" })).unwrap_err();
+    assert_eq!(gone["code"], "project_not_found");
 }
 
 // ---------------------------------------------------------------- the secret sweep
@@ -505,7 +565,7 @@ async fn no_command_ever_returns_a_secret() {
         None
     );
 
-    // Every command the app registers was called, and succeeded.
+    // Every command the command list names was called, and succeeded.
     let called: std::collections::BTreeSet<&str> =
         t.answers.iter().map(|(cmd, _)| cmd.as_str()).collect();
     for name in COMMANDS.iter().chain(TEST_HOOK_COMMANDS) {

@@ -10,6 +10,7 @@ use futures_util::StreamExt;
 use tokio::sync::Notify;
 use tokio::task::{JoinHandle, JoinSet};
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 use super::answer::{fenced_block, file_content, join_continuation};
 use super::events::GenerationEvent;
@@ -182,6 +183,10 @@ impl Generator {
 
     /// Generates a new project. Returns its complete manifest; on failure or cancel, the
     /// manifest in the bucket says so and lists exactly the files that landed.
+    #[tracing::instrument(name = "generation", skip_all, fields(
+        user = %project.user, slug = tracing::field::Empty, provider = %self.provider,
+        model = %self.model,
+    ))]
     pub async fn generate(
         &self,
         project: NewProject,
@@ -190,6 +195,7 @@ impl Generator {
     ) -> Result<Manifest> {
         let started = Instant::now();
         let started_at = rfc3339(SystemTime::now());
+        tracing::info!(stack = ?project.stack, "generation started");
         events(GenerationEvent::Planning {});
         let usage = Mutex::new(TokenUsage::default());
         let system = prompts::system(project.stack);
@@ -203,6 +209,7 @@ impl Generator {
             .claim(&project, &plan, &started_at, &usage)
             .await
             .inspect_err(ended)?;
+        tracing::Span::current().record("slug", tracing::field::display(key.slug()));
         let run = self.run(key, base, claim, system, events, usage, &cancel);
         run.announce_plan();
         let todo = run.plan.files.clone();
@@ -214,6 +221,9 @@ impl Generator {
     /// Finishes a failed, cancelled or interrupted project: keeps every file whose hash
     /// still matches the manifest, and writes only the rest. A project another run holds is
     /// left alone unless that run stopped checking in.
+    #[tracing::instrument(name = "resume", skip_all, fields(
+        user = %key.user(), slug = %key.slug(), provider = %self.provider, model = %self.model,
+    ))]
     pub async fn resume(
         &self,
         key: ProjectKey,
@@ -222,6 +232,7 @@ impl Generator {
     ) -> Result<Manifest> {
         let started = Instant::now();
         let started_at = rfc3339(SystemTime::now());
+        tracing::info!("resume started");
         events(GenerationEvent::Planning {});
         let slug = key.slug().to_string();
         let ended = |e: &Error| emit_end(&events, &slug, e, &[], &cancel);
@@ -443,13 +454,17 @@ impl Run {
                 }
                 // A missed heartbeat is not fatal: the next one tries again, and the lease
                 // allows for several to be lost. Losing the project is.
-                let saved = run.save(ProjectStatus::Generating, None, None).await;
-                if let Err(Error::ProjectTakenOver { .. }) = saved {
-                    run.stop.cancel();
-                    return;
+                match run.save(ProjectStatus::Generating, None, None).await {
+                    Err(e @ Error::ProjectTakenOver { .. }) => {
+                        tracing::warn!(error = %e, "another run took the project over; stopping");
+                        run.stop.cancel();
+                        return;
+                    }
+                    Err(e) => tracing::warn!(error = %e, "missed a heartbeat; trying again"),
+                    Ok(_) => {}
                 }
             }
-        });
+        }.in_current_span());
         Heartbeat {
             stop,
             task: Some(task),
@@ -543,6 +558,7 @@ impl Run {
     }
 
     fn announce_plan(&self) {
+        tracing::info!(files = self.plan.files.len(), "plan ready");
         self.emit(GenerationEvent::Planned {
             slug: self.key.slug().to_string(),
             name: self.plan.name.clone(),
@@ -582,34 +598,44 @@ impl Run {
         let mut rate_limits = self.llm.subscribe_retries();
         let watcher = rate_limits.take().map(|mut notices| {
             let run = Arc::clone(self);
-            tokio::spawn(async move {
-                while let Ok(notice) = notices.recv().await {
-                    if notice.is_rate_limit() {
-                        let concurrency = run.limit.back_off();
-                        run.emit(GenerationEvent::RateLimited {
-                            concurrency: concurrency as u32,
-                        });
+            tokio::spawn(
+                async move {
+                    while let Ok(notice) = notices.recv().await {
+                        if notice.is_rate_limit() {
+                            let concurrency = run.limit.back_off();
+                            tracing::info!(
+                                concurrency,
+                                "rate limited; writing fewer files at once"
+                            );
+                            run.emit(GenerationEvent::RateLimited {
+                                concurrency: concurrency as u32,
+                            });
+                        }
                     }
                 }
-            })
+                .in_current_span(),
+            )
         });
         lock(&self.record.landed).extend(kept);
         let mut tasks = JoinSet::new();
         for file in todo {
             let run = Arc::clone(self);
-            tasks.spawn(async move {
-                // A parser or validator that panics on some odd answer fails this file, not
-                // the run: the manifest still records the truth.
-                let result = AssertUnwindSafe(run.produce_file(&file))
-                    .catch_unwind()
-                    .await
-                    .unwrap_or_else(|_| {
-                        Err(Error::Internal {
-                            what: format!("writing “{}”", file.path),
-                        })
-                    });
-                (file, result)
-            });
+            tasks.spawn(
+                async move {
+                    // A parser or validator that panics on some odd answer fails this file, not
+                    // the run: the manifest still records the truth.
+                    let result = AssertUnwindSafe(run.produce_file(&file))
+                        .catch_unwind()
+                        .await
+                        .unwrap_or_else(|_| {
+                            Err(Error::Internal {
+                                what: format!("writing “{}”", file.path),
+                            })
+                        });
+                    (file, result)
+                }
+                .in_current_span(),
+            );
         }
         let mut error: Option<Error> = None;
         while let Some(joined) = tasks.join_next().await {
@@ -624,6 +650,7 @@ impl Run {
                 }
                 Err(Error::Cancelled) => {}
                 Err(e) => {
+                    tracing::warn!(path = %file.path, error = %e, "a file failed; stopping the run");
                     self.emit(GenerationEvent::FileFailed {
                         path: file.path.clone(),
                         error: e.to_string(),
@@ -682,6 +709,7 @@ impl Run {
                 Ok(()) => break content,
                 Err(problem) if repairs < self.settings.max_repairs => {
                     repairs += 1;
+                    tracing::info!(path = %file.path, %problem, repairs, "asking for a repair");
                     self.emit(GenerationEvent::FileRepairing {
                         path: file.path.clone(),
                         reason: problem.to_string(),
@@ -835,6 +863,7 @@ impl Run {
         };
         match end_error {
             Ok(manifest) => {
+                tracing::info!(files = manifest.files.len(), elapsed_ms, "run finished");
                 self.emit(GenerationEvent::Finished {
                     slug,
                     files: manifest.files.len() as u32,
@@ -882,7 +911,8 @@ impl Run {
                         detail: e.to_string(),
                     })
                 }
-                Err(_) => {
+                Err(e) => {
+                    tracing::warn!(attempt, error = %e, "could not record how the run ended; trying again");
                     tokio::time::sleep(delay).await;
                     delay *= 2;
                     attempt += 1;
@@ -901,11 +931,13 @@ fn emit_end(
     cancel: &CancellationToken,
 ) {
     if cancel.is_cancelled() {
+        tracing::info!(landed = landed.len(), "run cancelled");
         events(GenerationEvent::Cancelled {
             slug: slug.to_string(),
             landed: landed.to_vec(),
         });
     } else {
+        tracing::warn!(landed = landed.len(), error = %e, "run failed");
         events(GenerationEvent::Failed {
             slug: slug.to_string(),
             error: e.to_report(),

@@ -2,14 +2,14 @@
 
 use std::time::Duration;
 
-use futures::{stream, StreamExt};
+use futures::{stream, StreamExt, TryStreamExt};
 use serde::Serialize;
 use ts_rs::TS;
 
 use super::Session;
 use crate::store::{
     slugify, FileSource, LeaseState, Manifest, ObjectStore, PageToken, ProjectFile, ProjectKey,
-    ProjectPath, ProjectStatus,
+    ProjectPath, ProjectStatus, ProjectSummary, Slug, StoredFile,
 };
 use crate::Result;
 
@@ -122,13 +122,23 @@ const MANIFEST_READS_AT_ONCE: usize = 8;
 pub const MAX_SHARE_SECS: u64 = 7 * 24 * 3600;
 
 impl Session {
-    // ---- projects ----
+    /// The project a name the user typed means, by [`resolve_slug`], among the user's own.
+    pub fn project_key(&self, typed: &str) -> Result<ProjectKey> {
+        Ok(ProjectKey::new(self.user()?, resolve_slug(typed)?))
+    }
 
-    fn key(&self, slug: &str) -> Result<ProjectKey> {
-        Ok(ProjectKey::new(
-            self.user()?,
-            crate::store::Slug::new(slug)?,
-        ))
+    /// The name of the bucket the projects are in.
+    pub async fn bucket_name(&self) -> Result<String> {
+        Ok(self.store().await?.bucket().to_string())
+    }
+
+    /// Every project of the user, without reading their records: the short names only.
+    pub async fn all_projects(&self) -> Result<Vec<ProjectSummary>> {
+        self.store()
+            .await?
+            .list_projects(&self.user()?)
+            .try_collect()
+            .await
     }
 
     /// One page of the user's projects with what their manifests say; `search` keeps the
@@ -164,11 +174,11 @@ impl Session {
     }
 
     pub async fn project(&self, slug: &str) -> Result<ProjectDetails> {
-        let key = self.key(slug)?;
+        let key = self.project_key(slug)?;
         let files = self.store().await?.project_files(&key).await?;
         let manifest = files.manifest.map(|(m, _)| m);
         Ok(ProjectDetails {
-            slug: slug.to_string(),
+            slug: key.slug().to_string(),
             source: files.source,
             files: files.files,
             activity: manifest.as_ref().and_then(run_activity),
@@ -176,10 +186,15 @@ impl Session {
         })
     }
 
+    /// One file of the project, byte for byte.
+    pub async fn read_file(&self, slug: &str, path: &ProjectPath) -> Result<StoredFile> {
+        let key = self.project_key(slug)?;
+        self.store().await?.get_file(&key, path).await
+    }
+
     pub async fn project_file(&self, slug: &str, path: &str) -> Result<FileContent> {
-        let key = self.key(slug)?;
         let path = ProjectPath::new(path)?;
-        let file = self.store().await?.get_file(&key, &path).await?;
+        let file = self.read_file(slug, &path).await?;
         Ok(FileContent {
             path: path.to_string(),
             bytes: file.bytes.len() as u64,
@@ -196,13 +211,13 @@ impl Session {
         out: &std::path::Path,
         partial: bool,
     ) -> Result<crate::store::ExportSummary> {
-        let key = self.key(slug)?;
+        let key = self.project_key(slug)?;
         crate::store::export_project(&self.store().await?, &key, out, partial).await
     }
 
     /// Deletes the project; one that a run is writing right now only with `force`.
     pub async fn delete(&self, slug: &str, force: bool) -> Result<u64> {
-        let key = self.key(slug)?;
+        let key = self.project_key(slug)?;
         let store = self.store().await?;
         if !force {
             if let Some((manifest, _)) = store.read_manifest(&key).await? {
@@ -221,7 +236,7 @@ impl Session {
         path: &str,
         expires_in_secs: u64,
     ) -> Result<ShareLink> {
-        let key = self.key(slug)?;
+        let key = self.project_key(slug)?;
         let path = ProjectPath::new(path)?;
         let secs = expires_in_secs.clamp(60, MAX_SHARE_SECS);
         let store = self.store().await?;
@@ -234,6 +249,14 @@ impl Session {
             this_computer_only: store.is_built_in(),
         })
     }
+}
+
+/// The one rule for a project name the user typed, in the window and on the command line
+/// alike: a valid short name is taken as it is (so every listed project can be typed back);
+/// anything else is slugified as a new project's name is ("My App" finds `my-app`).
+pub fn resolve_slug(typed: &str) -> Result<Slug> {
+    let typed = typed.trim();
+    Slug::new(typed).or_else(|_| slugify(typed))
 }
 
 /// A project's row, from its manifest (or a bare listing when it has none).
@@ -429,5 +452,65 @@ pub(super) mod tests {
             .unwrap();
         assert_eq!(long.expires_in_secs, MAX_SHARE_SECS);
         assert!(long.url.contains("README.md"), "{}", long.url);
+    }
+
+    #[test]
+    fn a_typed_name_resolves_to_a_short_name_by_one_rule() {
+        let resolved = |typed: &str| resolve_slug(typed).map(|s| s.to_string());
+        assert_eq!(resolved("My App").unwrap(), "my-app");
+        assert_eq!(resolved("  my-app ").unwrap(), "my-app");
+        // A valid short name is never rewritten, even one slugify would not produce.
+        assert_eq!(resolved("todo--app").unwrap(), "todo--app");
+        assert_eq!(resolved("Список дел").unwrap(), "spisok-del");
+        assert_eq!(
+            resolved("🚀✨").unwrap(),
+            slugify("🚀✨").unwrap().to_string()
+        );
+        assert_eq!(resolved("   ").unwrap_err().code(), "invalid_name");
+    }
+
+    #[tokio::test]
+    async fn every_project_command_finds_the_project_by_the_name_typed() {
+        let dir = tempfile::tempdir().unwrap();
+        let session = window(dir.path());
+        let store = session.store().await.unwrap();
+        seed(
+            &store,
+            &key_of(&session, "my-app"),
+            Some(manifest("my-app", "complete")),
+        )
+        .await;
+        seed(&store, &key_of(&session, "todo--app"), None).await;
+
+        let details = session.project("My App").await.unwrap();
+        assert_eq!(details.slug, "my-app");
+        assert_eq!(session.project("my-app").await.unwrap().slug, "my-app");
+        assert_eq!(
+            session.project("todo--app").await.unwrap().slug,
+            "todo--app"
+        );
+        let file = session.project_file("My App", "README.md").await.unwrap();
+        assert_eq!(file.text, "# Hello\n");
+        assert!(session.share_link("My App", "README.md", 60).await.is_ok());
+        let zip = dir.path().join("my-app.zip");
+        let exported = session.export("My App", &zip, false).await.unwrap();
+        assert!(exported.complete && zip.exists());
+        assert_eq!(
+            session.project_key("My App").unwrap(),
+            key_of(&session, "my-app")
+        );
+        let slugs: Vec<String> = session
+            .all_projects()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|p| p.slug.to_string())
+            .collect();
+        assert_eq!(slugs, ["my-app", "todo--app"]);
+        assert!(session.delete("My App", false).await.unwrap() > 0);
+        assert_eq!(
+            session.project("My App").await.unwrap_err().code(),
+            "project_not_found"
+        );
     }
 }

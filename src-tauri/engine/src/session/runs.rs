@@ -9,9 +9,9 @@ use tokio_util::sync::CancellationToken;
 use ts_rs::TS;
 
 use super::Session;
-use crate::generate::{EventSink, NewProject};
+use crate::generate::{EventSink, Generator, NewProject};
 use crate::plan::Stack;
-use crate::store::{slugify, Manifest, ProjectKey};
+use crate::store::{slugify, Manifest};
 use crate::sync::lock;
 use crate::{Error, Result};
 
@@ -82,12 +82,12 @@ impl Session {
         })
     }
 
-    /// Starts generating in the background; events arrive on `events` until a final one.
-    pub async fn start_generation(
-        self: &Arc<Self>,
+    /// Checks a request and readies its generator: the same checks for the window's runs and
+    /// the command line's.
+    async fn prepare_generation(
+        &self,
         request: GenerateRequest,
-        events: EventSink,
-    ) -> Result<String> {
+    ) -> Result<(Generator, NewProject)> {
         let idea = request.idea.trim().to_string();
         if idea.is_empty() {
             return Err(Error::InvalidSettings {
@@ -103,12 +103,45 @@ impl Session {
         }
         let generator = self.generator().await?;
         let project = NewProject {
-            idea: idea.clone(),
+            idea,
             name,
             user: self.user()?,
             stack: request.stack,
         };
-        let (run_id, cancel) = self.register_run(&idea, None);
+        Ok((generator, project))
+    }
+
+    /// Generates a project here and now (the command line's way); events arrive on `events`.
+    pub async fn generate(
+        &self,
+        request: GenerateRequest,
+        cancel: CancellationToken,
+        events: EventSink,
+    ) -> Result<Manifest> {
+        let (generator, project) = self.prepare_generation(request).await?;
+        generator.generate(project, cancel, events).await
+    }
+
+    /// Finishes a failed, cancelled or interrupted project here and now.
+    pub async fn resume(
+        &self,
+        slug: &str,
+        cancel: CancellationToken,
+        events: EventSink,
+    ) -> Result<Manifest> {
+        let key = self.project_key(slug)?;
+        let generator = self.generator().await?;
+        generator.resume(key, cancel, events).await
+    }
+
+    /// Starts generating in the background; events arrive on `events` until a final one.
+    pub async fn start_generation(
+        self: &Arc<Self>,
+        request: GenerateRequest,
+        events: EventSink,
+    ) -> Result<String> {
+        let (generator, project) = self.prepare_generation(request).await?;
+        let (run_id, cancel) = self.register_run(&project.idea, None);
         let events = self.tracking(&run_id, events);
         spawn_run(events, "", move |events| async move {
             generator.generate(project, cancel, events).await
@@ -118,7 +151,7 @@ impl Session {
 
     /// Resumes a failed or cancelled project in the background.
     pub async fn start_resume(self: &Arc<Self>, slug: &str, events: EventSink) -> Result<String> {
-        let key = ProjectKey::new(self.user()?, slugify(slug)?);
+        let key = self.project_key(slug)?;
         let generator = self.generator().await?;
         let (run_id, cancel) = self.register_run("", Some(key.slug().to_string()));
         let events = self.tracking(&run_id, events);
@@ -196,7 +229,6 @@ mod tests {
     use crate::generate::GenerationEvent;
     use crate::llm::ProviderKind;
     use crate::settings::{LlmSettings, Settings};
-    use crate::store::Slug;
 
     fn planned(slug: &str) -> GenerationEvent {
         GenerationEvent::Planned {
@@ -211,6 +243,18 @@ mod tests {
         GenerationEvent::Cancelled {
             slug: slug.into(),
             landed: Vec::new(),
+        }
+    }
+
+    /// A local model server: it needs no key, and nothing is ever sent to it here.
+    fn local_model() -> Settings {
+        Settings {
+            llm: LlmSettings {
+                provider: ProviderKind::Ollama,
+                model: "qwen2.5-coder".into(),
+                base_url: "http://127.0.0.1:9/v1".into(),
+            },
+            ..Settings::default()
         }
     }
 
@@ -298,18 +342,9 @@ mod tests {
     async fn a_project_a_live_run_is_writing_cannot_be_resumed() {
         let dir = tempfile::tempdir().unwrap();
         let session = Arc::new(window(dir.path()));
-        // A local model server needs no key; nothing is ever sent to it here.
-        let settings = Settings {
-            llm: LlmSettings {
-                provider: ProviderKind::Ollama,
-                model: "qwen2.5-coder".into(),
-                base_url: "http://127.0.0.1:9/v1".into(),
-            },
-            ..Settings::default()
-        };
-        session.save_settings(settings).await.unwrap();
+        session.save_settings(local_model()).await.unwrap();
         let store = session.store().await.unwrap();
-        let key = ProjectKey::new(session.user().unwrap(), Slug::new("busy").unwrap());
+        let key = session.project_key("busy").unwrap();
         let seeded = held("busy");
         seed(&store, &key, Some(seeded.clone())).await;
         let (done_tx, done_rx) = tokio::sync::oneshot::channel();
@@ -334,5 +369,34 @@ mod tests {
             seeded.lease.map(|l| l.run_id),
             "the live run still holds it"
         );
+    }
+
+    #[tokio::test]
+    async fn the_command_lines_resume_is_refused_the_same_way_and_by_the_name_typed() {
+        let dir = tempfile::tempdir().unwrap();
+        let session = window(dir.path());
+        session.save_settings(local_model()).await.unwrap();
+        let store = session.store().await.unwrap();
+        let key = session.project_key("busy-app").unwrap();
+        seed(&store, &key, Some(held("busy-app"))).await;
+        let (sink, seen) = recorder();
+        let err = session
+            .resume("Busy App", CancellationToken::new(), sink)
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "project_busy");
+        assert!(lock(&seen).last().is_some_and(GenerationEvent::is_final));
+        // An empty idea is refused before any model is asked.
+        let request = GenerateRequest {
+            idea: String::new(),
+            name: None,
+            stack: Stack::React,
+        };
+        let (sink, _) = recorder();
+        let err = session
+            .generate(request, CancellationToken::new(), sink)
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "invalid_settings");
     }
 }

@@ -36,7 +36,8 @@ use crate::{Error, Result};
 pub const LOCAL_BUCKET: &str = "bucketforge";
 
 /// The app's identifier, so the data sits in the same folder Tauri gives the app.
-const APP_IDENTIFIER: &str = "app.bucketforge.desktop";
+/// The app's identifier (tauri.conf.json), which names its folders in the OS data and log dirs.
+pub const APP_IDENTIFIER: &str = "app.bucketforge.desktop";
 
 /// How to start the built-in bucket. The credentials only ever live in memory.
 #[derive(Clone)]
