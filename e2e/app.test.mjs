@@ -1,21 +1,16 @@
 // End to end: the real BucketForge window, driven through tauri-driver and WebKitWebDriver.
+// Each test opens a window of its own, on a home and keyring of its own.
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
-import { By, cli, eventually, goTo, heading, launch, makeHome, saveFailures, screenshot, until } from "./driver.mjs";
+import { describe, it } from "node:test";
+import { By, cli, eventually, goTo, heading, launchFor, makeHome, saveFailures, screenshot, until } from "./driver.mjs";
 
 saveFailures(import.meta.url);
 
 const READY = { schema_version: 1, storage: { kind: "local" }, llm: { provider: "openai" }, onboarded: true };
 
 describe("a first run", () => {
-  let run;
-  before(async () => {
-    run = await launch({ name: "first-run", home: makeHome() });
-  });
-  after(async () => run?.close());
-
-  it("opens on the welcome with the built-in bucket chosen", async () => {
-    const { app } = run;
+  it("opens on the welcome with the built-in bucket chosen", async (t) => {
+    const { app } = await launchFor(t, { name: "first-run", home: makeHome() });
     const welcome = await app.wait(until.elementLocated(By.xpath("//*[contains(., 'Start generating')]")), 20_000);
     assert.ok(await welcome.isDisplayed());
     const text = await app.findElement(By.css("body")).getText();
@@ -26,24 +21,22 @@ describe("a first run", () => {
 
 for (const theme of ["light", "dark"]) {
   describe(`the app window (${theme})`, () => {
-    let run;
-
-    before(async () => {
-      // WebKitGTK reports prefers-color-scheme from the GTK theme the app runs under.
+    /** A window of the test's own, in `theme`, ready to generate once there is an idea. */
+    async function openWindow(t, name) {
       const home = makeHome(READY);
-      // A key in the (test session's) keyring, so the only thing Generate waits for is an idea.
+      // A key in the home's own keyring, so the only thing Generate waits for is an idea.
       cli(home, ["config", "set-secret", "openai-api-key"], "sk-app-window-test");
-      run = await launch({
-        name: `app-${theme}`,
+      // WebKitGTK reports prefers-color-scheme from the GTK theme the app runs under.
+      const run = await launchFor(t, {
+        name: `app-${theme}-${name}`,
         home,
         env: { GTK_THEME: theme === "dark" ? "Adwaita:dark" : "Adwaita" },
       });
-    });
+      return run.app;
+    }
 
-    after(async () => run?.close());
-
-    it("opens on Generate with the version read from Rust", async () => {
-      const { app } = run;
+    it("opens on Generate with the version read from Rust", async (t) => {
+      const app = await openWindow(t, "opens");
       assert.equal(await heading(app), "Generate an app");
       const version = await app.wait(until.elementLocated(By.css("[data-testid=app-version]")), 10_000);
       await app.wait(until.elementTextMatches(version, /^Version \d+\.\d+\.\d+/), 10_000);
@@ -55,9 +48,9 @@ for (const theme of ["light", "dark"]) {
       await screenshot(app, `generate-${theme}`);
     });
 
-    it("keeps Generate disabled until there is an idea, and says why", async () => {
-      const { app } = run;
-      const form = await app.findElement(By.css("form[aria-label='New app']"));
+    it("keeps Generate disabled until there is an idea, and says why", async (t) => {
+      const app = await openWindow(t, "idea");
+      const form = await app.wait(until.elementLocated(By.css("form[aria-label='New app']")), 20_000);
       const button = await form.findElement(By.xpath(".//button[normalize-space()='Generate']"));
       assert.equal(await button.isEnabled(), false);
       assert.match(await app.findElement(By.id("generate-why")).getText(), /idea/i);
@@ -65,8 +58,8 @@ for (const theme of ["light", "dark"]) {
       await eventually(() => button.isEnabled(), "Generate to be enabled");
     });
 
-    it("shows the Projects and Settings screens from the sidebar", async () => {
-      const { app } = run;
+    it("shows the Projects and Settings screens from the sidebar", async (t) => {
+      const app = await openWindow(t, "screens");
       await goTo(app, "Projects");
       assert.equal(await heading(app), "Projects");
       await app.wait(until.elementLocated(By.xpath("//*[contains(text(), 'No projects yet')]")), 20_000);
@@ -81,14 +74,17 @@ for (const theme of ["light", "dark"]) {
       assert.equal(await heading(app), "Generate an app");
     });
 
-    it("renders real content, not a blank page", async () => {
-      const { app } = run;
+    it("renders real content, not a blank page", async (t) => {
+      const app = await openWindow(t, "content");
+      assert.equal(await heading(app), "Generate an app");
       const text = await app.findElement(By.css("body")).getText();
       assert.ok(text.length > 100, `the page shows only ${JSON.stringify(text)}`);
       const width = await app.executeScript(
         "return document.querySelector('nav').getBoundingClientRect().width",
       );
       assert.ok(width > 100, `the sidebar is ${width}px wide`);
+      // The DOM can hold the whole page while the window paints nothing: count what is on screen.
+      await screenshot(app, `content-${theme}`);
     });
   });
 }

@@ -1,8 +1,10 @@
 // Starts tauri-driver and opens WebDriver sessions on the built BucketForge binary, each with
-// a home folder of its own (settings, data and WebKit's files all land there) and its output
-// captured, so tests can search both for anything that must not be there.
+// a home folder of its own (settings, data and WebKit's files all land there), a keyring of its
+// own, and its output captured, so tests can search both for anything that must not be there.
+// The binary is the release build with the `test-hooks` feature (`npx tauri build --no-bundle
+// --features test-hooks`, as scripts/test.sh builds it): the suite reads its call counter.
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach } from "node:test";
@@ -16,9 +18,84 @@ export const APPLICATION =
 export const CLI = process.env.BUCKETFORGE_CLI ?? APPLICATION;
 export const ARTIFACTS = path.join(root, "artifacts", "e2e");
 
-/** A fresh home folder; `settings` (if given) is saved as the app's settings file. */
+/** The keyring of each home made in this process, by home. */
+const keyrings = new Map();
+
+function pause(ms) {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/**
+ * A keyring nobody else sees: a D-Bus session bus of its own with an unlocked gnome-keyring on
+ * it, its files and control socket in a temp dir. Synchronous, so homes stay plain values.
+ */
+function startKeyring() {
+  const [address, busPid] = execFileSync(
+    "dbus-daemon",
+    ["--session", "--fork", "--nosyslog", "--print-address=1", "--print-pid=1"],
+    { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] },
+  )
+    .trim()
+    .split("\n");
+  const dir = mkdtempSync(path.join(tmpdir(), "bf-keyring-"));
+  const keyring = { address, pids: [Number(busPid)], dir };
+  const env = { ...process.env, DBUS_SESSION_BUS_ADDRESS: address, XDG_DATA_HOME: dir };
+  // A fresh keyring each time, so an old one's password can never turn into a prompt.
+  execFileSync("gnome-keyring-daemon", ["--unlock", "--components=secrets", `--control-directory=${dir}`], {
+    env,
+    input: "e2e-keyring",
+    stdio: ["pipe", "ignore", "inherit"],
+  });
+  // The daemon's first process returns before the service is on the bus.
+  const owner = ["--session", "--print-reply=literal", "--dest=org.freedesktop.DBus", "/org/freedesktop/DBus"];
+  for (let waited = 0; ; waited += 50) {
+    const asked = spawnSync("dbus-send", [...owner, "org.freedesktop.DBus.GetConnectionUnixProcessID", "string:org.freedesktop.secrets"], {
+      env,
+      encoding: "utf8",
+    });
+    const pid = asked.status === 0 ? Number(asked.stdout.trim().split(/\s+/).pop()) : NaN;
+    if (pid > 0) {
+      keyring.pids.unshift(pid);
+      return keyring;
+    }
+    if (waited > 20_000) {
+      stopKeyring(keyring);
+      throw new Error(`gnome-keyring did not come up on its own D-Bus session: ${asked.stderr}`);
+    }
+    pause(50);
+  }
+}
+
+function stopKeyring(keyring) {
+  for (const pid of keyring.pids) {
+    try {
+      process.kill(pid, "SIGTERM");
+    } catch {}
+  }
+  rmSync(keyring.dir, { recursive: true, force: true });
+}
+
+function stopKeyrings() {
+  for (const keyring of keyrings.values()) stopKeyring(keyring);
+  keyrings.clear();
+}
+
+// A suite runs in a process of its own: its keyrings end with it, however it ends.
+process.once("exit", stopKeyrings);
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  process.once(signal, () => {
+    stopKeyrings();
+    process.kill(process.pid, signal);
+  });
+}
+
+/**
+ * A fresh home folder with a keyring of its own (so no test sees another's secrets);
+ * `settings` (if given) is saved as the app's settings file.
+ */
 export function makeHome(settings) {
   const home = mkdtempSync(path.join(tmpdir(), "bf-home-"));
+  keyrings.set(home, startKeyring());
   if (settings) {
     const dir = path.join(home, ".config", "bucketforge");
     mkdirSync(dir, { recursive: true });
@@ -27,14 +104,17 @@ export function makeHome(settings) {
   return home;
 }
 
-/** The environment the app runs with: everything of its own under `home`. */
+/** The environment the app runs with: everything of its own under `home`, and its keyring. */
 export function homeEnv(home, extra = {}) {
+  const keyring = keyrings.get(home);
+  if (!keyring) throw new Error(`${home} was not made by makeHome, so it has no keyring`);
   return {
     HOME: home,
     XDG_CONFIG_HOME: path.join(home, ".config"),
     XDG_DATA_HOME: path.join(home, ".local", "share"),
     XDG_CACHE_HOME: path.join(home, ".cache"),
     USER: "e2e",
+    DBUS_SESSION_BUS_ADDRESS: keyring.address,
     ...extra,
   };
 }
@@ -89,6 +169,14 @@ function running(pid) {
   }
 }
 
+function processName(pid) {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, "utf8").trim();
+  } catch {
+    return String(pid);
+  }
+}
+
 /**
  * Ends what `stop()` left: WebDriver's quit closes the window and the app with it, but when the
  * quit fails the app would outlive the test run. Says so, so the log shows it.
@@ -100,14 +188,7 @@ async function reap(pids, name) {
   };
   await settle();
   if (!left().length) return;
-  const names = left().map((pid) => {
-    try {
-      return readFileSync(`/proc/${pid}/comm`, "utf8").trim();
-    } catch {
-      return String(pid);
-    }
-  });
-  console.error(`${name}: still running after the WebDriver session ended, so stopped: ${names.join(", ")}`);
+  console.error(`${name}: still running after the WebDriver session ended, so stopped: ${left().map(processName).join(", ")}`);
   for (const signal of ["SIGTERM", "SIGKILL"]) {
     for (const pid of left()) {
       try {
@@ -134,17 +215,17 @@ export function generateProject(home, args) {
   if (last.type !== "finished") throw new Error(`generate did not finish:\n${out}`);
 }
 
-/** Settings pointing at a moto server and an OpenAI-compatible LLM server. */
-export function remoteSettings(moto, llmBaseUrl, model = "e2e-model") {
+/** Settings pointing at an S3 server (moto or Garage) and an OpenAI-compatible LLM server. */
+export function remoteSettings(s3, llmBaseUrl, model = "e2e-model") {
   return {
     schema_version: 1,
     storage: {
       kind: "s3-compatible",
-      bucket: moto.bucket,
-      region: "us-east-1",
-      endpoint: moto.endpoint,
+      bucket: s3.bucket,
+      region: s3.region ?? "us-east-1",
+      endpoint: s3.endpoint,
       path_style: true,
-      access_key_id: moto.accessKeyId,
+      access_key_id: s3.accessKeyId,
     },
     user_id: "e2e",
     llm: { provider: "custom", model, base_url: llmBaseUrl },
@@ -153,10 +234,24 @@ export function remoteSettings(moto, llmBaseUrl, model = "e2e-model") {
   };
 }
 
-/** A home whose settings point at `moto` and the LLM, with both secrets in the keyring. */
-export function configuredHome(moto, llmBaseUrl, llmKey) {
-  const home = makeHome(remoteSettings(moto, llmBaseUrl));
-  cli(home, ["config", "set-secret", "s3-secret-key"], moto.secretAccessKey);
+/** A home whose settings point at `s3` (moto or Garage) and the LLM, with both secrets in its keyring. */
+export function configuredHome(s3, llmBaseUrl, llmKey) {
+  const home = makeHome(remoteSettings(s3, llmBaseUrl));
+  cli(home, ["config", "set-secret", "s3-secret-key"], s3.secretAccessKey);
+  cli(home, ["config", "set-secret", "custom-api-key"], llmKey);
+  return home;
+}
+
+/** A home on the built-in bucket and an OpenAI-compatible LLM server, its key in its keyring. */
+export function builtInHome(llmBaseUrl, llmKey) {
+  const home = makeHome({
+    schema_version: 1,
+    storage: { kind: "local" },
+    user_id: "e2e",
+    llm: { provider: "custom", model: "e2e-model", base_url: llmBaseUrl },
+    concurrency: 6,
+    onboarded: true,
+  });
   cli(home, ["config", "set-secret", "custom-api-key"], llmKey);
   return home;
 }
@@ -177,13 +272,30 @@ let failuresSaved = false;
 export async function launch({ name, home, env = {} }) {
   if (!failuresSaved) throw new Error("call saveFailures(import.meta.url) at the top of the suite before opening a window");
   const driver = await startDriver({ name, env: homeEnv(home, env) });
-  const app = await openApp(driver);
+  let app;
+  try {
+    app = await openApp(driver);
+  } catch (e) {
+    // No window to close: end what the driver started, so the next test starts clean.
+    const pids = descendants(driver.pid);
+    await driver.stop();
+    await reap(pids, name);
+    throw e;
+  }
   openWindows.set(name, app);
   let closed = false;
   return {
     app,
     driver,
     home,
+    /** The app's own process (WebKit's helpers run beside it). */
+    appPid: () => {
+      // The kernel keeps the first 15 bytes of a process's name.
+      const binary = path.basename(APPLICATION).slice(0, 15);
+      const pid = descendants(driver.pid).find((p) => processName(p) === binary);
+      if (!pid) throw new Error(`${name}: no ${binary} process runs under this window's driver`);
+      return pid;
+    },
     close: async () => {
       if (closed) return;
       closed = true;
@@ -194,6 +306,23 @@ export async function launch({ name, home, env = {} }) {
       await reap(pids, name);
     },
   };
+}
+
+/**
+ * Starts the app for the test `t` (see `launch`); the window closes when the test ends, after a
+ * failing test's window has been saved.
+ */
+export async function launchFor(t, options) {
+  const run = await launch(options);
+  t.after(() => run.close());
+  return run;
+}
+
+/** The server `starting` (from servers.mjs) for the test `t` alone: it stops when the test ends. */
+export async function serverFor(t, starting) {
+  const server = await starting;
+  t.after(() => server.stop());
+  return server;
 }
 
 /**
@@ -360,6 +489,11 @@ export function closeWindowLikeAPerson() {
     .filter(Boolean);
   if (ids.length === 0) throw new Error("no BucketForge window to close");
   for (const id of ids) execFileSync("python3", [path.join(root, "e2e", "close_window.py"), id]);
+}
+
+/** What the clipboard holds, as a paste would get it: xclip asks the app that owns it. */
+export function clipboardText() {
+  return execFileSync("xclip", ["-o", "-selection", "clipboard"], { encoding: "utf8", timeout: 10_000 });
 }
 
 /** Clicks the sidebar entry `label`. */

@@ -5,7 +5,7 @@
 // what is asserted is that every open shows the whole app.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { By, cli, click, configuredHome, eventually, generateProject, goTo, launch, makeHome, saveFailures, screenshot, until } from "./driver.mjs";
+import { builtInHome, By, click, configuredHome, eventually, generateProject, goTo, launch, saveFailures, screenshot, until } from "./driver.mjs";
 import { TWENTY_FILES } from "./projects.mjs";
 import { projectScript, startMoto, startScriptedLlm } from "./servers.mjs";
 
@@ -17,19 +17,6 @@ saveFailures(import.meta.url);
 
 /** The window being measured; one that fails stays open for the failure hook and `after`. */
 let measured;
-
-function builtInHome(llmBaseUrl) {
-  const home = makeHome({
-    schema_version: 1,
-    storage: { kind: "local" },
-    user_id: "e2e",
-    llm: { provider: "custom", model: "e2e-model", base_url: llmBaseUrl },
-    concurrency: 6,
-    onboarded: true,
-  });
-  cli(home, ["config", "set-secret", "custom-api-key"], LLM_KEY);
-  return home;
-}
 
 /** The pane's own figure for the frame on screen, once the whole app shows in it. */
 async function shownIn(app) {
@@ -85,7 +72,7 @@ describe("the preview's time to show", () => {
   });
 
   it("is measured by the pane for a 20-file project, from the built-in bucket and from moto", async () => {
-    const builtIn = builtInHome(llm.openaiBaseUrl);
+    const builtIn = builtInHome(llm.openaiBaseUrl, LLM_KEY);
     generateProject(builtIn, PARTS);
     const remote = configuredHome(moto, llm.openaiBaseUrl, LLM_KEY);
     generateProject(remote, PARTS);

@@ -1,9 +1,22 @@
 // End to end (issue 8): a generated React project renders in the sandboxed preview pane, and a
 // generated app that attacks the shell runs no command, reads no other user's project and
-// cannot navigate the window.
+// cannot navigate the window. Each test has its own LLM server, home, keyring and window.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { By, click, configuredHome, eventually, generateProject, goTo, invokeFromMain, launch, saveFailures, screenshot, until } from "./driver.mjs";
+import {
+  By,
+  click,
+  configuredHome,
+  eventually,
+  generateProject,
+  goTo,
+  invokeFromMain,
+  launchFor,
+  saveFailures,
+  screenshot,
+  serverFor,
+  until,
+} from "./driver.mjs";
 import { COUNTER_FILES } from "./projects.mjs";
 import { projectScript, startMoto, startScriptedLlm } from "./servers.mjs";
 
@@ -60,31 +73,23 @@ async function openPreview(app, slug) {
 
 describe("the preview pane", () => {
   let moto;
-  let llm;
-  let run;
 
   before(async () => {
     moto = await startMoto();
-    llm = await startScriptedLlm(projectScript({ name: "Click Counter", files: COUNTER_FILES, apiKey: LLM_KEY }));
-    const home = configuredHome(moto, llm.openaiBaseUrl, LLM_KEY);
+  });
+
+  after(async () => moto?.stop());
+
+  /** A home set up for moto and a scripted LLM of the test's own that writes `files`. */
+  async function homeWriting(t, name, files) {
+    const llm = await serverFor(t, startScriptedLlm(projectScript({ name, files, apiKey: LLM_KEY })));
+    return configuredHome(moto, llm.openaiBaseUrl, LLM_KEY);
+  }
+
+  it("renders the generated React app, from S3, and it works", async (t) => {
+    const home = await homeWriting(t, "Click Counter", COUNTER_FILES);
     generateProject(home, ["--idea", "A click counter", "--name", "Click Counter"]);
-    // Another user's project, which the attack tries to read and to delete.
-    generateProject(home, ["--idea", "A click counter", "--name", "Victim App", "--user", "victim"]);
-    await llm.stop();
-    const attack = { ...COUNTER_FILES, "src/App.jsx": ATTACK_APP };
-    llm = await startScriptedLlm(projectScript({ name: "Attack", files: attack, apiKey: LLM_KEY }), llm.port);
-    generateProject(home, ["--idea", "An app that tries to escape", "--name", "Attack"]);
-    run = await launch({ name: "preview", home });
-  });
-
-  after(async () => {
-    await run?.close();
-    await llm?.stop();
-    await moto?.stop();
-  });
-
-  it("renders the generated React app, from S3, and it works", async () => {
-    const { app } = run;
+    const { app } = await launchFor(t, { name: "preview", home });
     const frame = await openPreview(app, "click-counter");
     assert.equal(await frame.getAttribute("sandbox"), "allow-scripts");
     await app.switchTo().frame(frame);
@@ -105,8 +110,12 @@ describe("the preview pane", () => {
     await screenshot(app, "preview-phone");
   });
 
-  it("lets a hostile generated app run no command and read nothing of another user", async () => {
-    const { app } = run;
+  it("lets a hostile generated app run no command and read nothing of another user", async (t) => {
+    const home = await homeWriting(t, "Attack", { ...COUNTER_FILES, "src/App.jsx": ATTACK_APP });
+    generateProject(home, ["--idea", "An app that tries to escape", "--name", "Attack"]);
+    // Another user's project, which the attack tries to read and to delete.
+    generateProject(home, ["--idea", "A click counter", "--name", "Victim App", "--user", "victim"]);
+    const { app } = await launchFor(t, { name: "preview-attack", home });
     const shellUrl = await app.getCurrentUrl();
     const before = (await invokeFromMain(app, "ipc_calls")).ok;
     const frame = await openPreview(app, "attack");

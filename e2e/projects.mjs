@@ -33,3 +33,16 @@ export const TWENTY_FILES = (() => {
     `\nexport default function App() {\n  return (\n    <main>\n      <h1>Parts</h1>\n      ${parts.map((i) => `<Part${i} />`).join("")}\n    </main>\n  );\n}\n`;
   return files;
 })();
+
+/**
+ * Replies for `projectScript` that write each of `files` (but those in `except`) as given the
+ * first time it is asked for, and with a byte more any time after: a resume that wrote an
+ * uploaded file again would change its bytes and its ETag.
+ */
+export function changedIfWrittenAgain(files, except = []) {
+  return Object.fromEntries(
+    Object.entries(files)
+      .filter(([p]) => !except.includes(p))
+      .map(([p, text]) => [`write ${p}`, [{ text, chunk_chars: 16, tokens_per_second: 200 }, { text: `${text}\n`, chunk_chars: 16 }]]),
+  );
+}

@@ -5,7 +5,9 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, describe, it } from "node:test";
-import { ARTIFACTS, BLANK_MAX_COLOURS, countColours, screenshot } from "./driver.mjs";
+import { ARTIFACTS, BLANK_MAX_COLOURS, countColours, saveFailures, screenshot } from "./driver.mjs";
+
+saveFailures(import.meta.url);
 
 const scratch = mkdtempSync(path.join(tmpdir(), "bf-screenshot-"));
 const saved = [];

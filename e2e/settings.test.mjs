@@ -1,16 +1,20 @@
 // End to end (issue 4): the Settings screen against moto, Garage (which checks signatures for
-// real, so a wrong secret is refused) and the scripted LLM server; then the home folder and the captured logs are searched for the
-// secrets typed in: there must be none.
+// real, so a wrong secret is refused) and the scripted LLM server; what is saved is shown again
+// after a restart; and the home folder and the captured logs are searched for the secrets typed
+// in: there must be none. Each test has a home, a keyring and a window of its own.
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { By, cli, click, eventually, launch, makeHome, saveFailures, screenshot, selectOption, until } from "./driver.mjs";
+import { By, click, eventually, goTo, launchFor, makeHome, saveFailures, screenshot, selectOption, until } from "./driver.mjs";
 import { startGarage, startMoto, startScriptedLlm } from "./servers.mjs";
 
 const LLM_KEY = "sk-e2e-settings-91c3f0aa57";
-const MODEL = "e2e-model";
+// Not a name any provider suggests: the picker can only offer it by asking the server.
+const MODEL = "e2e-listed-model-7";
 const WRONG_SECRET = "wrongSecretE2eKq7Zt2Vb9Np4Lx8Hd3Fs6";
+/** Onboarded, on the built-in bucket: the window opens on Generate, Settings one click away. */
+const READY = { schema_version: 1, storage: { kind: "local" }, llm: { provider: "openai" }, onboarded: true };
 
 saveFailures(import.meta.url);
 
@@ -39,6 +43,14 @@ async function type(app, name, text) {
   assert.equal(await input.getAttribute("value"), text, `what was typed into ${name}`);
 }
 
+async function valueOf(app, name) {
+  return (await app.wait(until.elementLocated(By.css(`[name='${name}']`)), 10_000)).getAttribute("value");
+}
+
+async function secretSaved(app, name) {
+  return (await app.findElement(By.css(`[data-testid=secret-${name}]`)).getAttribute("data-saved")) === "true";
+}
+
 async function testResult(app, which) {
   await click(app, await app.findElement(By.css(`[data-testid=${which}-test]`)));
   return eventually(async () => {
@@ -49,10 +61,19 @@ async function testResult(app, which) {
   }, `the ${which} test result`, 30_000);
 }
 
+/** The window on the Settings screen, for a home that has finished the welcome. */
+async function openSettings(t, name, home = makeHome(READY)) {
+  const run = await launchFor(t, { name, home });
+  await goTo(run.app, "Settings");
+  await run.app.wait(until.elementLocated(By.css("input[name=storage-kind]")), 20_000);
+  return run;
+}
+
 async function storageSettings(app, server, secret) {
+  await click(app, await app.wait(until.elementLocated(By.css("input[name=storage-kind][value=s3-compatible]")), 10_000));
   await type(app, "endpoint", server.endpoint);
   await type(app, "bucket", server.bucket);
-  await type(app, "region", server.region);
+  await type(app, "region", server.region ?? "us-east-1");
   const pathStyle = await app.findElement(By.css("input[name=path-style]"));
   if (!(await pathStyle.isSelected())) await click(app, pathStyle);
   await type(app, "access-key-id", server.accessKeyId);
@@ -62,64 +83,75 @@ async function storageSettings(app, server, secret) {
   await type(app, "secret-access-key", secret);
 }
 
+/** The custom OpenAI-compatible provider at `baseUrl`, with `key` typed (not saved). */
+async function llmSettings(app, baseUrl, key) {
+  await selectOption(app, "select[name=llm-provider]", "custom");
+  await type(app, "llm-base-url", baseUrl);
+  await type(app, "llm-api-key", key);
+}
+
+/** The hint under the model picker. */
+async function modelHint(app) {
+  const select = await app.findElement(By.css("select[name=llm-model]"));
+  return app.executeScript("const id = arguments[0].getAttribute('aria-describedby'); return (id && document.getElementById(id)?.textContent) ?? ''", select);
+}
+
 describe("the Settings screen", () => {
   let moto;
   let garage;
   let llm;
-  let run;
 
   before(async () => {
     moto = await startMoto();
     garage = await startGarage();
+    // Lists its models only to a caller with the key, as a hosted provider does.
     llm = await startScriptedLlm({ api_key: LLM_KEY, models: [MODEL], replies: {} });
-    // The keyring is the OS user's, shared by every suite in this run: start with neither secret
-    // saved, as on a first run, whatever earlier suites left there.
-    const home = makeHome();
-    for (const secret of ["s3-secret-key", "custom-api-key"]) cli(home, ["config", "delete-secret", secret]);
-    run = await launch({ name: "settings", home });
   });
 
   after(async () => {
-    await run?.close();
     await llm?.stop();
     await garage?.stop();
     await moto?.stop();
   });
 
-  it("connects to an S3-compatible bucket (moto) and says so", async () => {
-    const { app } = run;
+  it("connects to an S3-compatible bucket (moto) from the first run, and says so", async (t) => {
+    const { app } = await launchFor(t, { name: "settings-moto", home: makeHome() });
     const skip = await app.wait(until.elementLocated(By.xpath("//button[normalize-space()='Set up storage and AI myself']")), 20_000);
     await click(app, skip);
-    await click(app, await app.wait(until.elementLocated(By.css("input[name=storage-kind][value=s3-compatible]")), 10_000));
-    await storageSettings(app, { ...moto, region: "us-east-1" }, moto.secretAccessKey);
+    await storageSettings(app, moto, moto.secretAccessKey);
     const outcome = await testResult(app, "storage");
     assert.equal(outcome.result, "success", outcome.text);
     await screenshot(app, "settings-storage-connected");
-    const saved = await app.findElement(By.css("[data-testid=secret-secret-access-key]")).getAttribute("data-saved");
-    assert.equal(saved, "true");
+    assert.equal(await secretSaved(app, "secret-access-key"), true);
   });
 
-  it("connects to the LLM with a key typed once, then offers the models it lists", async () => {
-    const { app } = run;
+  it("lists the models for a key typed but not yet saved, and connects with the one picked", async (t) => {
+    const { app } = await openSettings(t, "settings-models");
     await selectOption(app, "select[name=llm-provider]", "custom");
     await type(app, "llm-base-url", llm.openaiBaseUrl);
+    // The address alone: the server refuses to list without its key.
+    await eventually(async () => /could not be read/.test(await modelHint(app)), "the picker to say the list could not be read");
+    assert.deepEqual(await app.findElements(By.css(`select[name=llm-model] option[value='${MODEL}']`)), []);
+
     await type(app, "llm-api-key", LLM_KEY);
-    // This server lists its models only to a caller with the key, and the key is not saved yet:
-    // the picker offers a name field, as it does for any custom server.
-    await type(app, "llm-model-custom", MODEL);
+    // The typed key lists the server's models at the typed address, before anything is saved.
+    const option = await app.wait(until.elementLocated(By.css(`select[name=llm-model] option[value='${MODEL}']`)), 20_000);
+    assert.equal(await option.getText(), MODEL);
+    assert.equal(await secretSaved(app, "llm-api-key"), false, "listing the models saved the key");
+    assert.doesNotMatch(await modelHint(app), /could not be read/);
+    await selectOption(app, "select[name=llm-model]", MODEL);
+    assert.deepEqual(await app.findElements(By.css("[name=llm-model-custom]")), [], "a name field beside a listed model");
+    await screenshot(app, "settings-llm-listed");
+
     const outcome = await testResult(app, "llm");
     assert.equal(outcome.result, "success", outcome.text);
-    // Test connection saved the key and read the list with it: the model is now picked from it.
-    await eventually(
-      async () => (await app.findElements(By.css("[name=llm-model-custom]"))).length === 0,
-      "the name field to give way to the model list",
-    );
-    await selectOption(app, "select[name=llm-model]", MODEL);
+    assert.match(outcome.text, new RegExp(`the model “${MODEL}” is ready`));
+    assert.equal(await secretSaved(app, "llm-api-key"), true);
     await screenshot(app, "settings-llm-connected");
   });
 
-  it("a wrong secret key is refused by a bucket that checks signatures (Garage), in words", async () => {
-    const { app } = run;
+  it("a wrong secret key is refused by a bucket that checks signatures (Garage), in words", async (t) => {
+    const { app } = await openSettings(t, "settings-garage-wrong");
     await storageSettings(app, garage, WRONG_SECRET);
     const outcome = await testResult(app, "storage");
     assert.equal(outcome.result, "error");
@@ -127,20 +159,67 @@ describe("the Settings screen", () => {
     await screenshot(app, "settings-wrong-secret");
   });
 
-  it("the right secret for the same bucket connects", async () => {
-    const { app } = run;
+  it("the right secret for the same bucket (Garage) connects", async (t) => {
+    const { app } = await openSettings(t, "settings-garage-right");
     await storageSettings(app, garage, garage.secretAccessKey);
     const outcome = await testResult(app, "storage");
     assert.equal(outcome.result, "success", outcome.text);
   });
 
-  it("leaves no secret in the settings, the data folders or the logs", async () => {
+  it("shows the saved settings and keys again after the app restarts", async (t) => {
+    const home = makeHome(READY);
+    const first = await openSettings(t, "settings-before-restart", home);
+    await storageSettings(first.app, moto, moto.secretAccessKey);
+    await llmSettings(first.app, llm.openaiBaseUrl, LLM_KEY);
+    await selectOption(first.app, "select[name=llm-model]", MODEL);
+    await type(first.app, "user-id", "restart-check");
+    await type(first.app, "concurrency", "3");
+    await click(first.app, await first.app.findElement(By.xpath("//button[@type='submit'][normalize-space()='Save']")));
+    await first.app.wait(until.elementLocated(By.xpath("//*[@role='status'][contains(., 'Settings saved.')]")), 20_000);
+    await first.close();
+
+    const { app } = await openSettings(t, "settings-after-restart", home);
+    assert.equal(await app.findElement(By.css("input[name=storage-kind][value=s3-compatible]")).isSelected(), true);
+    assert.equal(await valueOf(app, "endpoint"), moto.endpoint);
+    assert.equal(await valueOf(app, "bucket"), moto.bucket);
+    assert.equal(await valueOf(app, "region"), "us-east-1");
+    assert.equal(await app.findElement(By.css("input[name=path-style]")).isSelected(), true);
+    assert.equal(await valueOf(app, "access-key-id"), moto.accessKeyId);
+    assert.equal(await secretSaved(app, "secret-access-key"), true, "the storage secret is shown as saved");
+    assert.equal(await valueOf(app, "llm-provider"), "custom");
+    assert.equal(await valueOf(app, "llm-base-url"), llm.openaiBaseUrl);
+    assert.equal(await secretSaved(app, "llm-api-key"), true, "the LLM key is shown as saved");
+    // The saved key lists the models again, with the saved one chosen.
+    await app.wait(until.elementLocated(By.css(`select[name=llm-model] option[value='${MODEL}']`)), 20_000);
+    assert.equal(await valueOf(app, "llm-model"), MODEL);
+    assert.equal(await valueOf(app, "user-id"), "restart-check");
+    assert.equal(await valueOf(app, "concurrency"), "3");
+    await screenshot(app, "settings-after-restart");
+    // And they work: the saved secret and key are the ones typed before the restart.
+    const storage = await testResult(app, "storage");
+    assert.equal(storage.result, "success", storage.text);
+    const model = await testResult(app, "llm");
+    assert.equal(model.result, "success", model.text);
+  });
+
+  it("leaves no secret in the settings, the data folders or the logs", async (t) => {
+    const run = await openSettings(t, "settings-secrets");
+    const { app } = run;
+    await storageSettings(app, garage, WRONG_SECRET);
+    assert.equal((await testResult(app, "storage")).result, "error");
+    await storageSettings(app, garage, garage.secretAccessKey);
+    const storage = await testResult(app, "storage");
+    assert.equal(storage.result, "success", storage.text);
+    await llmSettings(app, llm.openaiBaseUrl, LLM_KEY);
+    await selectOption(app, "select[name=llm-model]", MODEL);
+    const model = await testResult(app, "llm");
+    assert.equal(model.result, "success", model.text);
     await run.close();
-    const log = run.driver.logFile;
-    for (const secret of [moto.secretAccessKey, garage.secretAccessKey, LLM_KEY, WRONG_SECRET]) {
-      assert.deepEqual(filesContaining(run.home, secret, [log]), [], "a secret was written to disk or a log");
+
+    for (const secret of [garage.secretAccessKey, LLM_KEY, WRONG_SECRET]) {
+      assert.deepEqual(filesContaining(run.home, secret, [run.driver.logFile]), [], "a secret was written to disk or a log");
     }
-    // The settings file itself was written, and points at the last bucket tested.
+    // The settings file itself was written, and points at the bucket tested.
     const settings = JSON.parse(readFileSync(path.join(run.home, ".config", "bucketforge", "settings.json"), "utf8"));
     assert.equal(settings.storage.endpoint, garage.endpoint);
     assert.equal(settings.llm.provider, "custom");

@@ -28,6 +28,8 @@ install_test_tools() {
 rust_lints() {
   cargo fmt --all --check
   cargo clippy --workspace --all-targets --locked -- -D warnings
+  # What ships: the app without its tests, so without the `test-hooks` feature they turn on.
+  cargo clippy -p bucketforge --locked -- -D warnings
 }
 
 rust_tests() {
@@ -48,10 +50,13 @@ ui_tests() {
 
 end_to_end() {
   cargo build -p bucketforge-scripted-llm --locked
-  # dbus-run-session ends WebKit's D-Bus and accessibility helpers together with the app, and
-  # gives the app a keyring of its own (gnome-keyring, unlocked).
+  # The suite reads the app's call counter (`ipc_calls`), a test hook: after the installers are
+  # built, target/release/bucketforge is rebuilt with it for the window under test.
+  npx tauri build --no-bundle --features test-hooks
+  # Every test home gets a D-Bus session and an unlocked gnome-keyring of its own (e2e/driver.mjs);
+  # dbus-run-session keeps anything else off the desktop's session bus.
   xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- \
-    bash scripts/with-keyring.sh node --test --test-concurrency=1 e2e/
+    node --test --test-concurrency=1 e2e/
 }
 
 # A cold run writes about 8 GB (debug and release builds, Garage's build, npm packages): say so

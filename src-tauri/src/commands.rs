@@ -1,4 +1,5 @@
-//! The commands the UI may invoke; each one is listed in build.rs and granted in capabilities/.
+//! The commands the UI may invoke; each one is listed in command_list.rs and granted in
+//! capabilities/main.json.
 //! A command unpacks its arguments, calls the engine's session, and maps the error.
 
 use std::path::PathBuf;
@@ -191,14 +192,4 @@ pub fn preview_url(state: State<'_, AppState>, slug: String) -> Reply<String> {
     let user = state.session.user()?;
     let slug = bucketforge_engine::store::Slug::new(&slug)?;
     Ok(crate::preview::page_url(&user, &slug))
-}
-
-/// How often each command has run; tests read it to prove that the preview pane ran none.
-#[tauri::command]
-pub fn ipc_calls(state: State<'_, AppState>) -> std::collections::BTreeMap<String, u64> {
-    state
-        .calls
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .clone()
 }

@@ -11,22 +11,50 @@ pub mod commands;
 pub mod error;
 pub mod preview;
 mod signals;
+#[cfg(feature = "test-hooks")]
+mod test_hooks;
 
-use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use bucketforge_engine::secrets::{KeyringStore, SecretStore};
 use bucketforge_engine::session::{Overrides, Session};
 use bucketforge_engine::settings::SettingsFile;
 use bucketforge_engine::Result;
-use tauri::{Builder, Manager, Runtime};
+use tauri::{Builder, Runtime};
+
+/// Expands the command list into its names and the handler that registers every one of them,
+/// so the list the window is granted and the commands that exist are one.
+macro_rules! command_list {
+    (commands: [$($command:ident),* $(,)?], test_hooks: [$($hook:ident),* $(,)?] $(,)?) => {
+        /// Every command the window may invoke: granted in capabilities/main.json, called from
+        /// ui/src/api.ts.
+        pub const COMMANDS: &[&str] = &[$(stringify!($command)),*];
+
+        /// Commands that exist only in builds with the `test-hooks` feature.
+        pub const TEST_HOOK_COMMANDS: &[&str] = &[$(stringify!($hook)),*];
+
+        /// Routes each command's name to its function in `commands`.
+        #[cfg(not(feature = "test-hooks"))]
+        pub(crate) fn handler<R: tauri::Runtime>(
+        ) -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
+            tauri::generate_handler![$(crate::commands::$command),*]
+        }
+
+        /// Routes each command's name to its function in `commands` or `test_hooks`.
+        #[cfg(feature = "test-hooks")]
+        pub(crate) fn handler<R: tauri::Runtime>(
+        ) -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
+            tauri::generate_handler![$(crate::commands::$command,)* $(crate::test_hooks::$hook),*]
+        }
+    };
+}
+
+/// Every command the window may invoke, written once (see the file's first lines).
+pub mod command_list;
 
 /// What every command shares.
 pub struct AppState {
     pub session: Arc<Session>,
-    /// How often each command has run; `ipc_calls` reports it so tests can prove that
-    /// nothing outside the main window ran a command.
-    pub calls: Mutex<BTreeMap<String, u64>>,
 }
 
 impl AppState {
@@ -48,7 +76,6 @@ impl AppState {
     pub fn with(file: SettingsFile, secrets: Arc<dyn SecretStore>, overrides: Overrides) -> Self {
         Self {
             session: Arc::new(Session::open(file, secrets, None, overrides)),
-            calls: Mutex::new(BTreeMap::new()),
         }
     }
 }
@@ -61,50 +88,15 @@ pub fn context<R: Runtime>() -> tauri::Context<R> {
 /// Registers the commands, plugins, state and the preview protocol on any builder, so tests
 /// can hand in a mock one.
 pub fn setup<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
-    let handler: Box<dyn Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync> =
-        Box::new(tauri::generate_handler![
-            commands::version,
-            commands::ipc_calls,
-            commands::settings_get,
-            commands::settings_save,
-            commands::secret_set,
-            commands::secret_delete,
-            commands::providers_list,
-            commands::storage_presets,
-            commands::storage_check,
-            commands::llm_check,
-            commands::llm_models,
-            commands::ollama_detect,
-            commands::generate,
-            commands::resume,
-            commands::cancel,
-            commands::runs_active,
-            commands::projects_list,
-            commands::project_get,
-            commands::project_file,
-            commands::project_export,
-            commands::project_share_link,
-            commands::project_delete,
-            commands::preview_url,
-        ]);
+    let handler = command_list::handler();
+    #[cfg(feature = "test-hooks")]
+    let (builder, handler) = test_hooks::count_calls(builder, handler);
     let preview = preview::protocol(Arc::clone(&state.session));
     builder
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_clipboard_manager::init())
         .manage(state)
-        .invoke_handler(move |invoke| {
-            let command = invoke.message.command().to_string();
-            *invoke
-                .message
-                .webview()
-                .state::<AppState>()
-                .calls
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .entry(command)
-                .or_default() += 1;
-            handler(invoke)
-        })
+        .invoke_handler(handler)
         .register_asynchronous_uri_scheme_protocol("preview", preview)
 }
 

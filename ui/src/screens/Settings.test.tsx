@@ -242,6 +242,27 @@ describe("the Settings screen", () => {
     expect(screen.queryByText(/the full list could not be read/)).toBeNull();
   });
 
+  it("lists the models for a key typed but not yet saved, sending it to the typed address", async () => {
+    answerDefaults({
+      ...settingsBackend(settingsView({ settings: { llm: { provider: "custom", model: "", base_url: "" } }, secrets: { llm_api_keys: [] } })),
+      // The server lists its models only to a caller with its key.
+      llm_models: ({ baseUrl, apiKey }: Record<string, unknown>) => {
+        if (baseUrl === "http://gpu-box:8000/v1" && apiKey === "sk-gpu-box-key") return [{ id: "coder-34b", display_name: null }];
+        throw { code: "llm_key_needed", message: "gpu-box asks for an API key (HTTP 401), and none was sent to this address." };
+      },
+    });
+    const user = userEvent.setup();
+    await openSettings(user);
+    await user.type(screen.getByRole("textbox", { name: /Address/ }), "http://gpu-box:8000/v1");
+    await user.type(screen.getByLabelText(/Custom API key/), "sk-gpu-box-key");
+    const model = within(aiSection()).getByRole("combobox", { name: "Model" });
+    await within(model).findByRole("option", { name: "coder-34b" });
+    expect(callsOf("llm_models").at(-1)).toEqual({ provider: "custom", baseUrl: "http://gpu-box:8000/v1", apiKey: "sk-gpu-box-key" });
+    // Listing saved nothing: the key is kept only once Save or Test connection is pressed.
+    expect(callsOf("settings_save")).toEqual([]);
+    expect(callsOf("secret_set")).toEqual([]);
+  });
+
   it("shows the default user ID and refuses one the bucket can't use", async () => {
     answerDefaults(settingsBackend(settingsView()));
     const user = userEvent.setup();

@@ -356,6 +356,7 @@ function SettingsForm({ view }: { view: SettingsView }) {
               providerName={provider.name}
               knownModels={provider.known_models}
               keyNeeded={provider.key_required && !llmKeySaved}
+              typedKey={llmKey}
               baseUrl={llm.base_url}
               savedAddress={`${view.settings.llm.provider} ${view.settings.llm.base_url} ${llmKeySaved}`}
               checked={llmOutcome && "ok" in llmOutcome ? llmOutcome.ok.models : null}
@@ -513,6 +514,8 @@ function ModelPicker(props: {
   providerName: string;
   knownModels: string[];
   keyNeeded: boolean;
+  /** A key typed on screen and not saved yet: the list is asked for with it, at the typed address. */
+  typedKey: string | null;
   baseUrl: string;
   /**
    * What is saved (provider, address, whether a key is): a saved key goes only to its saved
@@ -526,19 +529,20 @@ function ModelPicker(props: {
 }) {
   const { provider, providerName, knownModels, keyNeeded, savedAddress, checked, value, onChange } = props;
   const baseUrl = useDebounced(props.baseUrl.trim(), 500);
+  const typedKey = useDebounced(props.typedKey?.trim() || null, 500);
   const [listed, setListed] = useState<ModelInfo[] | null>(null);
   const [note, setNote] = useState<string | null>(null);
   const [other, setOther] = useState(false);
 
   useEffect(() => {
-    if (keyNeeded) {
+    if (keyNeeded && !typedKey) {
       setListed(null);
       setNote(`Save your ${providerName} API key to see every model it offers.`);
       return;
     }
     let live = true;
     setNote(`Asking ${providerName} for its models…`);
-    llmModels(provider, baseUrl || null)
+    llmModels(provider, baseUrl || null, typedKey)
       .then((models) => {
         if (!live) return;
         setListed(models);
@@ -552,7 +556,7 @@ function ModelPicker(props: {
     return () => {
       live = false;
     };
-  }, [provider, providerName, baseUrl, keyNeeded, savedAddress]);
+  }, [provider, providerName, baseUrl, typedKey, keyNeeded, savedAddress]);
 
   const models = useMemo(() => {
     const answered = checked?.length ? checked : listed?.length ? listed : null;

@@ -1,0 +1,36 @@
+// Every command the window may invoke, written once. Add a command by adding its name here:
+// build.rs makes its permission from this list, lib.rs registers its handler from it, and
+// tests fail until capabilities/main.json grants it and ui/src/api.ts calls it.
+// (A plain comment: build.rs `include!`s this file, where a module doc comment can't stand.)
+
+command_list! {
+    commands: [
+        version,
+        settings_get,
+        settings_save,
+        secret_set,
+        secret_delete,
+        providers_list,
+        storage_presets,
+        storage_check,
+        llm_check,
+        llm_models,
+        ollama_detect,
+        generate,
+        resume,
+        cancel,
+        runs_active,
+        projects_list,
+        project_get,
+        project_file,
+        project_export,
+        project_share_link,
+        project_delete,
+        preview_url,
+    ],
+    // Only in builds with the `test-hooks` feature (`cargo test`, the end-to-end build), granted
+    // by capabilities/test-hooks/; never in a release.
+    test_hooks: [
+        ipc_calls,
+    ],
+}
