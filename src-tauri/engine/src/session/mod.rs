@@ -117,6 +117,20 @@ impl Session {
     }
 }
 
+// ---- the preview's source ----
+
+/// The preview reads the signed-in user's projects from the session's bucket.
+#[async_trait::async_trait]
+impl crate::preview::PreviewSource for Session {
+    fn user(&self) -> crate::Result<UserId> {
+        Session::user(self)
+    }
+
+    async fn store(&self) -> crate::Result<ObjectStore> {
+        Session::store(self).await
+    }
+}
+
 /// What the tests of every part share: sessions over a temporary folder and in-memory secrets.
 #[cfg(test)]
 pub(crate) mod testing {
