@@ -8,6 +8,7 @@ pub mod cli;
 mod cli_config;
 mod cli_generate;
 pub mod commands;
+pub mod diagnostics;
 pub mod error;
 pub mod logging;
 pub mod preview;

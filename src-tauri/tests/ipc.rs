@@ -182,6 +182,7 @@ async fn no_command_ever_returns_a_secret() {
     let calls: Vec<(&str, Value)> = vec![
         ("settings_save", json!({ "settings": remote })),
         ("version", json!({})),
+        ("diagnostics", json!({})),
         ("ipc_calls", json!({})),
         ("settings_get", json!({})),
         ("providers_list", json!({})),

@@ -10,6 +10,7 @@ import type { Settings } from "../bindings/Settings";
 import type { SettingsView } from "../bindings/SettingsView";
 import type { StorageKind } from "../bindings/StorageKind";
 import type { StoragePreset } from "../bindings/StoragePreset";
+import CopyDiagnostics from "../components/CopyDiagnostics";
 import Field from "../components/Field";
 import { AlertIcon, CheckIcon } from "../components/Icons";
 import SecretField from "../components/SecretField";
@@ -426,6 +427,8 @@ function SettingsForm({ view }: { view: SettingsView }) {
           )}
         </div>
       </form>
+
+      <CopyDiagnostics />
     </section>
   );
 }
