@@ -6,6 +6,7 @@
 command_list! {
     commands: [
         version,
+        diagnostics,
         settings_get,
         settings_save,
         settings_save_all,

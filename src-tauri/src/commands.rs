@@ -32,6 +32,15 @@ pub fn version() -> &'static str {
     bucketforge_engine::VERSION
 }
 
+/// What a user can send when asking for help: version, system, settings (secrets only as saved
+/// or not), the last log lines; scrubbed of every saved secret.
+#[tauri::command]
+#[instrument(skip_all)]
+pub async fn diagnostics(state: State<'_, AppState>) -> Reply<String> {
+    let view = state.session.settings_view().await;
+    Ok(crate::diagnostics::report(&view, crate::logging::dir()))
+}
+
 #[tauri::command]
 #[instrument(skip_all, err(Debug, level = "warn"))]
 pub async fn settings_get(state: State<'_, AppState>) -> Reply<SettingsView> {

@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod commands;
+pub mod diagnostics;
 pub mod error;
 pub mod logging;
 pub mod preview;

@@ -411,6 +411,14 @@ async fn no_command_ever_returns_a_secret() {
         t.ok("version", json!({})),
         json!(bucketforge_engine::VERSION)
     );
+    let diagnostics = t.ok("diagnostics", json!({}));
+    assert!(
+        diagnostics
+            .as_str()
+            .unwrap()
+            .contains(bucketforge_engine::VERSION),
+        "{diagnostics}"
+    );
     t.ok("ipc_calls", json!({}));
     assert!(t.ok("providers_list", json!({})).as_array().unwrap().len() > 1);
     assert!(!t

@@ -185,8 +185,35 @@ async fn the_log_records_commands_and_runs_and_no_saved_secret_in_any_encoding()
         failed.contains("request refused for key [secret]"),
         "{failed}"
     );
-    SecretSweep::new([&llm_key, &anthropic_key, &storage_secret, &typed_wrong_key])
-        .assert_clean("the log", &log);
+    let secrets = [
+        &*llm_key,
+        &*anthropic_key,
+        &*storage_secret,
+        &*typed_wrong_key,
+    ];
+    let sweep = SecretSweep::new(secrets);
+    sweep.assert_clean("the log", &log);
+
+    // Copy diagnostics: the same lines, the secret slots as saved or not, no secret.
+    let report = invoke(&main, "diagnostics", json!({})).unwrap();
+    let report = report.as_str().unwrap();
+    for expected in [
+        "storage secret key: saved",
+        "OpenAI API key: saved",
+        "Anthropic API key: saved",
+        "Ollama API key: not saved",
+        "\"user_id\": \"alice\"",
+        "deliberately naming the storage secret [secret]",
+        "request refused for key [secret]",
+    ] {
+        assert!(
+            report.contains(expected),
+            "the report has no “{expected}”:\n{report}"
+        );
+    }
+    let last_line = text.lines().last().unwrap();
+    assert!(report.contains(last_line), "{report}");
+    sweep.assert_clean("the diagnostics", report.as_bytes());
 
     for name in [
         SecretName::llm_api_key("openai"),

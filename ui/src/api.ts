@@ -61,6 +61,11 @@ export function version(): Promise<string> {
   return invoke<string>("version");
 }
 
+/** What a user can send when asking for help: version, system, settings without secrets, the latest log lines. */
+export function diagnostics(): Promise<string> {
+  return invoke("diagnostics");
+}
+
 // ---- settings and secrets ----
 
 export function settingsGet(): Promise<SettingsView> {

@@ -12,6 +12,7 @@ import type { SettingsView } from "../bindings/SettingsView";
 import type { StorageKind } from "../bindings/StorageKind";
 import type { StoragePreset } from "../bindings/StoragePreset";
 import { LIMITS } from "../bindings/userLimits";
+import CopyDiagnostics from "../components/CopyDiagnostics";
 import Field from "../components/Field";
 import { AlertIcon, CheckIcon } from "../components/Icons";
 import SecretField from "../components/SecretField";
@@ -430,6 +431,8 @@ function SettingsForm({ view }: { view: SettingsView }) {
           )}
         </div>
       </form>
+
+      <CopyDiagnostics />
     </section>
   );
 }

@@ -12,7 +12,6 @@ use crate::store::{ConnectionPolicy, ObjectStore, StoreConfigLayer, UserId};
 use crate::ErrorReport;
 
 mod llm;
-mod preview;
 mod projects;
 mod runs;
 mod settings;
