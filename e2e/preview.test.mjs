@@ -128,7 +128,7 @@ describe("the preview pane", () => {
 
     // Nothing the attack asked for ran: the shell counts every command that runs.
     const after = (await invokeFromMain(app, "ipc_calls")).ok;
-    for (const command of ["project_delete", "settings_save", "secret_set", "secret_delete"]) {
+    for (const command of ["project_delete", "settings_save_all", "secret_delete"]) {
       assert.equal(after[command] ?? 0, before[command] ?? 0, `${command} ran`);
     }
     assert.match(attempts, /another user's project: failed/);

@@ -47,13 +47,6 @@ pub async fn settings_get(state: State<'_, AppState>) -> Reply<SettingsView> {
     Ok(state.session.settings_view().await)
 }
 
-#[tauri::command]
-#[instrument(skip_all, err(Debug, level = "warn"))]
-pub async fn settings_save(state: State<'_, AppState>, settings: Settings) -> Reply<SettingsView> {
-    state.session.save_settings(settings).await?;
-    Ok(state.session.settings_view().await)
-}
-
 /// Saves settings and the secrets typed with them, all or nothing (Welcome and Settings).
 #[tauri::command]
 #[instrument(skip_all, err(Debug, level = "warn"))]
@@ -63,21 +56,6 @@ pub async fn settings_save_all(
     secrets: Vec<NewSecret>,
 ) -> Reply<SettingsView> {
     state.session.save_all(settings, secrets).await?;
-    Ok(state.session.settings_view().await)
-}
-
-/// Saves a secret in the OS keyring. The value never comes back out through any command.
-#[tauri::command]
-#[instrument(skip_all, err(Debug, level = "warn"), fields(slot = ?slot))]
-pub async fn secret_set(
-    state: State<'_, AppState>,
-    slot: SecretSlot,
-    value: String,
-) -> Reply<SettingsView> {
-    state
-        .session
-        .set_secret(&slot, &SecretString::from(value))
-        .await?;
     Ok(state.session.settings_view().await)
 }
 

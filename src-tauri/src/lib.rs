@@ -12,16 +12,15 @@ pub mod logging;
 pub mod preview;
 pub mod scrub;
 mod signals;
+mod state;
 #[cfg(feature = "test-hooks")]
 mod test_hooks;
 
 use std::sync::Arc;
 
-use bucketforge_engine::secrets::{KeyringStore, SecretStore};
-use bucketforge_engine::session::{Overrides, Session};
-use bucketforge_engine::settings::SettingsFile;
-use bucketforge_engine::Result;
 use tauri::{Builder, Runtime};
+
+pub use state::AppState;
 
 /// Expands the command list into its names and the handler that registers every one of them,
 /// so the list the window is granted and the commands that exist are one.
@@ -52,36 +51,6 @@ macro_rules! command_list {
 
 /// Every command the window may invoke, written once (see the file's first lines).
 pub mod command_list;
-
-/// What every command shares.
-pub struct AppState {
-    pub session: Arc<Session>,
-}
-
-impl AppState {
-    /// The app's own settings file and the OS keyring. The window takes no settings from the
-    /// environment (the CLI does), apart from the folders tests point elsewhere.
-    pub fn open() -> Result<Self> {
-        let overrides = Overrides {
-            local_dir: std::env::var_os("BUCKETFORGE_DATA_DIR")
-                .map(|dir| std::path::PathBuf::from(dir).join("local-bucket")),
-            ..Overrides::default()
-        };
-        Ok(Self::with(
-            SettingsFile::default_location()?,
-            Arc::new(KeyringStore::new()),
-            overrides,
-        ))
-    }
-
-    /// Every secret the session reads or saves is known to the log's scrubber from then on.
-    pub fn with(file: SettingsFile, secrets: Arc<dyn SecretStore>, overrides: Overrides) -> Self {
-        let secrets = Arc::new(scrub::Watched(secrets));
-        Self {
-            session: Arc::new(Session::open(file, secrets, None, overrides)),
-        }
-    }
-}
 
 /// The build-time context: config, embedded UI assets and the compiled IPC permissions.
 pub fn context<R: Runtime>() -> tauri::Context<R> {

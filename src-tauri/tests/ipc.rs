@@ -362,24 +362,19 @@ async fn no_command_ever_returns_a_secret() {
         "concurrency": 6, "onboarded": true
     });
     assert_eq!(t.ok("settings_get", json!({}))["first_run"], true);
-    let saved = t.ok("settings_save", json!({ "settings": settings }));
-    assert_eq!(saved["settings"], settings);
-    assert_eq!(saved["first_run"], false);
     let storage_slot = json!({ "kind": "storage_secret_key" });
     let openai_slot = json!({ "kind": "llm_api_key", "provider": "openai" });
     let anthropic_slot = json!({ "kind": "llm_api_key", "provider": "anthropic" });
-    t.ok(
-        "secret_set",
-        json!({ "slot": storage_slot, "value": garage.secret_access_key }),
-    );
-    t.ok(
-        "secret_set",
-        json!({ "slot": openai_slot, "value": llm_key }),
-    );
     let with_three = t.ok(
-        "secret_set",
-        json!({ "slot": anthropic_slot, "value": unused_key }),
+        "settings_save_all",
+        json!({ "settings": settings, "secrets": [
+            { "slot": storage_slot, "value": garage.secret_access_key },
+            { "slot": openai_slot, "value": llm_key },
+            { "slot": anthropic_slot, "value": unused_key },
+        ] }),
     );
+    assert_eq!(with_three["settings"], settings);
+    assert_eq!(with_three["first_run"], false);
     assert_eq!(with_three["secrets"]["storage_secret_key"], true);
     assert_eq!(
         with_three["secrets"]["llm_api_keys"],
@@ -566,7 +561,10 @@ async fn no_command_ever_returns_a_secret() {
     // The built-in bucket too, then the saved secrets removed.
     let mut local = settings.clone();
     local["storage"]["kind"] = json!("local");
-    t.ok("settings_save", json!({ "settings": local }));
+    t.ok(
+        "settings_save_all",
+        json!({ "settings": local, "secrets": [] }),
+    );
     t.ok("storage_check", json!({}));
     assert_eq!(
         t.ok("projects_list", json!({ "page": null, "search": null }))["projects"],

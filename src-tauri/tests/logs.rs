@@ -115,8 +115,7 @@ async fn the_log_records_commands_and_runs_and_no_saved_secret_in_any_encoding()
         "llm": { "provider": "openai", "model": "gpt-4o-mini", "base_url": llm.openai_base_url() },
         "concurrency": 2, "onboarded": true
     });
-    invoke(&main, "settings_save", json!({ "settings": settings })).unwrap();
-    for (slot, value) in [
+    let secrets: Vec<Value> = [
         (
             json!({ "kind": "llm_api_key", "provider": "openai" }),
             &llm_key,
@@ -126,9 +125,16 @@ async fn the_log_records_commands_and_runs_and_no_saved_secret_in_any_encoding()
             &anthropic_key,
         ),
         (json!({ "kind": "storage_secret_key" }), &storage_secret),
-    ] {
-        invoke(&main, "secret_set", json!({ "slot": slot, "value": value })).unwrap();
-    }
+    ]
+    .into_iter()
+    .map(|(slot, value)| json!({ "slot": slot, "value": value }))
+    .collect();
+    invoke(
+        &main,
+        "settings_save_all",
+        json!({ "settings": settings, "secrets": secrets }),
+    )
+    .unwrap();
     // Saved for real: the keyring holds them.
     let saved = keyring
         .get(&SecretName::llm_api_key("openai"))
@@ -165,8 +171,7 @@ async fn the_log_records_commands_and_runs_and_no_saved_secret_in_any_encoding()
     let log = log_bytes(&logs);
     let text = String::from_utf8_lossy(&log);
     for expected in [
-        "secret_set",
-        "settings_save",
+        "settings_save_all",
         "llm_check",
         "llm_models",
         "generation started",

@@ -484,27 +484,9 @@ fn listing(edges: &Edges) -> String {
     text
 }
 
-/// The engine's loops that work under way removes: the `Session` struct in session/mod.rs
-/// holds runs.rs's `RunEntry` while runs.rs adds methods to `Session`. Excused on the same
-/// terms as the shell's below.
-const ENGINE_LOOPS_BEING_REMOVED: &[&[&str]] = &[&["session/mod.rs", "session/runs.rs"]];
-
-/// The loops not excused by `known`.
-fn unexcused(found: Vec<Vec<String>>, known: &[&[&str]]) -> Vec<Vec<String>> {
-    found
-        .into_iter()
-        .filter(|group| {
-            !known
-                .iter()
-                .any(|known| group.iter().all(|f| known.contains(&f.as_str())))
-        })
-        .collect()
-}
-
 #[test]
 fn no_engine_module_imports_one_that_imports_it_back() {
     let (edges, found) = check_crate(&engine_src());
-    let found = unexcused(found, ENGINE_LOOPS_BEING_REMOVED);
     // Prints with `--nocapture`: the whole graph, to see the layers.
     println!("{}", listing(&edges));
     assert!(
@@ -514,16 +496,6 @@ fn no_engine_module_imports_one_that_imports_it_back() {
     assert!(found.is_empty(), "{}", describe(&edges, &found));
 }
 
-/// The loops the shell had when this check was written, each being removed by work under
-/// way: the three CLI files are becoming one `cli/` folder, and `AppState` (which commands.rs
-/// reads from lib.rs, whose command list names commands.rs) is moving with the command list.
-/// A loop is excused only if every file in it is in one of these groups, so a new loop, or
-/// one that spreads to another file, fails; a group stops matching once its files are gone.
-const LOOPS_BEING_REMOVED: &[&[&str]] = &[
-    &["cli.rs", "cli_config.rs", "cli_generate.rs"],
-    &["lib.rs", "commands.rs"],
-];
-
 #[test]
 fn no_shell_module_imports_one_that_imports_it_back() {
     let (edges, found) = check_crate(&shell_src());
@@ -532,7 +504,6 @@ fn no_shell_module_imports_one_that_imports_it_back() {
         edges.keys().any(|f| f == "lib.rs") && edges.len() > 3,
         "the shell's module tree was not read: {edges:?}"
     );
-    let found = unexcused(found, LOOPS_BEING_REMOVED);
     assert!(found.is_empty(), "{}", describe(&edges, &found));
 }
 

@@ -27,6 +27,6 @@ describe("the Settings screen's limits", () => {
     await user.type(input, String(max + 1));
     expect(screen.getByText(`Choose a number from ${min} to ${max}.`)).toBeVisible();
     await user.click(screen.getByRole("button", { name: "Save" }));
-    expect(callsOf("settings_save")).toEqual([]);
+    expect(callsOf("settings_save_all")).toEqual([]);
   });
 });

@@ -100,7 +100,6 @@ describe("the first-run welcome", () => {
     await user.type(await screen.findByLabelText("OpenAI API key"), "sk-test-123");
     await user.click(screen.getByRole("button", { name: "Start generating" }));
     expect(await screen.findByRole("alert")).toHaveTextContent("No system keyring is available: unlock or install GNOME Keyring / KWallet");
-    expect(commandOrder().filter((c) => c === "settings_save" || c === "secret_set")).toEqual([]);
     expect(screen.getByRole("heading", { name: "Welcome to BucketForge" })).toBeVisible();
   });
 

@@ -13,6 +13,7 @@ use crate::ErrorReport;
 
 mod llm;
 mod projects;
+mod registry;
 mod runs;
 mod settings;
 mod store;
@@ -22,8 +23,9 @@ pub use projects::{
     run_activity, FileContent, ProjectDetails, ProjectListItem, ProjectsPage, RunActivity,
     ShareLink, MAX_SHARE_SECS,
 };
-use runs::RunEntry;
-pub use runs::{GenerateRequest, RunInfo};
+use registry::RunEntry;
+pub use registry::RunInfo;
+pub use runs::GenerateRequest;
 pub use settings::{NewSecret, SecretSlot, SecretStatus, SettingsView};
 pub use store::{storage_presets, StoragePreset};
 

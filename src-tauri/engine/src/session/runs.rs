@@ -4,10 +4,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::FutureExt;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use tokio_util::sync::CancellationToken;
 use ts_rs::TS;
 
+use super::registry::{RunEntry, RunInfo};
 use super::Session;
 use crate::generate::{EventSink, Generator, NewProject};
 use crate::plan::Stack;
@@ -22,21 +23,6 @@ pub struct GenerateRequest {
     pub idea: String,
     pub name: Option<String>,
     pub stack: Stack,
-}
-
-/// A run in progress.
-#[derive(Debug, Clone, Serialize, TS)]
-#[ts(export)]
-pub struct RunInfo {
-    pub run_id: String,
-    /// Known once the plan has named the project (always known for a resume).
-    pub slug: Option<String>,
-    pub idea: String,
-}
-
-pub(super) struct RunEntry {
-    cancel: CancellationToken,
-    info: RunInfo,
 }
 
 impl Session {
