@@ -105,6 +105,8 @@ describe("generating in the window", () => {
       [],
     );
     assert.equal(await finished.findElement(By.css("[role=progressbar]")).getAttribute("aria-valuenow"), "100");
+    // The files were checked together: the App's component, the stylesheet and both packages.
+    assert.equal(await finished.findElement(By.css("[data-testid=fit-summary]")).getText(), "Checked: 3 imports, 2 packages, 0 API calls");
     await screenshot(app, "generate-finished");
 
     // The bucket, read with our own S3 client: every file, byte for byte as the model wrote it.
@@ -112,6 +114,7 @@ describe("generating in the window", () => {
     assert.deepEqual(bytesOf(projectFilesIn(moto, prefix)), asBytes(COUNTER_FILES));
     const manifest = JSON.parse(moto.get(`${prefix}.bucketforge/manifest.json`));
     assert.equal(manifest.status, "complete");
+    assert.deepEqual(manifest.check.problems, []);
   });
 
   it("opens the project and shows a file highlighted", async (t) => {

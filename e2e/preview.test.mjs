@@ -39,11 +39,12 @@ export default function App() {
   const [log, setLog] = useState([]);
   useEffect(() => {
     (async () => {
-      const victim = { slug: 'victim-app' };
+      const victim = { slug: 'victim-app', force: true };
       const results = [
         await attempt('own __TAURI_INTERNALS__', () => window.__TAURI_INTERNALS__.invoke('project_delete', victim)),
         await attempt('parent __TAURI_INTERNALS__', () => window.parent.__TAURI_INTERNALS__.invoke('project_delete', victim)),
-        await attempt('top __TAURI_INTERNALS__', () => window.top.__TAURI_INTERNALS__.invoke('settings_save', { settings: {} })),
+        await attempt('top __TAURI_INTERNALS__', () => window.top.__TAURI_INTERNALS__.invoke('settings_save_all', { settings: {}, secrets: [] })),
+        await attempt('parent secret_delete', () => window.parent.__TAURI_INTERNALS__.invoke('secret_delete', { slot: { kind: 'storage_secret_key' } })),
         await attempt('fetch ipc://localhost', () => fetch('ipc://localhost/project_delete', { method: 'POST', body: JSON.stringify(victim), headers: { 'Content-Type': 'application/json', 'Tauri-Callback': '1', 'Tauri-Error': '2' } }).then((r) => r.status)),
         await attempt('fetch http://ipc.localhost', () => fetch('http://ipc.localhost/project_delete', { method: 'POST', body: JSON.stringify(victim) }).then((r) => r.status)),
         await attempt('WebKit message handler', () => { window.webkit.messageHandlers.ipc.postMessage(JSON.stringify({ cmd: 'project_delete', callback: 1, error: 2, payload: victim })); return 'posted'; }),

@@ -18,6 +18,7 @@ command_list! {
         ollama_detect,
         generate,
         resume,
+        project_fix,
         cancel,
         runs_active,
         projects_list,

@@ -5,7 +5,7 @@
 //! No span or line carries a secret (and the log's scrubber would replace one).
 
 use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use bucketforge_engine::generate::{EventSink, GenerationEvent};
 use bucketforge_engine::llm::{DetectedOllama, ModelInfo, ProviderKind};
@@ -122,10 +122,11 @@ pub async fn generate(
     request: GenerateRequest,
     on_event: Channel<GenerationEvent>,
 ) -> Reply<String> {
-    let run_id = Arc::new(OnceLock::new());
-    let sink = to_window(on_event, Arc::clone(&run_id));
-    let id = state.session.start_generation(request, sink).await?;
-    started(&run_id, &id);
+    let id = state
+        .session
+        .start_generation(request, to_window(on_event))
+        .await?;
+    started(&id);
     Ok(id)
 }
 
@@ -136,28 +137,41 @@ pub async fn resume(
     slug: String,
     on_event: Channel<GenerationEvent>,
 ) -> Reply<String> {
-    let run_id = Arc::new(OnceLock::new());
-    let sink = to_window(on_event, Arc::clone(&run_id));
-    let id = state.session.start_resume(&slug, sink).await?;
-    started(&run_id, &id);
+    let id = state
+        .session
+        .start_resume(&slug, to_window(on_event))
+        .await?;
+    started(&id);
     Ok(id)
 }
 
-/// A run's events go to the window's channel; the log notes which project the run (known by
-/// its ID from here on) writes, under the run's own span.
-fn to_window(on_event: Channel<GenerationEvent>, run_id: Arc<OnceLock<String>>) -> EventSink {
+/// One more round of targeted repairs for files that don't fit together (Fix with AI); its
+/// events arrive on `on_event` as a run's do. Returns the run's ID for `cancel`.
+#[tauri::command]
+#[instrument(skip_all, err(Debug, level = "warn"), fields(slug = %slug, run_id = tracing::field::Empty))]
+pub async fn project_fix(
+    state: State<'_, AppState>,
+    slug: String,
+    on_event: Channel<GenerationEvent>,
+) -> Reply<String> {
+    let id = state
+        .session
+        .start_refit(&slug, to_window(on_event))
+        .await?;
+    started(&id);
+    Ok(id)
+}
+
+/// A run's events go to the window's channel.
+fn to_window(on_event: Channel<GenerationEvent>) -> EventSink {
     Arc::new(move |event: GenerationEvent| {
-        if let GenerationEvent::Planned { slug, .. } = &event {
-            tracing::info!(run_id = run_id.get().map(String::as_str), %slug, "run is writing");
-        }
         // A closed window drops the channel; the run still finishes and records itself.
         let _ = on_event.send(event);
     })
 }
 
-/// Names the run in the command's span and in the log.
-fn started(run_id: &OnceLock<String>, id: &str) {
-    let _ = run_id.set(id.to_string());
+/// Names the run in the command's span and in the log; the run's own lines carry its ID.
+fn started(id: &str) {
     tracing::Span::current().record("run_id", id);
     tracing::info!("run started");
 }

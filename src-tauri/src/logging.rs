@@ -128,32 +128,33 @@ fn open_file(dir: &Path) -> std::io::Result<RollingFileAppender> {
         .map_err(std::io::Error::other)
 }
 
-/// The last `count` lines of the log (from the newest files), scrubbed again with every
-/// secret this process knows now.
+/// The last `count` lines of the log, oldest first, from the newest files. Not scrubbed here:
+/// whoever shows them scrubs the whole text once (the diagnostics report does).
 pub fn last_lines(dir: &Path, count: usize) -> std::io::Result<Vec<String>> {
+    let prefix = format!("{FILE_PREFIX}.");
+    let suffix = format!(".{FILE_SUFFIX}");
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
         .filter_map(|entry| entry.ok().map(|e| e.path()))
         .filter(|path| {
-            path.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
-                n.starts_with(&format!("{FILE_PREFIX}.")) && n.ends_with(&format!(".{FILE_SUFFIX}"))
-            })
+            path.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(&prefix) && n.ends_with(&suffix))
         })
         .collect();
-    // The date in the name sorts them oldest first.
+    // The date in the name sorts them oldest first; read from the newest back.
     files.sort();
-    let mut lines = Vec::new();
+    let mut newest_first = Vec::with_capacity(count);
     for file in files.iter().rev() {
-        let bytes = std::fs::read(file)?;
-        let text = String::from_utf8_lossy(&bytes);
-        let mut older: Vec<String> = text.lines().map(crate::scrub::scrub_text).collect();
-        older.append(&mut lines);
-        lines = older;
-        if lines.len() >= count {
+        if newest_first.len() == count {
             break;
         }
+        let bytes = std::fs::read(file)?;
+        let text = String::from_utf8_lossy(&bytes);
+        let wanted = count - newest_first.len();
+        newest_first.extend(text.lines().rev().take(wanted).map(str::to_string));
     }
-    let skip = lines.len().saturating_sub(count);
-    Ok(lines.split_off(skip))
+    newest_first.reverse();
+    Ok(newest_first)
 }
 
 #[cfg(test)]

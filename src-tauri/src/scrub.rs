@@ -1,12 +1,14 @@
 //! Keeps secrets out of the log: every secret this process holds is replaced, in its common
 //! encodings, before a log line is written anywhere.
 
+use std::borrow::Cow;
 use std::io::{self, Write};
 use std::sync::{Arc, RwLock};
 
 use async_trait::async_trait;
 use base64::Engine as _;
-use bucketforge_engine::secrets::{SecretName, SecretStore};
+use bucketforge_engine::llm::ProviderKind;
+use bucketforge_engine::secrets::{SecretName, SecretStore, MIN_SECRET_LEN};
 use bucketforge_engine::Result;
 use secrecy::{ExposeSecret, SecretString};
 use tracing_subscriber::fmt::MakeWriter;
@@ -19,12 +21,19 @@ pub const REDACTED: &str = "[secret]";
 static FORMS: RwLock<Vec<Vec<u8>>> = RwLock::new(Vec::new());
 
 /// From now on `secret` never reaches the log, nor does its UTF-16, base64, URL or JSON form.
+/// A value shorter than [`MIN_SECRET_LEN`] (a key half typed) is not a secret yet.
 pub fn remember(secret: &str) {
-    let forms: Vec<Vec<u8>> = [secret, secret.trim()]
-        .into_iter()
-        .filter(|s| !s.is_empty())
-        .flat_map(forms_of)
-        .collect();
+    let mut values = vec![secret, secret.trim()];
+    values.retain(|s| s.len() >= MIN_SECRET_LEN);
+    values.dedup();
+    let forms: Vec<Vec<u8>> = values.into_iter().flat_map(forms_of).collect();
+    {
+        // Every read of the keyring passes here: a secret already known takes only a read lock.
+        let known = FORMS.read().unwrap_or_else(|p| p.into_inner());
+        if forms.iter().all(|form| known.contains(form)) {
+            return;
+        }
+    }
     let mut known = FORMS.write().unwrap_or_else(|p| p.into_inner());
     for form in forms {
         if !known.contains(&form) {
@@ -75,12 +84,14 @@ fn percent_encoded(secret: &str) -> String {
         .collect()
 }
 
-/// `bytes` with every known secret form replaced by [`REDACTED`].
-pub fn scrub(bytes: &[u8]) -> Vec<u8> {
+/// `bytes` with every known secret form replaced by [`REDACTED`]; borrowed when none is there.
+pub fn scrub(bytes: &[u8]) -> Cow<'_, [u8]> {
     let known = FORMS.read().unwrap_or_else(|p| p.into_inner());
-    let mut out = bytes.to_vec();
+    let mut out = Cow::Borrowed(bytes);
     for form in known.iter() {
-        out = replace_all(&out, form, REDACTED.as_bytes());
+        if let Some(replaced) = replace_all(&out, form, REDACTED.as_bytes()) {
+            out = Cow::Owned(replaced);
+        }
     }
     out
 }
@@ -90,16 +101,19 @@ pub fn scrub_text(text: &str) -> String {
     String::from_utf8_lossy(&scrub(text.as_bytes())).into_owned()
 }
 
-fn replace_all(haystack: &[u8], needle: &[u8], with: &[u8]) -> Vec<u8> {
+/// `haystack` with each `needle` replaced by `with`, or `None` when there is none.
+fn replace_all(haystack: &[u8], needle: &[u8], with: &[u8]) -> Option<Vec<u8>> {
+    let mut found = memchr::memmem::find_iter(haystack, needle).peekable();
+    found.peek()?;
     let mut out = Vec::with_capacity(haystack.len());
-    let mut rest = haystack;
-    while let Some(at) = rest.windows(needle.len()).position(|w| w == needle) {
-        out.extend_from_slice(&rest[..at]);
+    let mut from = 0;
+    for at in found {
+        out.extend_from_slice(&haystack[from..at]);
         out.extend_from_slice(with);
-        rest = &rest[at + needle.len()..];
+        from = at + needle.len();
     }
-    out.extend_from_slice(rest);
-    out
+    out.extend_from_slice(&haystack[from..]);
+    Some(out)
 }
 
 /// A log destination whose every line is scrubbed before it is written.
@@ -171,12 +185,12 @@ impl SecretStore for Watched {
 
 /// Secrets the environment hands the CLI (storage keys and each provider's API key variable).
 pub fn remember_environment() {
-    let provider_vars = bucketforge_engine::session::providers()
+    let provider_vars = ProviderKind::ALL
         .into_iter()
-        .filter_map(|p| p.env_var);
-    let storage_vars = ["AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"].map(String::from);
+        .filter_map(|kind| kind.preset().env_var);
+    let storage_vars = ["AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"];
     for var in storage_vars.into_iter().chain(provider_vars) {
-        if let Ok(value) = std::env::var(&var) {
+        if let Ok(value) = std::env::var(var) {
             remember(&value);
         }
     }
@@ -214,6 +228,19 @@ mod tests {
             scrubbed(b"generation finished files=6"),
             "generation finished files=6"
         );
+    }
+
+    #[test]
+    fn a_value_too_short_to_be_a_key_is_not_scrubbed_from_ordinary_words() {
+        // What Settings holds while a key is being typed.
+        remember("s");
+        remember("sk-1");
+        remember("  sk-trimmed-4e1f  ");
+        assert_eq!(
+            scrubbed(b"saving settings: sk-1 files=6"),
+            "saving settings: sk-1 files=6"
+        );
+        assert_eq!(scrubbed(b"key sk-trimmed-4e1f!"), "key [secret]!");
     }
 
     #[test]

@@ -159,6 +159,34 @@ async fn every_command_works_against_moto_through_the_seed_environment() {
         stdout(&check)
     );
 
+    // The seeded project predates the contract and lacks package.json, requirements.txt and
+    // index.html: verify says what doesn't fit and fails.
+    let unfit = run(
+        &mut cli(),
+        &["verify", "--user", user_arg, "Todo App", "--json"],
+    );
+    assert_eq!(unfit.status.code(), Some(1), "{}", stderr(&unfit));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&unfit)).unwrap();
+    assert_eq!(report["slug"], "todo-app");
+    assert_eq!(report["fits"], false);
+    let problems = report["report"]["problems"].as_array().unwrap();
+    assert!(
+        problems
+            .iter()
+            .any(|p| p["kind"] == "missing_file" && p["missing_file"] == "backend/requirements.txt"),
+        "{report}"
+    );
+    let counter = project(&user, "counter");
+    support::seed_project(&store, &counter, "react", &support::counter::FILES).await;
+    let fits = run(&mut cli(), &["verify", "--user", user_arg, "counter"]);
+    assert_ok(&fits);
+    assert!(
+        stdout(&fits).starts_with("Checked: 1 import, 2 packages"),
+        "{}",
+        stdout(&fits)
+    );
+    store.delete_project(&counter).await.unwrap();
+
     // No terminal and no --yes: nothing is deleted.
     let refused = run(&mut cli(), &["delete", "--user", user_arg, "todo-app"]);
     let message = assert_one_line_error(&refused);

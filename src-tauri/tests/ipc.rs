@@ -394,14 +394,6 @@ async fn no_command_ever_returns_a_secret() {
         "the key is in the Secret Service itself"
     );
 
-    // Settings and a key saved together, as Welcome and Settings do.
-    let together = t.ok(
-        "settings_save_all",
-        json!({ "settings": settings, "secrets": [{ "slot": openai_slot, "value": llm_key }] }),
-    );
-    assert_eq!(together["settings"], settings);
-    assert_eq!(together["secrets"]["llm_api_keys"], json!(["openai"]));
-
     assert_eq!(
         t.ok("version", json!({})),
         json!(bucketforge_engine::VERSION)
@@ -541,6 +533,22 @@ async fn no_command_ever_returns_a_secret() {
         paths_of(&resumed, "file_kept"),
         ["index.html", "package.json", "src/main.jsx"]
     );
+    // Fix with AI on a project whose files fit: all kept, checked, nothing asked for again.
+    let asked_before = llm.requests().len();
+    t.ok(
+        "project_fix",
+        json!({ "slug": "slow-counter", "onEvent": "__CHANNEL__:104" }),
+    );
+    let refitted = t.run_events(&mut rig, 104).await;
+    assert_eq!(refitted.last().unwrap()["type"], "finished", "{refitted:?}");
+    assert_eq!(paths_of(&refitted, "file_kept").len(), FILES.len());
+    assert!(
+        refitted
+            .iter()
+            .any(|e| e["type"] == "checked" && e["report"]["problems"] == json!([])),
+        "{refitted:?}"
+    );
+    assert_eq!(llm.requests().len(), asked_before);
 
     // Every object the runs left in the bucket, read independently of the app.
     let config = garage.store_config();

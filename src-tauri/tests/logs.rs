@@ -13,7 +13,7 @@ use bucketforge_engine::session::Overrides;
 use bucketforge_engine::settings::SettingsFile;
 use bucketforge_scripted_llm::{Fault, Reply, Script, ScriptedLlm};
 use bucketforge_test_support::processes::random_hex;
-use bucketforge_test_support::sweep::SecretSweep;
+use bucketforge_test_support::sweep::{files_under, SecretSweep};
 use serde_json::{json, Value};
 use tauri::ipc::{CallbackFn, InvokeBody, InvokeResponseBody};
 use tauri::test::{get_ipc_response, mock_builder, MockRuntime, INVOKE_KEY};
@@ -22,10 +22,7 @@ use tauri::{WebviewUrl, WebviewWindow, WebviewWindowBuilder};
 
 /// Every log file's bytes, one after the other.
 fn log_bytes(dir: &Path) -> Vec<u8> {
-    let mut files: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
+    let mut files = files_under(dir);
     files.sort();
     files
         .iter()

@@ -127,6 +127,13 @@ export function resume(slug: string, onEvent: (event: GenerationEvent) => void):
   return invoke("resume", { slug, onEvent: channel });
 }
 
+/** One more round of repairs for a project whose files don't fit together (Fix with AI). */
+export function fixProject(slug: string, onEvent: (event: GenerationEvent) => void): Promise<string> {
+  const channel = new Channel<GenerationEvent>();
+  channel.onmessage = onEvent;
+  return invoke("project_fix", { slug, onEvent: channel });
+}
+
 export function cancel(runId: string): Promise<void> {
   return invoke("cancel", { runId });
 }

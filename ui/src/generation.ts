@@ -1,4 +1,5 @@
 // The state of one generation run, folded from the engine's events. Pure: the screens render it.
+import type { CheckReport } from "./bindings/CheckReport";
 import type { ErrorReport } from "./bindings/ErrorReport";
 import type { GenerationEvent } from "./bindings/GenerationEvent";
 
@@ -18,7 +19,8 @@ export interface FileProgress {
   attempt: number;
 }
 
-export type RunPhase = "planning" | "writing" | "finished" | "failed" | "cancelled";
+/** `checking`: every file landed and the run checks that they fit together. */
+export type RunPhase = "planning" | "writing" | "checking" | "finished" | "failed" | "cancelled";
 
 export interface RunState {
   slug: string | null;
@@ -34,6 +36,8 @@ export interface RunState {
   error: ErrorReport | null;
   landed: string[];
   elapsedMs: number | null;
+  /** What the cross-file check found, once it has run. */
+  check: CheckReport | null;
 }
 
 /** A run that has just started; its slug is known once the plan has named the project. */
@@ -52,6 +56,7 @@ export function initialRun(slug: string | null = null): RunState {
     error: null,
     landed: [],
     elapsedMs: null,
+    check: null,
   };
 }
 
@@ -105,6 +110,10 @@ export function applyEvent(state: RunState, event: GenerationEvent): RunState {
       return updateFile(state, event.path, { status: "uploaded", bytes: event.bytes, ms: null, note: "kept from the last run" });
     case "file_failed":
       return updateFile(state, event.path, { status: "failed", note: event.error.message });
+    case "checking":
+      return { ...state, phase: "checking" };
+    case "checked":
+      return { ...state, check: event.report };
     case "rate_limited":
       return { ...state, concurrency: event.concurrency };
     case "usage":
@@ -157,7 +166,7 @@ export function totalTokens(state: RunState): number {
 }
 
 export function isRunning(state: RunState): boolean {
-  return state.phase === "planning" || state.phase === "writing";
+  return state.phase === "planning" || state.phase === "writing" || state.phase === "checking";
 }
 
 export function formatBytes(bytes: number): string {
@@ -179,4 +188,20 @@ export function formatTokens(tokens: number): string {
 export function formatElapsed(ms: number): string {
   const s = Math.floor(ms / 1000);
   return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, "0")}s`;
+}
+
+/** "Checked: 14 imports, 3 packages, 6 API calls", or how many problems are left. */
+export function checkSummary(report: CheckReport): string {
+  const n = report.problems.length;
+  if (n > 0) return `${n} problem${n === 1 ? "" : "s"} left: the files don't all fit together`;
+  const parts = [
+    plural(report.imports, "import"),
+    plural(report.packages, "package"),
+    plural(report.api_calls, "API call"),
+  ];
+  return `Checked: ${parts.join(", ")}`;
+}
+
+function plural(n: number, what: string): string {
+  return `${n} ${what}${n === 1 ? "" : "s"}`;
 }

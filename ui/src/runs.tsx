@@ -75,6 +75,8 @@ export interface Runs {
   /** Starts a run; rejects with the command's error when it can't start (nothing is added then). */
   start: (request: GenerateRequest) => Promise<string>;
   resume: (slug: string, idea?: string) => Promise<string>;
+  /** One more round of repairs for files that don't fit together (Fix with AI). */
+  fix: (slug: string, idea?: string) => Promise<string>;
   cancel: (key: string) => Promise<void>;
   cancelDetached: (runId: string) => Promise<void>;
   dismiss: (key: string) => void;
@@ -133,6 +135,11 @@ export function RunsProvider({ children }: { children: ReactNode }) {
     [launch],
   );
 
+  const fix = useCallback(
+    (slug: string, idea?: string) => launch(idea ?? "", null, slug, (onEvent) => api.fixProject(slug, onEvent)),
+    [launch],
+  );
+
   const cancel = useCallback(async (key: string) => {
     const run = runsRef.current.find((r) => r.key === key);
     if (!run) return;
@@ -176,8 +183,8 @@ export function RunsProvider({ children }: { children: ReactNode }) {
   const value = useMemo<Runs>(() => {
     const forSlug = (slug: string) => state.runs.find((r) => r.state.slug === slug);
     const running = state.runs.filter((r) => isRunning(r.state)).length + state.detached.length;
-    return { runs: state.runs, detached: state.detached, start, resume, cancel, cancelDetached, dismiss, forSlug, running };
-  }, [state, start, resume, cancel, cancelDetached, dismiss]);
+    return { runs: state.runs, detached: state.detached, start, resume, fix, cancel, cancelDetached, dismiss, forSlug, running };
+  }, [state, start, resume, fix, cancel, cancelDetached, dismiss]);
 
   return <RunsContext.Provider value={value}>{children}</RunsContext.Provider>;
 }

@@ -148,6 +148,16 @@ pub const FILE_KINDS: &[FileKind] = &[
     kind("sample", V::Text, "text/plain", M::Url, None),
 ];
 
+/// The extension of the file at `path` (or with this name), without the dot, as written.
+/// A leading dot alone (`.gitignore`) is not an extension.
+pub(crate) fn extension_of(path: &str) -> Option<&str> {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    match name.rsplit_once('.') {
+        Some((stem, extension)) if !stem.is_empty() => Some(extension),
+        _ => None,
+    }
+}
+
 /// Files without a listed extension (`Dockerfile`, `.gitignore`): plain text.
 const PLAIN: FileKind = kind("", V::Text, "text/plain", M::Url, None);
 
@@ -162,13 +172,9 @@ impl FileKind {
     /// The kind of the file at `path` (or with this name), from its extension; plain text when
     /// it has none the table knows. A leading dot alone (`.gitignore`) is not an extension.
     pub fn of(path: &str) -> &'static FileKind {
-        let name = path.rsplit('/').next().unwrap_or(path);
-        match name.rsplit_once('.') {
-            Some((stem, extension)) if !stem.is_empty() => {
-                Self::for_extension(extension).unwrap_or(&PLAIN)
-            }
-            _ => &PLAIN,
-        }
+        extension_of(path)
+            .and_then(Self::for_extension)
+            .unwrap_or(&PLAIN)
     }
 
     /// The parser for the file at `path`: a few names have their own (`package.json`,

@@ -4,6 +4,10 @@ use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
+pub use bucketforge_check::{
+    Action, CheckReport, Contract, Endpoint, Field, FitKind, FitProblem, Layout, Method, Model,
+};
+
 /// The kinds of project BucketForge can generate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default, ts_rs::TS)]
 #[ts(export)]
@@ -41,8 +45,10 @@ pub struct Plan {
     pub summary: String,
     #[serde(default)]
     pub stack: Stack,
-    /// Shared with every file prompt: endpoints, shapes, models, component tree, names.
-    pub contract: String,
+    /// Shared with every file prompt: the API's models and endpoints, and notes on the names
+    /// the files share. A plain-text contract (older plans) reads as notes.
+    #[serde(default)]
+    pub contract: Contract,
     pub files: Vec<PlannedFile>,
 }
 
@@ -75,6 +81,19 @@ impl Stack {
         match self {
             Stack::FastapiReact => "frontend/",
             Stack::React => "",
+        }
+    }
+
+    /// Whether the project has a backend, and so a contract with endpoints.
+    pub fn has_backend(self) -> bool {
+        self == Stack::FastapiReact
+    }
+
+    /// Where each part of a project of this stack lives, for the cross-file check.
+    pub fn layout(self) -> Layout {
+        Layout {
+            frontend_root: self.frontend_root().to_string(),
+            backend_root: self.has_backend().then(|| "backend/".to_string()),
         }
     }
 }
@@ -134,15 +153,20 @@ impl Plan {
                 stack.as_str()
             ));
         }
-        for (field, value) in [
-            ("name", &self.name),
-            ("summary", &self.summary),
-            ("contract", &self.contract),
-        ] {
+        for (field, value) in [("name", &self.name), ("summary", &self.summary)] {
             if value.trim().is_empty() {
                 problems.push(format!("“{field}” is empty"));
             }
         }
+        if self.contract == Contract::default() {
+            problems.push("“contract” is empty".into());
+        }
+        problems.extend(
+            self.contract
+                .problems(stack.has_backend())
+                .into_iter()
+                .map(|p| format!("in “contract”: {p}")),
+        );
         if self.files.is_empty() {
             problems.push("“files” is empty".into());
         }
@@ -225,7 +249,14 @@ mod tests {
             "name": "Todo List",
             "summary": "Track tasks.",
             "stack": "fastapi-react",
-            "contract": "GET /api/todos -> [{id, title, done}]",
+            "contract": {
+                "models": [{ "name": "Todo", "fields": [
+                    { "name": "id", "type": "int" }, { "name": "title", "type": "str" },
+                    { "name": "done", "type": "bool", "default": false }] }],
+                "endpoints": [
+                    { "method": "GET", "path": "/api/todos", "action": "list", "model": "Todo" }],
+                "notes": "App lists the todos.",
+            },
             "files": files,
         })
         .to_string()
@@ -369,5 +400,45 @@ mod tests {
             problems.iter().any(|p| p.contains("“index.html”")),
             "{problems:?}"
         );
+    }
+
+    #[test]
+    fn a_plain_text_contract_reads_as_notes_and_is_enough_for_the_react_stack() {
+        let mut plan: serde_json::Value = serde_json::from_str(&plan_json(&[
+            "index.html",
+            "package.json",
+            "src/main.jsx",
+            "src/App.jsx",
+        ]))
+        .unwrap();
+        plan["stack"] = "react".into();
+        plan["contract"] = "App holds the list; TodoItem shows one.".into();
+        let plan = parse_plan(&plan.to_string(), Stack::React).unwrap();
+        assert_eq!(
+            plan.contract.notes,
+            "App holds the list; TodoItem shows one."
+        );
+        assert!(plan.contract.endpoints.is_empty());
+    }
+
+    #[test]
+    fn a_backend_plan_needs_endpoints_and_a_valid_contract() {
+        let mut plan: serde_json::Value = serde_json::from_str(&plan_json(FULL)).unwrap();
+        plan["contract"] = "GET /api/todos -> [{id, title, done}]".into();
+        let problems = parse_plan(&plan.to_string(), Stack::FastapiReact).unwrap_err();
+        assert!(
+            problems.iter().any(|p| p.starts_with("in “contract”")),
+            "{problems:?}"
+        );
+
+        let mut plan: serde_json::Value = serde_json::from_str(&plan_json(FULL)).unwrap();
+        let endpoint = plan["contract"]["endpoints"][0].clone();
+        plan["contract"]["endpoints"]
+            .as_array_mut()
+            .unwrap()
+            .push(endpoint);
+        let problems = parse_plan(&plan.to_string(), Stack::FastapiReact).unwrap_err();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].contains("GET /api/todos"), "{problems:?}");
     }
 }

@@ -12,6 +12,10 @@ use crate::{Error, Result};
 /// The keyring service every BucketForge entry is filed under.
 pub const KEYRING_SERVICE: &str = "bucketforge";
 
+/// The shortest value treated as a secret when scrubbing text. A shorter one (a key half typed
+/// into Settings) would match ordinary words and wreck every message; no real key is this short.
+pub const MIN_SECRET_LEN: usize = 8;
+
 /// How long a keyring call may take. A locked keyring shows an unlock window and waits for
 /// the user; without this, a prompt nobody sees would hang Settings forever.
 const KEYRING_PATIENCE: std::time::Duration = std::time::Duration::from_secs(60);

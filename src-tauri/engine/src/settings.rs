@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::llm::ProviderKind;
+use crate::spoken::spoken_list;
 use crate::store::{StoreConfigLayer, UserId};
 use crate::{Error, Result};
 
@@ -221,15 +222,6 @@ impl Settings {
             }
         }
         Ok(())
-    }
-}
-
-/// `a, b, c or d`: a list as a sentence says it.
-pub(crate) fn spoken_list(items: &[&str], last: &str) -> String {
-    match items {
-        [] => String::new(),
-        [one] => one.to_string(),
-        [rest @ .., final_item] => format!("{} {last} {final_item}", rest.join(", ")),
     }
 }
 

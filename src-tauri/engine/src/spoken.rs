@@ -40,6 +40,15 @@ pub(crate) fn spoken_bytes(bytes: usize) -> String {
     }
 }
 
+/// `a, b, c or d`: a list as a sentence says it.
+pub(crate) fn spoken_list(items: &[&str], last: &str) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [rest @ .., final_item] => format!("{} {last} {final_item}", rest.join(", ")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

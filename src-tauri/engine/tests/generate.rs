@@ -21,7 +21,7 @@ use support::fault_proxy::{Fault as S3Fault, FaultProxy};
 use support::{unique_user, ServerKind, TestServer};
 use tokio_util::sync::CancellationToken;
 
-const MAIN_PY: &str = "from fastapi import FastAPI\nfrom fastapi.middleware.cors import CORSMiddleware\nfrom pydantic import BaseModel\n\napp = FastAPI()\napp.add_middleware(CORSMiddleware, allow_origins=[\"*\"], allow_methods=[\"*\"], allow_headers=[\"*\"])\n\n\nclass Todo(BaseModel):\n    id: int\n    title: str\n    done: bool = False\n\n\ntodos: dict[int, Todo] = {}\n\n\n@app.get(\"/api/todos\")\ndef list_todos() -> list[Todo]:\n    return list(todos.values())\n";
+const MAIN_PY: &str = "from fastapi import FastAPI\nfrom fastapi.middleware.cors import CORSMiddleware\nfrom pydantic import BaseModel\n\napp = FastAPI()\napp.add_middleware(CORSMiddleware, allow_origins=[\"*\"], allow_methods=[\"*\"], allow_headers=[\"*\"])\n\n\nclass Todo(BaseModel):\n    id: int\n    title: str\n    done: bool = False\n\n\ntodos: dict[int, Todo] = {}\n\n\n@app.get(\"/api/todos\")\ndef list_todos() -> list[Todo]:\n    return list(todos.values())\n\n\n@app.post(\"/api/todos\")\ndef add_todo(todo: Todo) -> Todo:\n    todos[todo.id] = todo\n    return todo\n";
 const REQUIREMENTS: &str = "fastapi>=0.110\nuvicorn[standard]>=0.29\n";
 const INDEX_HTML: &str = "<!doctype html>\n<html lang=\"en\">\n  <head>\n    <meta charset=\"UTF-8\" />\n    <title>Todo</title>\n  </head>\n  <body>\n    <div id=\"root\"></div>\n    <script type=\"module\" src=\"/src/main.jsx\"></script>\n  </body>\n</html>\n";
 const PACKAGE_JSON: &str = "{\n  \"name\": \"todo-frontend\",\n  \"private\": true,\n  \"type\": \"module\",\n  \"scripts\": { \"dev\": \"vite\", \"build\": \"vite build\" },\n  \"dependencies\": { \"react\": \"^18.3.1\", \"react-dom\": \"^18.3.1\" },\n  \"devDependencies\": { \"vite\": \"^5.4.0\", \"@vitejs/plugin-react\": \"^4.3.1\" }\n}\n";
@@ -55,7 +55,15 @@ fn plan_json(name: &str, paths: &[&str]) -> String {
         "name": name,
         "summary": "A to-do list with a FastAPI backend.",
         "stack": "fastapi-react",
-        "contract": "GET /api/todos -> [{id: int, title: str, done: bool}]",
+        "contract": {
+            "models": [{ "name": "Todo", "fields": [
+                { "name": "id", "type": "int" }, { "name": "title", "type": "str" },
+                { "name": "done", "type": "bool", "default": false }] }],
+            "endpoints": [
+                { "method": "GET", "path": "/api/todos", "action": "list", "model": "Todo" },
+                { "method": "POST", "path": "/api/todos", "action": "create", "model": "Todo" }],
+            "notes": "App lists the todos and adds one.",
+        },
         "files": files,
     })
     .to_string()
@@ -281,7 +289,11 @@ async fn a_whole_project_lands_in_the_bucket_exactly_as_written(
             prompt.contains("A to-do list where I can add tasks"),
             "{prompt}"
         );
-        assert!(prompt.contains("GET /api/todos -> [{id: int"), "{prompt}");
+        assert!(
+            prompt
+                .contains(r#"{"method":"GET","path":"/api/todos","action":"list","model":"Todo"}"#),
+            "the contract, as compact JSON: {prompt}"
+        );
         assert!(
             prompt.contains("- frontend/src/App.jsx: the frontend/src/App.jsx file"),
             "{prompt}"
@@ -1212,4 +1224,222 @@ async fn quitting_the_app_cancels_its_runs_and_records_each_end() {
         .files
         .iter()
         .any(|f| f.path.as_str() == "README.md"));
+}
+
+// ---- the cross-file check and its targeted repairs ----
+
+/// The App as a model might first write it: a package nobody declared, a component file the
+/// plan never had, and a call to an endpoint the contract lacks.
+const APP_UNFIT: &str = "import axios from 'axios';\nimport { useEffect, useState } from 'react';\nimport TodoList from './components/TodoList';\n\nconst API = import.meta.env.VITE_API_URL ?? 'http://localhost:8000';\n\nexport default function App() {\n  const [todos, setTodos] = useState([]);\n  const [summary, setSummary] = useState(null);\n  useEffect(() => {\n    fetch(`${API}/api/todos`).then((r) => r.json()).then(setTodos);\n    axios.get(`${API}/api/summaries`).then((r) => setSummary(r.data));\n  }, []);\n  return <main><TodoList todos={todos} />{summary && <p>{summary.total}</p>}</main>;\n}\n";
+const APP_FIT: &str = "import { useEffect, useState } from 'react';\nimport TodoList from './components/TodoList';\n\nconst API = import.meta.env.VITE_API_URL ?? 'http://localhost:8000';\n\nexport default function App() {\n  const [todos, setTodos] = useState([]);\n  useEffect(() => {\n    fetch(`${API}/api/todos`).then((r) => r.json()).then(setTodos);\n  }, []);\n  const add = (title) => fetch(`${API}/api/todos`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ id: Date.now(), title, done: false }) });\n  return <main><TodoList todos={todos} onAdd={add} /></main>;\n}\n";
+const TODO_LIST: &str = "export default function TodoList({ todos }) {\n  return <ul>{todos.map((t) => <li key={t.id}>{t.title}</li>)}</ul>;\n}\n";
+
+/// The backend importing a package its requirements don't list.
+fn main_py_unfit() -> String {
+    format!("import numpy as np\n{MAIN_PY}")
+}
+
+/// The todo project with the unfit App and backend; each fix task answers with `fixes`.
+fn unfit_script(app_fixes: &[&str], main_fixes: &[&str]) -> Script {
+    let main_unfit = main_py_unfit();
+    let files: Vec<(&str, &str)> = todo_files()
+        .into_iter()
+        .map(|(path, content)| match path {
+            "frontend/src/App.jsx" => (path, APP_UNFIT),
+            "backend/main.py" => (path, main_unfit.as_str()),
+            _ => (path, content),
+        })
+        .collect();
+    let mut script = script_for("Todo", &files).reply(
+        "write frontend/src/components/TodoList.jsx",
+        Reply::text(TODO_LIST),
+    );
+    for fix in app_fixes {
+        script = script.reply("fix frontend/src/App.jsx", Reply::text(*fix));
+    }
+    for fix in main_fixes {
+        script = script.reply("fix backend/main.py", Reply::text(*fix));
+    }
+    script
+}
+
+fn tasks(rig: &Rig) -> Vec<String> {
+    rig.llm
+        .requests()
+        .iter()
+        .filter_map(|r| r.task.clone())
+        .collect()
+}
+
+#[tokio::test]
+async fn files_that_do_not_fit_get_one_targeted_fix_each_and_end_consistent() {
+    let rig = Rig::start(ServerKind::BuiltIn, unfit_script(&[APP_FIT], &[MAIN_PY])).await;
+    let (result, events) = rig.generate(None).await;
+    let manifest = result.unwrap();
+    assert_eq!(manifest.status, ProjectStatus::Complete);
+
+    // One request per file that could fix something; nothing else was asked again.
+    let asked = tasks(&rig);
+    let planned: Vec<String> = todo_files()
+        .iter()
+        .map(|(p, _)| format!("write {p}"))
+        .collect();
+    let mut repairs: Vec<&str> = asked
+        .iter()
+        .map(String::as_str)
+        .filter(|t| *t != "plan" && !planned.iter().any(|p| p == t))
+        .collect();
+    repairs.sort();
+    assert_eq!(
+        repairs,
+        [
+            "fix backend/main.py",
+            "fix frontend/src/App.jsx",
+            "write frontend/src/components/TodoList.jsx"
+        ]
+    );
+    // The App's one fix names both of its problems in plain words, with its content.
+    let app_fix = rig.llm.requests_for("fix frontend/src/App.jsx");
+    let prompt = app_fix[0].last_user_message().unwrap();
+    assert!(prompt.contains("axios"), "{prompt}");
+    assert!(prompt.contains("/api/summaries"), "{prompt}");
+    assert!(prompt.contains("import axios from 'axios'"), "{prompt}");
+    let main_fix = rig.llm.requests_for("fix backend/main.py");
+    assert!(main_fix[0].last_user_message().unwrap().contains("numpy"));
+
+    // The bucket holds the repaired files and the one the plan lacked; the record says so.
+    let key = rig.key("todo");
+    assert_eq!(
+        rig.read(&key, "frontend/src/App.jsx").await.as_deref(),
+        Some(APP_FIT)
+    );
+    assert_eq!(
+        rig.read(&key, "backend/main.py").await.as_deref(),
+        Some(MAIN_PY)
+    );
+    assert_eq!(
+        rig.read(&key, "frontend/src/components/TodoList.jsx")
+            .await
+            .as_deref(),
+        Some(TODO_LIST)
+    );
+    assert!(manifest
+        .files
+        .iter()
+        .any(|f| f.path.as_str() == "frontend/src/components/TodoList.jsx"));
+    assert!(manifest
+        .plan
+        .files
+        .iter()
+        .any(|f| f.path == "frontend/src/components/TodoList.jsx"));
+    assert_eq!(manifest.files.len(), todo_files().len() + 1);
+    let app = manifest
+        .files
+        .iter()
+        .find(|f| f.path.as_str() == "frontend/src/App.jsx")
+        .unwrap();
+    assert_eq!(app.sha256, sha256(APP_FIT));
+    assert_eq!(app.attempts, 2, "the write and its one fix");
+    let check = manifest
+        .check
+        .clone()
+        .expect("the record carries the check");
+    assert!(check.problems.is_empty(), "{check:?}");
+    // main.jsx → App.jsx → TodoList.jsx; react, react-dom, fastapi, pydantic; the App's GET
+    // and POST of /api/todos, both served by main.py.
+    assert_eq!(
+        (check.imports, check.packages, check.api_calls, check.routes),
+        (2, 4, 2, 2),
+        "{check:?}"
+    );
+    let (stored, _) = rig.store.read_manifest(&key).await.unwrap().unwrap();
+    assert_eq!(stored.check, manifest.check);
+
+    let events = events.all();
+    assert!(events.contains(&GenerationEvent::Checking {}));
+    assert!(events
+        .iter()
+        .any(|e| matches!(e, GenerationEvent::Checked { report } if report.problems.is_empty())));
+    assert!(matches!(
+        events.last(),
+        Some(GenerationEvent::Finished { files: 8, .. })
+    ));
+}
+
+#[tokio::test]
+async fn problems_no_fix_removes_are_recorded_and_fix_with_ai_tries_once_more() {
+    // The model answers each fix with the same App: two rounds, and the problems stay.
+    let rig = Rig::start(
+        ServerKind::BuiltIn,
+        unfit_script(&[APP_UNFIT, APP_UNFIT, APP_FIT], &[MAIN_PY]),
+    )
+    .await;
+    let (result, _) = rig.generate(None).await;
+    let manifest = result.unwrap();
+    assert_eq!(
+        manifest.status,
+        ProjectStatus::Complete,
+        "the files are all there"
+    );
+    let check = manifest.check.clone().unwrap();
+    assert_eq!(
+        rig.llm.requests_for("fix frontend/src/App.jsx").len(),
+        2,
+        "at most two rounds"
+    );
+    assert_eq!(
+        rig.llm.requests_for("fix backend/main.py").len(),
+        1,
+        "fixed in the first round, never asked again"
+    );
+    assert!(!check.problems.is_empty());
+    assert!(
+        check
+            .problems
+            .iter()
+            .all(|p| p.fix_in.first().map(String::as_str) == Some("frontend/src/App.jsx")),
+        "{check:?}"
+    );
+    assert!(
+        check.problems.iter().any(|p| p.message.contains("axios")),
+        "{check:?}"
+    );
+    let key = rig.key("todo");
+    let (stored, _) = rig.store.read_manifest(&key).await.unwrap().unwrap();
+    assert_eq!(stored.check, Some(check));
+
+    // Fix with AI: one more round, for the App alone.
+    let before = rig.llm.requests().len();
+    let events = Events::default();
+    let refitted = rig
+        .generator(GenerationSettings::default())
+        .refit(key.clone(), CancellationToken::new(), events.sink())
+        .await
+        .unwrap();
+    let asked: Vec<String> = rig.llm.requests()[before..]
+        .iter()
+        .filter_map(|r| r.task.clone())
+        .collect();
+    assert_eq!(asked, ["fix frontend/src/App.jsx"]);
+    assert_eq!(refitted.status, ProjectStatus::Complete);
+    assert!(
+        refitted.check.as_ref().unwrap().problems.is_empty(),
+        "{:?}",
+        refitted.check
+    );
+    assert!(refitted.revision > manifest.revision);
+    assert_eq!(
+        rig.read(&key, "frontend/src/App.jsx").await.as_deref(),
+        Some(APP_FIT)
+    );
+    let kept = events
+        .all()
+        .iter()
+        .filter(|e| matches!(e, GenerationEvent::FileKept { .. }))
+        .count();
+    assert_eq!(
+        kept,
+        manifest.files.len(),
+        "every file was kept, none written again"
+    );
 }

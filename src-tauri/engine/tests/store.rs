@@ -67,7 +67,10 @@ fn manifest(name: &str, files: Vec<ManifestFile>, revision: u64) -> Manifest {
         name: name.into(),
         summary: "Todos".into(),
         stack: Stack::FastapiReact,
-        contract: "GET /todos".into(),
+        contract: bucketforge_engine::plan::Contract {
+            notes: "GET /todos".into(),
+            ..Default::default()
+        },
         files: files
             .iter()
             .map(|f| PlannedFile {

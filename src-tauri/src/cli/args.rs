@@ -116,6 +116,12 @@ pub enum Command {
         #[command(flatten)]
         user: UserArg,
     },
+    /// Check that a project's files fit together: imports, packages and API calls
+    Verify {
+        #[command(flatten)]
+        user: UserArg,
+        slug: String,
+    },
     /// Generate a project from an idea, straight into the bucket
     Generate(GenerateArgs),
     /// Finish a failed or cancelled project: keep what landed, write the rest

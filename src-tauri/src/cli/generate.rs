@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
 use bucketforge_engine::generate::{EventSink, GenerationEvent};
+use bucketforge_engine::plan::CheckReport;
 use bucketforge_engine::session::{GenerateRequest, Session};
 use bucketforge_engine::{Error, Result};
 use futures::FutureExt;
@@ -205,8 +206,14 @@ impl Live {
             } => {
                 self.file(path)
                     .finish_with_message(format!("uploaded, {} in {ms} ms", human_size(*bytes)));
-                self.overall.inc(1);
+                // A repaired file lands a second time; the bar counts files, not uploads.
+                if self.overall.position() < self.overall.length().unwrap_or(0) {
+                    self.overall.inc(1);
+                }
             }
+            GenerationEvent::Checking {} => self
+                .overall
+                .set_message("Checking that the files fit together"),
             GenerationEvent::FileKept { path, bytes } => {
                 self.file(path)
                     .finish_with_message(format!("kept from the last run, {}", human_size(*bytes)));
@@ -222,6 +229,16 @@ impl Live {
             }
         }
     }
+}
+
+/// The cross-file check's summary, then each problem left on a line of its own.
+pub fn fit_lines(report: &CheckReport) -> String {
+    let mut out = report.summary();
+    for problem in &report.problems {
+        out.push_str("\n  - ");
+        out.push_str(&problem.message);
+    }
+    out
 }
 
 /// One line for a plain log of the run; `None` for events too small to print. It holds LLM
@@ -252,6 +269,8 @@ fn describe(event: &GenerationEvent) -> Option<String> {
         GenerationEvent::RateLimited { concurrency } => {
             format!("The provider is rate limiting; writing {concurrency} files at once now.")
         }
+        GenerationEvent::Checking {} => "Checking that the files fit together…".into(),
+        GenerationEvent::Checked { report } => fit_lines(report),
         GenerationEvent::Finished {
             slug,
             files,

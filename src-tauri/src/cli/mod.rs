@@ -239,6 +239,22 @@ async fn run(storage: &StorageArgs, json: bool, command: Command) -> Result<Exit
                 }
             }
         }
+        Command::Verify { user, slug } => {
+            let session = user_session(storage, &user)?;
+            let key = session.project_key(&slug)?;
+            let report = session.verify(key.slug().as_str()).await?;
+            if json {
+                print_json(
+                    json!({ "slug": key.slug(), "fits": report.is_clean(), "report": report }),
+                );
+            } else {
+                // Problems name files and packages from the bucket: print them as text.
+                println!("{}", printable(&generate::fit_lines(&report)));
+            }
+            if !report.is_clean() {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
         Command::Generate(args) => {
             let session = session(storage, args.llm.overrides(&args.user)?)?;
             return Ok(generate::generate(session, json, args).await);

@@ -119,18 +119,11 @@ impl TestServer {
         }
         config
     }
-
-    /// Whether the server checks request signatures at all (moto does not, by default).
-    pub fn verifies_signatures(&self) -> bool {
-        self.kind != ServerKind::Moto
-    }
 }
 
 /// A user of its own for each test, so tests sharing a server never see each other's data.
 pub fn unique_user(label: &str) -> UserId {
-    let mut nonce = [0u8; 4];
-    getrandom::fill(&mut nonce).unwrap();
-    UserId::new(&format!("{label}-{}", hex::encode(nonce))).unwrap()
+    UserId::new(&format!("{label}-{}", processes::random_hex(4))).unwrap()
 }
 
 pub fn project(user: &UserId, slug: &str) -> ProjectKey {

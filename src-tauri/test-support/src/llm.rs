@@ -12,7 +12,7 @@ use bucketforge_engine::llm::{
 };
 use bucketforge_engine::Error;
 use bucketforge_scripted_llm::{Protocol, Reply, Script, ScriptedLlm};
-use futures_util::StreamExt;
+use futures::StreamExt;
 use std::sync::Arc;
 
 pub const BOTH: [Protocol; 2] = [Protocol::OpenAi, Protocol::Anthropic];

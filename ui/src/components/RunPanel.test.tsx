@@ -176,6 +176,43 @@ describe("the run panel", () => {
     expect(invoke).toHaveBeenCalledWith("resume", expect.objectContaining({ slug: "todo" }));
   });
 
+  it("says while it checks the files, then what the check found, and Fix with AI starts one more round", async () => {
+    const user = userEvent.setup();
+    const checking = runOf([planned, { type: "checking" }]);
+    const { rerender } = render(wrap(<RunPanel run={checking} />));
+    expect(screen.getByTestId("run")).toHaveAttribute("data-phase", "checking");
+    expect(screen.getByText("Checking that the files fit together…")).toBeInTheDocument();
+    expect(screen.getByRole("button", { name: "Cancel" })).toBeInTheDocument();
+
+    const problem = {
+      kind: "undeclared_package" as const,
+      message: "frontend/src/App.jsx imports `axios`, which frontend/package.json does not declare: add it there, or stop using it",
+      fix_in: ["frontend/src/App.jsx", "frontend/package.json"],
+    };
+    const finished = { type: "finished" as const, slug: "todo", files: 5, tokens: 10, cost_usd: null, elapsed_ms: 1000 };
+    rerender(
+      wrap(
+        <RunPanel
+          run={runOf([planned, { type: "checking" }, { type: "checked", report: { imports: 4, packages: 2, api_calls: 3, routes: 3, problems: [problem] } }, finished])}
+        />,
+      ),
+    );
+    expect(screen.getByTestId("fit-summary")).toHaveTextContent("1 problem left");
+    expect(screen.getByTestId("fit-problems")).toHaveTextContent("imports `axios`, which frontend/package.json does not declare");
+    await user.click(screen.getByRole("button", { name: "Fix with AI" }));
+    expect(invoke).toHaveBeenCalledWith("project_fix", expect.objectContaining({ slug: "todo" }));
+
+    rerender(
+      wrap(
+        <RunPanel
+          run={runOf([planned, { type: "checked", report: { imports: 4, packages: 2, api_calls: 1, routes: 3, problems: [] } }, finished])}
+        />,
+      ),
+    );
+    expect(screen.getByTestId("fit-summary")).toHaveTextContent("Checked: 4 imports, 2 packages, 1 API call");
+    expect(screen.queryByRole("button", { name: "Fix with AI" })).toBeNull();
+  });
+
   it("offers Try again, not Resume, when a run failed before its project was named", async () => {
     const user = userEvent.setup();
     render(

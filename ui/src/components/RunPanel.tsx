@@ -18,6 +18,7 @@ import { useNavigation } from "../navigation";
 import type { Run } from "../runs";
 import { useRuns } from "../runs";
 import ErrorBanner from "./ErrorBanner";
+import FitReport from "./FitReport";
 import { CheckIcon, CrossIcon, StopIcon } from "./Icons";
 
 const STATUS_LABEL: Record<FileStatus, string> = {
@@ -83,6 +84,7 @@ export function FileRow({ file }: { file: FileProgress }) {
 const HEADLINE = {
   planning: "Planning your app…",
   writing: "Writing your app",
+  checking: "Checking that the files fit together…",
   finished: "Your app is ready",
   failed: "Generation stopped",
   cancelled: "Cancelled",
@@ -95,7 +97,7 @@ interface Props {
 }
 
 export default function RunPanel({ run, inProject = false }: Props) {
-  const { cancel, resume, start, dismiss } = useRuns();
+  const { cancel, resume, fix, start, dismiss } = useRuns();
   const { openProject } = useNavigation();
   const [actionError, setActionError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -211,6 +213,9 @@ export default function RunPanel({ run, inProject = false }: Props) {
             All {t.planned} files are saved in your bucket
             {tokens > 0 && `, using ${formatTokens(tokens)} tokens (${formatCost(state.costUsd, state.usageEstimated)})`}.
           </p>
+          {state.check && (
+            <FitReport report={state.check} onFix={slug ? () => act(() => fix(slug, run.idea)) : undefined} busy={busy} />
+          )}
           {slug && !inProject && (
             <div className="actions">
               <button type="button" className="primary" onClick={() => openProject(slug, "files")}>

@@ -14,6 +14,8 @@ import { BackIcon, DownloadIcon, LinkIcon, PlayIcon, RefreshIcon, TrashIcon } fr
 import PreviewPane from "../components/PreviewPane";
 import RunPanel from "../components/RunPanel";
 import StatusBadge from "../components/StatusBadge";
+import ContractTable from "../components/ContractTable";
+import FitReport from "../components/FitReport";
 import { formatDate } from "../dates";
 import { preferredFile } from "../file-tree";
 import { formatBytes, formatCost, formatElapsed, formatTokens, isRunning } from "../generation";
@@ -140,6 +142,12 @@ export default function ProjectView({ slug, tab }: Props) {
   const resumeRun = () =>
     act("resume", async () => {
       await runs.resume(slug, manifest?.idea);
+      return null;
+    });
+
+  const fixRun = () =>
+    act("resume", async () => {
+      await runs.fix(slug, manifest?.idea);
       return null;
     });
 
@@ -278,6 +286,22 @@ export default function ProjectView({ slug, tab }: Props) {
                     {details.files.length} · {formatBytes(details.files.reduce((s, f) => s + f.bytes, 0))}
                   </dd>
                 </div>
+                {manifest.plan.contract.endpoints.length > 0 && (
+                  <div className="wide-detail">
+                    <dt>API</dt>
+                    <dd>
+                      <ContractTable contract={manifest.plan.contract} />
+                    </dd>
+                  </div>
+                )}
+                {manifest.check && (
+                  <div className="wide-detail">
+                    <dt>Fit</dt>
+                    <dd>
+                      <FitReport report={manifest.check} onFix={running ? undefined : fixRun} busy={busy !== null} />
+                    </dd>
+                  </div>
+                )}
                 {manifest.error && (
                   <div className="wide-detail">
                     <dt>What went wrong</dt>

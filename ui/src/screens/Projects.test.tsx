@@ -214,6 +214,34 @@ describe("an open project", () => {
     expect(screen.getByTestId("run")).toHaveAttribute("data-slug", "todo");
   });
 
+  it("shows the plan's API as a small table and the problems the check left, with Fix with AI", async () => {
+    const user = userEvent.setup();
+    const contract = {
+      models: [{ name: "Todo", fields: [{ name: "id", type: "int" }, { name: "title", type: "str" }] }],
+      endpoints: [
+        { method: "GET" as const, path: "/api/todos", action: "list" as const, model: "Todo" },
+        { method: "POST" as const, path: "/api/todos", action: "create" as const, model: "Todo" },
+        { method: "GET" as const, path: "/api/stats", action: "custom" as const, example: { total: 0 } },
+      ],
+      notes: "",
+    };
+    const problem = { kind: "unknown_endpoint" as const, message: "frontend/src/App.jsx calls GET /api/summaries, which the contract does not have", fix_in: ["frontend/src/App.jsx"] };
+    await openTodo(user, {
+      project_get: projectDetails("todo", {
+        plan: { name: "Todo List", summary: "", stack: "fastapi-react", contract, files: [] },
+        check: { imports: 5, packages: 3, api_calls: 4, routes: 3, problems: [problem] },
+      }),
+    });
+    expect(screen.getByTestId("contract-summary")).toHaveTextContent("API: 3 endpoints, 1 model");
+    const table = within(screen.getByTestId("contract"));
+    expect(table.getByText("/api/stats")).toBeInTheDocument();
+    expect(table.getByText("create Todo")).toBeInTheDocument();
+    expect(screen.getByTestId("fit-problems")).toHaveTextContent("calls GET /api/summaries");
+    await user.click(screen.getByRole("button", { name: "Fix with AI" }));
+    expect(callsOf("project_fix")[0]).toMatchObject({ slug: "todo" });
+    expect(await screen.findByTestId("run")).toHaveAttribute("data-slug", "todo");
+  });
+
   it("exports a zip where the user chose in the save dialog", async () => {
     plugins.save.mockResolvedValue("/home/alex/todo.zip");
     const user = userEvent.setup();

@@ -27,6 +27,7 @@ export default function ProjectsScreen({ slug, tab }: Props) {
 const PHASE_STATUS: Record<RunPhase, ProjectStatus> = {
   planning: "generating",
   writing: "generating",
+  checking: "generating",
   finished: "complete",
   failed: "failed",
   cancelled: "cancelled",

@@ -37,6 +37,11 @@ export function answerDefaults(overrides: Record<string, unknown> = {}): void {
       runs += 1;
       return `run-${runs}`;
     },
+    project_fix: (args: { onEvent: Channel<GenerationEvent> }) => {
+      channels.push(args.onEvent);
+      runs += 1;
+      return `run-${runs}`;
+    },
     cancel: null,
     ...overrides,
   });

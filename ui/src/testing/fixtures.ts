@@ -140,7 +140,7 @@ export function projectDetails(slug: string, overrides: Partial<Manifest> = {}):
       status: "complete",
       name: "Todo List",
       idea: "A to-do list with filters",
-      plan: { name: "Todo List", summary: "", stack: "fastapi-react", contract: "", files: [] },
+      plan: { name: "Todo List", summary: "", stack: "fastapi-react", contract: { models: [], endpoints: [], notes: "" }, files: [] },
       provider: "OpenAI",
       model: "gpt-4.1-mini",
       files: files.map((f) => ({ ...f, sha256: "ab".repeat(32), content_type: "text/plain", attempts: 1 })),

@@ -3,6 +3,8 @@
 use serde::Serialize;
 use ts_rs::TS;
 
+use bucketforge_check::CheckReport;
+
 use crate::ErrorReport;
 
 /// One step of a run. Serialised with a `type` tag, e.g. `{"type":"file_uploaded",...}`.
@@ -53,6 +55,11 @@ pub enum GenerationEvent {
     },
     /// A file could not be produced; the run fails.
     FileFailed { path: String, error: ErrorReport },
+    /// Every file landed; the run checks that they fit together (imports, packages, API).
+    Checking {},
+    /// What the cross-file check found after its repair rounds: counts, and each problem
+    /// left in plain words.
+    Checked { report: CheckReport },
     /// The provider asked to slow down; the run waits and lowers its concurrency.
     RateLimited { concurrency: u32 },
     /// Tokens used so far and their estimated cost.

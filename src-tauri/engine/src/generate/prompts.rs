@@ -6,26 +6,33 @@ use crate::validate::Problem;
 
 /// The system prompt shared by every request of a run.
 pub fn system(stack: Stack) -> String {
+    let packages = crate::preview::preview_packages().join(", ");
+    let frontend_packages = format!(
+        "The frontend imports only these npm packages, the ones the preview runs: {packages}; \
+         package.json declares each of them, with vite and @vitejs/plugin-react as devDependencies and a \"dev\" script."
+    );
     let stack_rules = match stack {
-        Stack::FastapiReact => {
+        Stack::FastapiReact => format!(
             "The project has two parts.\n\
              - backend/: a Python 3.11 FastAPI app in backend/main.py, run with `uvicorn main:app --reload --port 8000` from backend/. \
-               Enable CORS for the frontend's origin (http://localhost:5173). Use pydantic models for every request and response body. \
+               It implements exactly the contract's endpoints, each with the method and path written there, and no others. \
+               Enable CORS for the frontend's origin (http://localhost:5173). Use pydantic models, named and shaped as the contract's models, for every request and response body. \
                Keep data in memory or in SQLite (standard library sqlite3), created at start-up; no external services. \
-               List every dependency in backend/requirements.txt.\n\
+               List every package the backend imports in backend/requirements.txt.\n\
              - frontend/: a Vite + React app (frontend/index.html, frontend/src/main.jsx, frontend/src/App.jsx), run with `npm install && npm run dev`. \
-               It reaches the backend at `import.meta.env.VITE_API_URL ?? \"http://localhost:8000\"`, so the base URL is configurable."
-        }
-        Stack::React => {
+               It reaches the backend through one base URL, `import.meta.env.VITE_API_URL ?? \"http://localhost:8000\"`, and calls only the contract's endpoints. \
+               {frontend_packages}"
+        ),
+        Stack::React => format!(
             "The project is a Vite + React single-page app (index.html, src/main.jsx, src/App.jsx) run with `npm install && npm run dev`. \
-             Keep data in the browser (state and localStorage); there is no backend."
-        }
+             Keep data in the browser (state and localStorage); there is no backend. {frontend_packages}"
+        ),
     };
     format!(
         "You are BucketForge, a senior full-stack engineer who writes complete, runnable projects for people who cannot code.\n\
          {stack_rules}\n\
          Every file must be complete and correct on its own: no placeholders, no \"TODO\", no \"...\". \
-         Use only the names, endpoints and data shapes in the plan's contract, so the files fit together. \
+         Use only the names, endpoints and data shapes in the plan's contract, and import only files the plan lists, so the files fit together. \
          Include a README.md that tells a non-coder, step by step, how to install what is needed and run the app."
     )
 }
@@ -41,16 +48,34 @@ pub fn plan(idea: &str, name: Option<&str>, stack: Stack) -> String {
         Some(name) => format!("The user named the project: {name}\n"),
         None => String::new(),
     };
+    let contract = if stack.has_backend() {
+        "{\"models\": [{\"name\": \"Todo\", \"fields\": [{\"name\": \"id\", \"type\": \"int\"}, \
+         {\"name\": \"title\", \"type\": \"str\"}, {\"name\": \"done\", \"type\": \"bool\", \"default\": false}]}], \
+         \"endpoints\": [{\"method\": \"GET\", \"path\": \"/api/todos\", \"action\": \"list\", \"model\": \"Todo\"}, \
+         {\"method\": \"POST\", \"path\": \"/api/todos\", \"action\": \"create\", \"model\": \"Todo\"}, \
+         {\"method\": \"PUT\", \"path\": \"/api/todos/{id}\", \"action\": \"update\", \"model\": \"Todo\"}, \
+         {\"method\": \"DELETE\", \"path\": \"/api/todos/{id}\", \"action\": \"delete\", \"model\": \"Todo\"}, \
+         {\"method\": \"GET\", \"path\": \"/api/stats\", \"action\": \"custom\", \"example\": {\"total\": 0}}], \
+         \"notes\": \"the React component tree with props; file, function and variable names the files share\"}"
+    } else {
+        "{\"models\": [the data kept in the browser, as models with fields], \"endpoints\": [], \
+         \"notes\": \"the React component tree with props; file, function and variable names the files share\"}"
+    };
+    let endpoint_rules = if stack.has_backend() {
+        " In the contract, every endpoint's action is one of list, get, create, update, delete (each with the \"model\" it works on) \
+         or custom (with an \"example\" response); paths start with /api and name their parameters in braces."
+    } else {
+        " The contract has no endpoints: there is no backend."
+    };
     format!(
         "TASK: plan\n\
          Plan a complete project for this idea.\n\n\
          IDEA:\n{idea}\n\n{name_line}\
          Reply with one JSON object and nothing else, in this shape:\n\
          {{\"name\": \"short project name\", \"summary\": \"one paragraph for the user\", \"stack\": \"{stack}\", \
-         \"contract\": \"everything the files share: each API endpoint with method, path, request and response JSON shapes; \
-         the data models with field names and types; the React component tree with props; file and function names\", \
+         \"contract\": {contract}, \
          \"files\": [{{\"path\": \"relative/path\", \"purpose\": \"what this file does\"}}]}}\n\
-         Rules: at most {max} files; paths are relative, use \"/\", never \"..\"; include {required}, and README.md.",
+         Rules: at most {max} files; paths are relative, use \"/\", never \"..\"; include {required}, and README.md.{endpoint_rules}",
         stack = stack.as_str(),
         max = crate::plan::MAX_PLANNED_FILES,
         required = required.join(", "),
@@ -77,7 +102,7 @@ fn context(idea: &str, plan: &Plan) -> String {
         "IDEA:\n{idea}\n\nPROJECT: {}\n{}\n\nCONTRACT:\n{}\n\nFILES:\n{}",
         plan.name,
         plan.summary,
-        plan.contract,
+        plan.contract.to_prompt_json(),
         files.join("\n")
     )
 }
@@ -112,6 +137,27 @@ pub fn fix(
     )
 }
 
+/// The repair request for a file that does not fit with the others: each of `problems` in
+/// plain words, as the cross-file check found them.
+pub fn fit_fix(
+    idea: &str,
+    plan: &Plan,
+    file: &PlannedFile,
+    content: &str,
+    problems: &[String],
+) -> String {
+    format!(
+        "TASK: fix {path}\n\
+         {path} does not fit with the project's other files:\n- {problems}\n\
+         Change only what these problems need; keep everything else as it is.\n\n\
+         CURRENT CONTENT:\n```\n{content}\n```\n\n{context}\n\n\
+         Reply with the complete corrected content of {path} only, in one code block.",
+        path = file.path,
+        problems = problems.join("\n- "),
+        context = context(idea, plan),
+    )
+}
+
 /// The request to go on with a file whose answer was cut off at the token limit.
 pub fn continue_file(file: &PlannedFile) -> String {
     format!(
@@ -136,7 +182,12 @@ mod tests {
             name: "Todo".into(),
             summary: "Tasks.".into(),
             stack: Stack::FastapiReact,
-            contract: "GET /api/todos -> Todo[]".into(),
+            contract: serde_json::from_value(serde_json::json!({
+                "models": [{ "name": "Todo", "fields": [{ "name": "id", "type": "int" }] }],
+                "endpoints": [
+                    { "method": "GET", "path": "/api/todos", "action": "list", "model": "Todo" }],
+            }))
+            .unwrap(),
             files: vec![PlannedFile {
                 path: "backend/main.py".into(),
                 purpose: "the API".into(),
@@ -163,6 +214,10 @@ mod tests {
             "TASK: fix backend/main.py"
         );
         assert_eq!(
+            task_line(&fit_fix("idea", &p, f, "x", &["imports a file".into()])),
+            "TASK: fix backend/main.py"
+        );
+        assert_eq!(
             task_line(&continue_file(f)),
             "TASK: continue backend/main.py"
         );
@@ -173,7 +228,7 @@ mod tests {
         let p = plan();
         let prompt = write("a shared shopping list", &p, &p.files[0]);
         assert!(prompt.contains("a shared shopping list"));
-        assert!(prompt.contains("GET /api/todos -> Todo[]"));
+        assert!(prompt.contains(r#""path":"/api/todos""#), "{prompt}");
         assert!(prompt.contains("- backend/main.py: the API"));
     }
 
@@ -191,5 +246,36 @@ mod tests {
         let prompt = super::plan("todo", Some("My Todo"), Stack::FastapiReact);
         assert!(prompt.contains("frontend/src/App.jsx or frontend/src/App.tsx"));
         assert!(prompt.contains("The user named the project: My Todo"));
+    }
+
+    #[test]
+    fn the_prompts_name_the_packages_the_preview_runs_and_the_contract_shape() {
+        let system = system(Stack::FastapiReact);
+        assert!(system.contains("react, react-dom"), "{system}");
+        assert!(
+            system.contains("exactly the contract's endpoints"),
+            "{system}"
+        );
+        let plan = super::plan("todo", None, Stack::FastapiReact);
+        assert!(plan.contains(r#""action": "custom", "example""#), "{plan}");
+        let react = super::plan("todo", None, Stack::React);
+        assert!(react.contains(r#""endpoints": []"#), "{react}");
+    }
+
+    #[test]
+    fn a_fit_fix_lists_every_problem_and_the_current_content() {
+        let p = plan();
+        let prompt = fit_fix(
+            "idea",
+            &p,
+            &p.files[0],
+            "import numpy",
+            &["imports numpy".into(), "misses GET /api/todos".into()],
+        );
+        assert!(
+            prompt.contains("- imports numpy\n- misses GET /api/todos"),
+            "{prompt}"
+        );
+        assert!(prompt.contains("import numpy"));
     }
 }

@@ -1,10 +1,12 @@
 //! One generation run: plan, claim the project's name, write every file in parallel, validate,
 //! repair, upload each the moment it is valid, and write the manifest last.
 
+use std::collections::BTreeMap;
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
+use bucketforge_check::CheckReport;
 use futures::FutureExt;
 use futures_util::StreamExt;
 use tokio::sync::Notify;
@@ -30,6 +32,8 @@ use crate::store::{
 use crate::sync::lock;
 use crate::validate::validate;
 use crate::{Error, Result};
+
+mod fit;
 
 /// Receives every event of a run, in order.
 pub type EventSink = Arc<dyn Fn(GenerationEvent) + Send + Sync>;
@@ -57,6 +61,8 @@ pub struct GenerationSettings {
     pub heartbeat: Duration,
     /// How long a lease holds without a heartbeat.
     pub lease_ttl: Duration,
+    /// Rounds of targeted repairs after the cross-file check finds files that don't fit.
+    pub max_fit_rounds: u32,
     /// Who runs it, in words, for the lease: "the BucketForge window".
     pub owner: String,
     /// Tries of the final manifest write before the run reports it could not record its end.
@@ -74,6 +80,7 @@ impl Default for GenerationSettings {
             max_repairs: 2,
             max_continuations: 2,
             max_interruptions: 2,
+            max_fit_rounds: 2,
             progress_interval: Duration::from_millis(100),
             heartbeat: HEARTBEAT_INTERVAL,
             lease_ttl: LEASE_TTL,
@@ -121,6 +128,10 @@ struct Run {
     stop: CancellationToken,
     /// The project's manifest as this run holds it.
     record: Record,
+    /// The text of every file in the bucket, by path, for the cross-file check.
+    texts: Mutex<BTreeMap<String, String>>,
+    /// What the cross-file check found last.
+    fit: Mutex<Option<CheckReport>>,
 }
 
 /// The run's hold on the project's manifest: its lease, the files landed so far and the
@@ -130,6 +141,8 @@ struct Record {
     base: Manifest,
     state: tokio::sync::Mutex<RecordState>,
     landed: Mutex<Vec<ManifestFile>>,
+    /// Files the plan lacked that the cross-file check asked for.
+    added: Mutex<Vec<PlannedFile>>,
     /// A file landed: record it soon.
     changed: Notify,
     /// Another run took the project over; this run must not write it again.
@@ -215,6 +228,7 @@ impl Generator {
         let todo = run.plan.files.clone();
         let _heartbeat = run.start_heartbeat();
         let outcome = run.write_files(todo, Vec::new()).await;
+        let outcome = run.check_fit(outcome, self.settings.max_fit_rounds).await;
         run.finish(outcome, &cancel, started, started_at).await
     }
 
@@ -230,9 +244,37 @@ impl Generator {
         cancel: CancellationToken,
         events: EventSink,
     ) -> Result<Manifest> {
+        tracing::info!("resume started");
+        self.take_up(key, Resumption::Resume, cancel, events).await
+    }
+
+    /// One more round of targeted repairs for a project whose files don't fit together
+    /// (Fix with AI): writes any planned file missing, checks the files and asks again only
+    /// for those with a problem.
+    #[tracing::instrument(name = "refit", skip_all, fields(
+        user = %key.user(), slug = %key.slug(), provider = %self.provider, model = %self.model,
+    ))]
+    pub async fn refit(
+        &self,
+        key: ProjectKey,
+        cancel: CancellationToken,
+        events: EventSink,
+    ) -> Result<Manifest> {
+        tracing::info!("refit started");
+        self.take_up(key, Resumption::Refit, cancel, events).await
+    }
+
+    /// Takes a project up again where it stands: claims it, keeps the files that are in
+    /// the bucket as recorded, writes the rest and checks them.
+    async fn take_up(
+        &self,
+        key: ProjectKey,
+        how: Resumption,
+        cancel: CancellationToken,
+        events: EventSink,
+    ) -> Result<Manifest> {
         let started = Instant::now();
         let started_at = rfc3339(SystemTime::now());
-        tracing::info!("resume started");
         events(GenerationEvent::Planning {});
         let slug = key.slug().to_string();
         let ended = |e: &Error| emit_end(&events, &slug, e, &[], &cancel);
@@ -247,7 +289,7 @@ impl Generator {
                 })
             })
             .inspect_err(ended)?;
-        resumable(&slug, &manifest).inspect_err(ended)?;
+        resumable(&slug, &manifest, how).inspect_err(ended)?;
         // Claim the project for this run, so a second resume elsewhere gets a conflict.
         let mut base = manifest.clone();
         base.status = ProjectStatus::Generating;
@@ -273,6 +315,11 @@ impl Generator {
             .cloned()
             .collect();
         let outcome = run.write_files(todo, kept).await;
+        let rounds = match how {
+            Resumption::Resume => self.settings.max_fit_rounds,
+            Resumption::Refit => 1,
+        };
+        let outcome = run.check_fit(outcome, rounds).await;
         run.finish(outcome, &cancel, started, started_at).await
     }
 
@@ -309,9 +356,12 @@ impl Generator {
                 }),
                 base,
                 landed: Mutex::new(Vec::new()),
+                added: Mutex::new(Vec::new()),
                 changed: Notify::new(),
                 taken_over: std::sync::atomic::AtomicBool::new(false),
             },
+            texts: Mutex::new(BTreeMap::new()),
+            fit: Mutex::new(None),
         })
     }
 
@@ -409,10 +459,20 @@ impl Generator {
     }
 }
 
+/// Why a run takes a project up again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Resumption {
+    /// To finish what a failed or cancelled run left.
+    Resume,
+    /// To repair files that don't fit together, complete or not.
+    Refit,
+}
+
 /// Whether a run may take `manifest`'s project over now: a finished project has nothing to
-/// resume, and one whose lease still holds belongs to another run.
-fn resumable(slug: &str, manifest: &Manifest) -> Result<()> {
+/// resume (but may be refitted), and one whose lease still holds belongs to another run.
+fn resumable(slug: &str, manifest: &Manifest, how: Resumption) -> Result<()> {
     match manifest.status {
+        ProjectStatus::Complete if how == Resumption::Refit => Ok(()),
         ProjectStatus::Complete => Err(Error::NothingToResume {
             slug: slug.to_string(),
         }),
@@ -480,8 +540,13 @@ impl Run {
                 .unwrap_or(usize::MAX)
         });
         let mut manifest = self.record.base.clone();
+        manifest
+            .plan
+            .files
+            .extend(lock(&self.record.added).iter().cloned());
         manifest.status = status;
         manifest.files = files;
+        manifest.check = lock(&self.fit).clone().or(manifest.check);
         manifest.usage = lock(&self.usage).clone();
         if let Some(timings) = timings {
             manifest.timings = timings;
@@ -569,6 +634,9 @@ impl Run {
                 continue;
             };
             if sha256_hex(&stored.bytes) == file.sha256 {
+                if let Ok(text) = String::from_utf8(stored.bytes.to_vec()) {
+                    lock(&self.texts).insert(file.path.to_string(), text);
+                }
                 self.emit(GenerationEvent::FileKept {
                     path: file.path.to_string(),
                     bytes: file.bytes,
@@ -661,6 +729,13 @@ impl Run {
 
     /// One file, from first request to upload.
     async fn produce_file(&self, file: &PlannedFile) -> Result<ManifestFile> {
+        let prompt = prompts::write(&self.idea, &self.plan, file);
+        self.produce_with(file, prompt).await
+    }
+
+    /// One file answering `prompt` (a write, or a repair of a file already landed): validated,
+    /// repaired, continued, then uploaded over any earlier version.
+    async fn produce_with(&self, file: &PlannedFile, mut prompt: String) -> Result<ManifestFile> {
         let path = ProjectPath::new(&file.path)?;
         let _slot = tokio::select! {
             slot = self.limit.acquire() => slot,
@@ -672,7 +747,6 @@ impl Run {
         let mut attempts = 0;
         let mut repairs = 0;
         let mut interruptions = 0;
-        let mut prompt = prompts::write(&self.idea, &self.plan, file);
         let content = loop {
             let content = match self.answer(file, &prompt, &mut attempts).await {
                 Ok(content) => content,
@@ -723,8 +797,9 @@ impl Run {
         let upload_started = Instant::now();
         let receipt = self
             .store
-            .put_file(&self.key, &path, content.into_bytes())
+            .put_file(&self.key, &path, content.clone().into_bytes())
             .await?;
+        lock(&self.texts).insert(file.path.clone(), content);
         self.emit(GenerationEvent::FileUploaded {
             path: file.path.clone(),
             key: receipt.key.clone(),

@@ -9,6 +9,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 use super::wire::JsonMode;
+use crate::secrets::MIN_SECRET_LEN;
 use crate::{Error, Result};
 
 /// Where a local Ollama listens unless told otherwise.
@@ -524,8 +525,7 @@ impl Connection {
 
 pub(crate) fn scrub_key(secret: Option<&SecretString>, text: &str) -> String {
     match secret {
-        // A key this short would match ordinary words; no real key is.
-        Some(secret) if secret.expose_secret().trim().len() >= 8 => {
+        Some(secret) if secret.expose_secret().trim().len() >= MIN_SECRET_LEN => {
             text.replace(secret.expose_secret().trim(), "[API key]")
         }
         _ => text.to_string(),

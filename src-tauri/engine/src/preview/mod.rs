@@ -34,6 +34,16 @@ pub const VENDORED_MODULES: &[(&str, &str)] = &[
     ("react-dom/client", "react-dom-client.js"),
 ];
 
+/// The npm packages the preview can run: what the prompts allow a frontend to import.
+pub fn preview_packages() -> Vec<&'static str> {
+    let mut packages: Vec<&str> = VENDORED_MODULES
+        .iter()
+        .map(|(module, _)| module.split('/').next().unwrap_or(module))
+        .collect();
+    packages.dedup();
+    packages
+}
+
 /// Extensions tried, in order, for an import written without one (Vite's order).
 const RESOLVE_EXTENSIONS: &[&str] = &[".jsx", ".tsx", ".js", ".ts", ".mjs", ".json"];
 

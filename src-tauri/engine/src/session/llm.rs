@@ -180,11 +180,11 @@ impl Session {
     }
 
     pub fn generation_settings(&self) -> GenerationSettings {
-        let concurrency = self
-            .overrides
-            .concurrency
-            .unwrap_or(self.settings().concurrency)
-            .clamp(1, 16);
+        let concurrency = crate::limits::clamp_concurrency(
+            self.overrides
+                .concurrency
+                .unwrap_or(self.settings().concurrency),
+        );
         // The lease names who holds a project, so another device can say who is working.
         let owner = if self.env.is_some() {
             "the bucketforge command"

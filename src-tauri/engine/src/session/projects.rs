@@ -215,6 +215,46 @@ impl Session {
         crate::store::export_project(&self.store().await?, &key, out, partial).await
     }
 
+    /// Checks that the project's files fit together and with its contract, as a run does
+    /// before its manifest; any project, older ones included. Changes nothing.
+    pub async fn verify(&self, slug: &str) -> Result<bucketforge_check::CheckReport> {
+        let key = self.project_key(slug)?;
+        let store = self.store().await?;
+        let (manifest, _) =
+            store
+                .read_manifest(&key)
+                .await?
+                .ok_or_else(|| Error::ManifestMissing {
+                    slug: key.slug().to_string(),
+                })?;
+        let texts: Vec<(String, String)> = stream::iter(manifest.files.iter())
+            .map(|file| {
+                let (store, key) = (&store, &key);
+                async move {
+                    let stored = store.get_file(key, &file.path).await?;
+                    // A file that isn't text (an image) has nothing for the check to read.
+                    Ok::<_, Error>(
+                        String::from_utf8(stored.bytes.to_vec())
+                            .ok()
+                            .map(|text| (file.path.to_string(), text)),
+                    )
+                }
+            })
+            .buffer_unordered(8)
+            .try_filter_map(|found| async move { Ok(found) })
+            .try_collect()
+            .await?;
+        let files: Vec<bucketforge_check::SourceFile<'_>> = texts
+            .iter()
+            .map(|(path, text)| bucketforge_check::SourceFile { path, text })
+            .collect();
+        Ok(bucketforge_check::check_project(
+            &manifest.plan.stack.layout(),
+            &manifest.plan.contract,
+            &files,
+        ))
+    }
+
     /// Deletes the project; one that a run is writing right now only with `force`.
     pub async fn delete(&self, slug: &str, force: bool) -> Result<u64> {
         let key = self.project_key(slug)?;
@@ -262,49 +302,38 @@ pub fn resolve_slug(typed: &str) -> Result<Slug> {
 /// A project's row, from its manifest (or a bare listing when it has none).
 async fn project_item(store: &ObjectStore, key: &ProjectKey) -> ProjectListItem {
     let slug = key.slug().to_string();
-    match store.read_manifest(key).await {
-        Ok(Some((manifest, _))) => ProjectListItem {
-            activity: run_activity(&manifest),
-            slug,
-            name: manifest.name.clone(),
-            status: Some(manifest.status),
-            files: manifest.files.len() as u32,
-            bytes: manifest.files.iter().map(|f| f.bytes).sum(),
-            updated_at: manifest
-                .timings
-                .finished_at
-                .clone()
-                .or(Some(manifest.timings.started_at.clone())),
-            idea: Some(manifest.idea),
-            problem: None,
-        },
-        Ok(None) => ProjectListItem {
-            name: slug.clone(),
-            slug,
-            status: None,
-            files: 0,
-            bytes: 0,
-            updated_at: None,
-            idea: None,
-            activity: None,
-            problem: Some(
-                Error::ManifestMissing {
-                    slug: key.slug().to_string(),
-                }
-                .to_report(),
-            ),
-        },
-        Err(e) => ProjectListItem {
-            name: slug.clone(),
-            slug,
-            status: None,
-            files: 0,
-            bytes: 0,
-            updated_at: None,
-            idea: None,
-            activity: None,
-            problem: Some(e.to_report()),
-        },
+    let problem = match store.read_manifest(key).await {
+        Ok(Some((manifest, _))) => {
+            return ProjectListItem {
+                activity: run_activity(&manifest),
+                slug,
+                name: manifest.name.clone(),
+                status: Some(manifest.status),
+                files: manifest.files.len() as u32,
+                bytes: manifest.files.iter().map(|f| f.bytes).sum(),
+                updated_at: manifest
+                    .timings
+                    .finished_at
+                    .clone()
+                    .or(Some(manifest.timings.started_at.clone())),
+                idea: Some(manifest.idea),
+                problem: None,
+            }
+        }
+        Ok(None) => Error::ManifestMissing { slug: slug.clone() },
+        Err(e) => e,
+    };
+    // No manifest to read: a bare row named after its folder, saying why.
+    ProjectListItem {
+        name: slug.clone(),
+        slug,
+        status: None,
+        files: 0,
+        bytes: 0,
+        updated_at: None,
+        idea: None,
+        activity: None,
+        problem: Some(problem.to_report()),
     }
 }
 

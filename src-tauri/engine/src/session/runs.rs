@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use futures::FutureExt;
 use serde::Deserialize;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 use ts_rs::TS;
 
 use super::registry::{RunEntry, RunInfo};
@@ -120,6 +121,18 @@ impl Session {
         generator.resume(key, cancel, events).await
     }
 
+    /// One more round of targeted repairs for files that don't fit together, here and now.
+    pub async fn refit(
+        &self,
+        slug: &str,
+        cancel: CancellationToken,
+        events: EventSink,
+    ) -> Result<Manifest> {
+        let key = self.project_key(slug)?;
+        let generator = self.generator().await?;
+        generator.refit(key, cancel, events).await
+    }
+
     /// Starts generating in the background; events arrive on `events` until a final one.
     pub async fn start_generation(
         self: &Arc<Self>,
@@ -129,7 +142,7 @@ impl Session {
         let (generator, project) = self.prepare_generation(request).await?;
         let (run_id, cancel) = self.register_run(&project.idea, None);
         let events = self.tracking(&run_id, events);
-        spawn_run(events, "", move |events| async move {
+        spawn_run(&run_id, events, "", move |events| async move {
             generator.generate(project, cancel, events).await
         });
         Ok(run_id)
@@ -142,8 +155,21 @@ impl Session {
         let (run_id, cancel) = self.register_run("", Some(key.slug().to_string()));
         let events = self.tracking(&run_id, events);
         let slug = key.slug().to_string();
-        spawn_run(events, &slug, move |events| async move {
+        spawn_run(&run_id, events, &slug, move |events| async move {
             generator.resume(key, cancel, events).await
+        });
+        Ok(run_id)
+    }
+
+    /// Starts one more round of targeted repairs (Fix with AI) in the background.
+    pub async fn start_refit(self: &Arc<Self>, slug: &str, events: EventSink) -> Result<String> {
+        let key = self.project_key(slug)?;
+        let generator = self.generator().await?;
+        let (run_id, cancel) = self.register_run("", Some(key.slug().to_string()));
+        let events = self.tracking(&run_id, events);
+        let slug = key.slug().to_string();
+        spawn_run(&run_id, events, &slug, move |events| async move {
+            generator.refit(key, cancel, events).await
         });
         Ok(run_id)
     }
@@ -178,20 +204,23 @@ impl Session {
     }
 }
 
-/// Runs a generation in the background. A panic inside it still ends the run with a final
-/// event, so the window never waits for ever on a run that died.
-fn spawn_run<F, Fut>(events: EventSink, slug: &str, run: F)
+/// Runs a generation in the background, its log lines under the run's ID. A panic inside it
+/// still ends the run with a final event, so the window never waits for ever on a run that
+/// died.
+fn spawn_run<F, Fut>(run_id: &str, events: EventSink, slug: &str, run: F)
 where
     F: FnOnce(EventSink) -> Fut + Send + 'static,
     Fut: std::future::Future<Output = Result<Manifest>> + Send + 'static,
 {
     let slug = slug.to_string();
-    tokio::spawn(async move {
+    let span = tracing::info_span!("run", run_id = %run_id);
+    let task = async move {
         let outcome = std::panic::AssertUnwindSafe(run(Arc::clone(&events)))
             .catch_unwind()
             .await;
         // Ok: the outcome already reached the caller through the run's final event.
         if outcome.is_err() {
+            tracing::error!("the run stopped unexpectedly");
             let error = Error::Internal {
                 what: "generating the project".into(),
             };
@@ -201,7 +230,8 @@ where
                 landed: Vec::new(),
             });
         }
-    });
+    };
+    tokio::spawn(task.instrument(span));
 }
 
 #[cfg(test)]

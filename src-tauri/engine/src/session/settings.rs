@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use super::Session;
+use crate::limits::{MAX_CONCURRENCY, MIN_CONCURRENCY};
 use crate::llm::ProviderKind;
 use crate::secrets::SecretName;
 use crate::settings::{Settings, SettingsFile, STORAGE_PROFILE};
@@ -99,10 +100,10 @@ fn secret_text<'de, D: serde::Deserializer<'de>>(
 
 /// Settings that can't be saved, refused before anything is written.
 fn check_settings(settings: &Settings) -> Result<()> {
-    if !(1..=16).contains(&settings.concurrency) {
+    if !(MIN_CONCURRENCY..=MAX_CONCURRENCY).contains(&settings.concurrency) {
         return Err(Error::InvalidSettings {
             reason: format!(
-                "files at once must be between 1 and 16, not {}",
+                "files at once must be between {MIN_CONCURRENCY} and {MAX_CONCURRENCY}, not {}",
                 settings.concurrency
             ),
         });
@@ -184,22 +185,13 @@ impl Session {
             llm_api_keys: Vec::new(),
             keyring_error: None,
         };
-        match self
-            .secrets
-            .is_set(&SecretSlot::StorageSecretKey.name())
-            .await
-        {
-            Ok(set) => status.storage_secret_key = set,
-            Err(e) => {
-                status.keyring_error = Some(e.to_report());
-                return status;
-            }
-        }
-        for kind in ProviderKind::ALL {
-            let slot = SecretSlot::LlmApiKey { provider: kind };
+        for slot in SecretSlot::all() {
             match self.secrets.is_set(&slot.name()).await {
-                Ok(true) => status.llm_api_keys.push(kind),
-                Ok(false) => {}
+                Ok(set) => match slot {
+                    SecretSlot::StorageSecretKey => status.storage_secret_key = set,
+                    SecretSlot::LlmApiKey { provider } if set => status.llm_api_keys.push(provider),
+                    SecretSlot::LlmApiKey { .. } => {}
+                },
                 Err(e) => {
                     status.keyring_error = Some(e.to_report());
                     break;
@@ -221,20 +213,20 @@ impl Session {
         let mut before: Vec<(SecretSlot, Option<SecretString>)> = Vec::new();
         for secret in &secrets {
             let name = secret.slot.name();
-            let saved = match self.secrets.get(&name).await {
-                Ok(old) => self
-                    .secrets
-                    .set(&name, &secret.value)
-                    .await
-                    .map(|()| before.push((secret.slot.clone(), old))),
-                Err(e) => Err(e),
+            let swapped = async {
+                let old = self.secrets.get(&name).await?;
+                self.secrets.set(&name, &secret.value).await?;
+                Ok::<_, Error>(old)
             };
-            if let Err(e) = saved {
-                self.put_back(before).await;
-                return Err(e);
+            match swapped.await {
+                Ok(old) => before.push((secret.slot.clone(), old)),
+                Err(e) => {
+                    self.put_back(before).await;
+                    return Err(e);
+                }
             }
         }
-        if let Err(e) = self.save_settings(settings).await {
+        if let Err(e) = self.write_settings(settings).await {
             self.put_back(before).await;
             return Err(e);
         }
@@ -256,6 +248,11 @@ impl Session {
     /// Checks and saves new settings; the next storage or LLM use picks them up.
     pub async fn save_settings(&self, settings: Settings) -> Result<()> {
         check_settings(&settings)?;
+        self.write_settings(settings).await
+    }
+
+    /// Writes settings already checked.
+    async fn write_settings(&self, settings: Settings) -> Result<()> {
         self.file.save(&settings)?;
         {
             let mut loaded = lock(&self.loaded);

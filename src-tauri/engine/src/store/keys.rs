@@ -5,7 +5,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use unicode_normalization::UnicodeNormalization;
 
-use crate::file_kind::FileKind;
+use crate::file_kind::{extension_of, FileKind};
 use crate::{Error, Result};
 
 /// Every project lives under this prefix in the bucket.
@@ -347,24 +347,12 @@ impl ProjectPath {
         if ALLOWED_BARE_NAMES.contains(&name) {
             return true;
         }
-        match name.rsplit_once('.') {
-            // A leading dot alone (".bashrc") is a dotfile, not an extension.
-            Some((stem, ext)) if !stem.is_empty() => FileKind::for_extension(ext).is_some(),
-            _ => false,
-        }
+        // A leading dot alone (".bashrc") is a dotfile, not an extension.
+        extension_of(name).is_some_and(|ext| FileKind::for_extension(ext).is_some())
     }
 
     pub fn as_str(&self) -> &str {
         &self.0
-    }
-
-    /// The lower-case extension, if the name has one.
-    pub fn extension(&self) -> Option<String> {
-        let name = self.0.rsplit('/').next().unwrap_or(&self.0);
-        match name.rsplit_once('.') {
-            Some((stem, ext)) if !stem.is_empty() => Some(ext.to_ascii_lowercase()),
-            _ => None,
-        }
     }
 }
 

@@ -34,7 +34,6 @@ use super::owner::{self, Registry, Runtime};
 use crate::sync::lock as locked;
 use crate::{Error, Result};
 
-/// The app's identifier, so the data sits in the same folder Tauri gives the app.
 /// The app's identifier (tauri.conf.json), which names its folders in the OS data and log dirs.
 pub const APP_IDENTIFIER: &str = "app.bucketforge.desktop";
 

@@ -6,6 +6,7 @@ use super::keys::ProjectPath;
 use super::lease::{Lease, LeaseState};
 use crate::plan::Plan;
 use crate::Error;
+use bucketforge_check::CheckReport;
 
 /// Bumped whenever a reader could misread a newer manifest.
 pub const MANIFEST_SCHEMA_VERSION: u32 = 1;
@@ -85,6 +86,10 @@ pub struct Manifest {
     /// The run writing the project, while the status is `generating`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lease: Option<Lease>,
+    /// How the files fit together (the cross-file check) when the run last checked them,
+    /// with every problem left; absent on projects written before the check existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check: Option<CheckReport>,
 }
 
 impl Manifest {
@@ -114,6 +119,7 @@ impl Manifest {
             revision: 1,
             error: None,
             lease: None,
+            check: None,
         }
     }
 

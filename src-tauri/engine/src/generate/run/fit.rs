@@ -1,0 +1,273 @@
+//! The run's last step before its manifest: do the files fit together? The cross-file check
+//! (bucketforge-check) reads every file in memory; each file that can fix a problem gets one
+//! targeted `TASK: fix`, a file the plan lacked one `TASK: write`, and the check runs again.
+//! Files with no problem are never asked for again; problems left are recorded, not hidden.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use bucketforge_check::{check_project, CheckReport, SourceFile};
+use tokio::task::JoinSet;
+use tracing::Instrument;
+
+use super::{FilesOutcome, Run};
+use crate::generate::events::GenerationEvent;
+use crate::generate::prompts;
+use crate::plan::PlannedFile;
+use crate::store::ProjectPath;
+use crate::sync::lock;
+use crate::Error;
+
+/// What one round asks of the model: a fix for each file with problems, a first version of
+/// each file the plan lacked.
+#[derive(Debug, Default, PartialEq)]
+struct Round {
+    fixes: BTreeMap<String, Vec<String>>,
+    writes: BTreeMap<String, Vec<String>>,
+}
+
+impl Round {
+    /// Each problem goes to the first file that can fix it; a missing file the project may
+    /// still hold is written instead, once.
+    fn plan(report: &CheckReport, existing: &[String], room: usize) -> Round {
+        let mut round = Round::default();
+        for problem in &report.problems {
+            if let Some(missing) = &problem.missing_file {
+                let new = !existing.iter().any(|p| p.eq_ignore_ascii_case(missing));
+                let writable = ProjectPath::new(missing).is_ok();
+                let fits = round.writes.contains_key(missing) || round.writes.len() < room;
+                if new && writable && fits {
+                    round
+                        .writes
+                        .entry(missing.clone())
+                        .or_default()
+                        .push(problem.message.clone());
+                    continue;
+                }
+            }
+            if let Some(file) = problem
+                .fix_in
+                .iter()
+                .find(|p| existing.iter().any(|e| e == *p))
+            {
+                round
+                    .fixes
+                    .entry(file.clone())
+                    .or_default()
+                    .push(problem.message.clone());
+            }
+        }
+        round
+    }
+
+    fn is_empty(&self) -> bool {
+        self.fixes.is_empty() && self.writes.is_empty()
+    }
+}
+
+impl Run {
+    /// Checks the files against each other and the contract, with up to `rounds` rounds of
+    /// targeted repairs, and records the report for the manifest. A run that already failed
+    /// or was cancelled is not checked.
+    pub(super) async fn check_fit(
+        self: &Arc<Self>,
+        outcome: FilesOutcome,
+        rounds: u32,
+    ) -> FilesOutcome {
+        if outcome.error.is_some() || self.stop.is_cancelled() {
+            return outcome;
+        }
+        self.emit(GenerationEvent::Checking {});
+        let mut report = self.fit_report();
+        for round in 1..=rounds {
+            if report.is_clean() || self.stop.is_cancelled() {
+                break;
+            }
+            let asked = self.repair_round(&report, round).await;
+            if asked == 0 {
+                break;
+            }
+            report = self.fit_report();
+        }
+        tracing::info!(
+            imports = report.imports,
+            packages = report.packages,
+            api_calls = report.api_calls,
+            problems = report.problems.len(),
+            "files checked together"
+        );
+        *lock(&self.fit) = Some(report.clone());
+        self.emit(GenerationEvent::Checked { report });
+        self.record.changed.notify_one();
+        outcome
+    }
+
+    /// The cross-file check over the files as they are in the bucket now.
+    fn fit_report(&self) -> CheckReport {
+        let texts = lock(&self.texts);
+        let files: Vec<SourceFile<'_>> = texts
+            .iter()
+            .map(|(path, text)| SourceFile { path, text })
+            .collect();
+        check_project(&self.plan.stack.layout(), &self.plan.contract, &files)
+    }
+
+    /// Asks, in parallel, for each file one round names; returns how many were asked. A file
+    /// whose repair fails keeps its earlier version (its problems stay in the report).
+    async fn repair_round(self: &Arc<Self>, report: &CheckReport, round: u32) -> usize {
+        let existing: Vec<String> = lock(&self.texts).keys().cloned().collect();
+        let planned = self.plan.files.len() + lock(&self.record.added).len();
+        let room = crate::limits::MAX_PLANNED_FILES.saturating_sub(planned);
+        let plan = Round::plan(report, &existing, room);
+        if plan.is_empty() {
+            return 0;
+        }
+        let asked = plan.fixes.len() + plan.writes.len();
+        let mut tasks = JoinSet::new();
+        for (path, problems) in plan.fixes {
+            let file = self.planned(&path);
+            let content = lock(&self.texts).get(&path).cloned().unwrap_or_default();
+            let prompt = prompts::fit_fix(&self.idea, &self.plan, &file, &content, &problems);
+            self.emit(GenerationEvent::FileRepairing {
+                path: path.clone(),
+                reason: problems.join("; "),
+                attempt: round,
+            });
+            let run = Arc::clone(self);
+            tasks.spawn(
+                async move { (file.clone(), run.produce_with(&file, prompt).await) }
+                    .in_current_span(),
+            );
+        }
+        for (path, problems) in plan.writes {
+            let file = PlannedFile {
+                path: path.clone(),
+                purpose: format!("a file the others need: {}", problems.join("; ")),
+            };
+            lock(&self.record.added).push(file.clone());
+            let prompt = prompts::write(&self.idea, &self.plan, &file);
+            let run = Arc::clone(self);
+            tasks.spawn(
+                async move { (file.clone(), run.produce_with(&file, prompt).await) }
+                    .in_current_span(),
+            );
+        }
+        while let Some(joined) = tasks.join_next().await {
+            let Ok((file, result)) = joined else { continue };
+            match result {
+                Ok(done) => {
+                    let mut landed = lock(&self.record.landed);
+                    let earlier = landed
+                        .iter()
+                        .position(|f| f.path == done.path)
+                        .map(|i| landed.remove(i));
+                    let mut done = done;
+                    done.attempts += earlier.map_or(0, |f| f.attempts);
+                    landed.push(done);
+                    drop(landed);
+                    self.record.changed.notify_one();
+                }
+                Err(Error::Cancelled) => {}
+                Err(e) => {
+                    tracing::warn!(path = %file.path, error = %e, "a repair for the cross-file check failed; keeping the file as it was");
+                    // A file the plan lacked and that could not be written is not planned.
+                    lock(&self.record.added)
+                        .retain(|f| f.path != file.path || lock(&self.texts).contains_key(&f.path));
+                }
+            }
+        }
+        asked
+    }
+
+    /// The plan's entry for `path` (or the one a repair added).
+    fn planned(&self, path: &str) -> PlannedFile {
+        self.plan
+            .files
+            .iter()
+            .chain(lock(&self.record.added).iter())
+            .find(|f| f.path == path)
+            .cloned()
+            .unwrap_or_else(|| PlannedFile {
+                path: path.to_string(),
+                purpose: "part of the project".into(),
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bucketforge_check::{FitKind, FitProblem};
+
+    fn problem(fix_in: &[&str], missing: Option<&str>, message: &str) -> FitProblem {
+        FitProblem {
+            kind: FitKind::MissingFile,
+            message: message.into(),
+            fix_in: fix_in.iter().map(|s| s.to_string()).collect(),
+            missing_file: missing.map(str::to_string),
+        }
+    }
+
+    fn report(problems: Vec<FitProblem>) -> CheckReport {
+        CheckReport {
+            problems,
+            ..CheckReport::default()
+        }
+    }
+
+    #[test]
+    fn each_file_gets_one_fix_with_all_its_problems_and_files_without_any_none() {
+        let existing = [
+            "src/App.jsx".to_string(),
+            "package.json".to_string(),
+            "src/main.jsx".to_string(),
+        ];
+        let round = Round::plan(
+            &report(vec![
+                problem(&["src/App.jsx", "package.json"], None, "imports axios"),
+                problem(&["src/App.jsx"], None, "calls GET /api/x"),
+            ]),
+            &existing,
+            10,
+        );
+        assert_eq!(
+            round.fixes,
+            BTreeMap::from([(
+                "src/App.jsx".to_string(),
+                vec!["imports axios".to_string(), "calls GET /api/x".to_string()]
+            )])
+        );
+        assert!(round.writes.is_empty());
+    }
+
+    #[test]
+    fn a_missing_file_is_written_once_unless_the_plan_is_full() {
+        let existing = ["src/App.jsx".to_string()];
+        let both = vec![
+            problem(&["src/App.jsx"], Some("src/List.jsx"), "imports ./List"),
+            problem(
+                &["src/App.jsx"],
+                Some("src/List.jsx"),
+                "imports { Item } from ./List",
+            ),
+        ];
+        let round = Round::plan(&report(both.clone()), &existing, 10);
+        assert_eq!(round.writes.len(), 1);
+        assert_eq!(round.writes["src/List.jsx"].len(), 2);
+        assert!(round.fixes.is_empty());
+        // No room left in the plan: the importing file is asked to do without it.
+        let full = Round::plan(&report(both), &existing, 0);
+        assert!(full.writes.is_empty());
+        assert_eq!(full.fixes["src/App.jsx"].len(), 2);
+    }
+
+    #[test]
+    fn a_problem_no_existing_file_can_fix_asks_nothing() {
+        let round = Round::plan(
+            &report(vec![problem(&["gone.js"], Some("../escape.js"), "x")]),
+            &["src/App.jsx".to_string()],
+            10,
+        );
+        assert!(round.is_empty());
+    }
+}
