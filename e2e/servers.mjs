@@ -140,12 +140,12 @@ export async function startScriptedLlm(script, port = 0) {
 }
 
 /** A plan reply and one reply per file, in the scripted server's script format. */
-export function projectScript({ name, stack = "react", files, apiKey, slowFiles = [], replies: extra = {} }) {
+export function projectScript({ name, stack = "react", contract = "The App component renders the page.", files, apiKey, slowFiles = [], replies: extra = {} }) {
   const plan = {
     name,
     summary: `${name}, generated for the end-to-end tests.`,
     stack,
-    contract: "The App component renders the page.",
+    contract,
     files: Object.keys(files).map((p) => ({ path: p, purpose: `the ${p} file` })),
   };
   const replies = { plan: [{ text: JSON.stringify(plan) }] };

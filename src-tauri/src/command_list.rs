@@ -28,6 +28,8 @@ command_list! {
         project_share_link,
         project_delete,
         preview_url,
+        preview_api,
+        preview_api_reset,
     ],
     // Only in builds with the `test-hooks` feature (`cargo test`, the end-to-end build), granted
     // by capabilities/test-hooks/; never in a release.

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use bucketforge_engine::generate::{EventSink, GenerationEvent};
 use bucketforge_engine::llm::{DetectedOllama, ModelInfo, ProviderKind};
+use bucketforge_engine::preview::PreviewApi;
 use bucketforge_engine::session::{
     self, FileContent, GenerateRequest, LlmCheck, NewSecret, ProjectDetails, ProjectsPage,
     ProviderInfo, RunInfo, SecretSlot, SettingsView, ShareLink, StoragePreset,
@@ -244,6 +245,24 @@ pub async fn project_share_link(
 #[instrument(skip_all, err(Debug, level = "warn"), fields(slug = %slug, force = force))]
 pub async fn project_delete(state: State<'_, AppState>, slug: String, force: bool) -> Reply<u64> {
     Ok(state.session.delete(&slug, force).await?)
+}
+
+/// The project's simulated backend as its preview's toolbar shows it: the endpoints and the
+/// requests the app made; `null` when there is no backend to simulate (or no preview open).
+#[tauri::command]
+#[instrument(skip_all, err(Debug, level = "warn"), fields(slug = %slug))]
+pub fn preview_api(state: State<'_, AppState>, slug: String) -> Reply<Option<PreviewApi>> {
+    let key = state.session.project_key(&slug)?;
+    Ok(state.backends.api(&key))
+}
+
+/// Empties the project's simulated backend (Reset data, or the preview closing).
+#[tauri::command]
+#[instrument(skip_all, err(Debug, level = "warn"), fields(slug = %slug))]
+pub fn preview_api_reset(state: State<'_, AppState>, slug: String) -> Reply<()> {
+    let key = state.session.project_key(&slug)?;
+    state.backends.reset(&key);
+    Ok(())
 }
 
 /// The user whose projects the preview may show: the URL of a project's page.

@@ -63,7 +63,7 @@ pub fn setup<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
     let handler = command_list::handler();
     #[cfg(feature = "test-hooks")]
     let (builder, handler) = test_hooks::count_calls(builder, handler);
-    let preview = preview::protocol(Arc::clone(&state.session));
+    let preview = preview::protocol(Arc::clone(&state.session), Arc::clone(&state.backends));
     builder
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_clipboard_manager::init())

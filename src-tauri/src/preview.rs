@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 use std::sync::{Arc, OnceLock};
 
-use bucketforge_engine::preview::{PreviewResponse, PreviewServer, VendorFiles};
+use bucketforge_engine::preview::{PreviewResponse, PreviewServer, SimulatedBackends, VendorFiles};
 use bucketforge_engine::session::Session;
 use bucketforge_engine::store::{Slug, UserId};
 use tauri::http::{header, HeaderValue, Request, Response, StatusCode};
@@ -24,6 +24,7 @@ pub fn page_url(user: &UserId, slug: &Slug) -> String {
 /// The protocol handler for `register_asynchronous_uri_scheme_protocol`.
 pub fn protocol<R: Runtime>(
     session: Arc<Session>,
+    backends: Arc<SimulatedBackends>,
 ) -> impl Fn(UriSchemeContext<'_, R>, Request<Vec<u8>>, UriSchemeResponder) + Send + Sync + 'static
 {
     let server: Arc<OnceLock<Arc<PreviewServer>>> = Arc::default();
@@ -37,16 +38,29 @@ pub fn protocol<R: Runtime>(
         }
         let app = ctx.app_handle().clone();
         let server = Arc::clone(server.get_or_init(|| {
-            Arc::new(PreviewServer::new(
-                Arc::clone(&session),
-                vendor_files(app),
-                ORIGIN,
-            ))
+            Arc::new(
+                PreviewServer::new(Arc::clone(&session), vendor_files(app), ORIGIN)
+                    .with_backends(Arc::clone(&backends)),
+            )
         }));
+        // A cross-origin call with a JSON body asks first; the answer is the same for all.
+        if request.method() == tauri::http::Method::OPTIONS {
+            responder.respond(respond(
+                204,
+                HeaderValue::from_static("text/plain; charset=utf-8"),
+                HeaderValue::from_static(REFUSE_ALL),
+                Cow::Borrowed(&[]),
+            ));
+            return;
+        }
+        let method = request.method().as_str().to_string();
         let path = request.uri().path().to_string();
         let query = request.uri().query().map(str::to_string);
+        let body = request.into_body();
         tauri::async_runtime::spawn(async move {
-            let answer = server.serve(&path, query.as_deref()).await;
+            let answer = server
+                .serve_request(&method, &path, query.as_deref(), &body)
+                .await;
             responder.respond(to_http(answer));
         });
     }
@@ -94,6 +108,15 @@ fn respond(
     headers.insert(
         header::ACCESS_CONTROL_ALLOW_ORIGIN,
         HeaderValue::from_static("*"),
+    );
+    // The app's calls to its simulated backend use any method and send JSON.
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static("GET, POST, PUT, PATCH, DELETE, OPTIONS"),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static("content-type, accept, authorization"),
     );
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,

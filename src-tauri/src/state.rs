@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use bucketforge_engine::preview::SimulatedBackends;
 use bucketforge_engine::secrets::{KeyringStore, SecretStore};
 use bucketforge_engine::session::{Overrides, Session};
 use bucketforge_engine::settings::SettingsFile;
@@ -12,6 +13,8 @@ use crate::scrub;
 /// What every command shares.
 pub struct AppState {
     pub session: Arc<Session>,
+    /// The simulated backends of the previews open now (the request panel, Reset data).
+    pub backends: Arc<SimulatedBackends>,
 }
 
 impl AppState {
@@ -35,6 +38,7 @@ impl AppState {
         let secrets = Arc::new(scrub::Watched(secrets));
         Self {
             session: Arc::new(Session::open(file, secrets, None, overrides)),
+            backends: Arc::default(),
         }
     }
 }

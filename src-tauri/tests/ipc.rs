@@ -481,6 +481,12 @@ async fn no_command_ever_returns_a_secret() {
     );
     let preview = t.ok("preview_url", json!({ "slug": slug }));
     assert!(preview.as_str().unwrap().contains(slug), "{preview}");
+    // No preview open, and the counter has no backend to simulate.
+    assert_eq!(t.ok("preview_api", json!({ "slug": slug })), Value::Null);
+    assert_eq!(
+        t.ok("preview_api_reset", json!({ "slug": slug })),
+        Value::Null
+    );
 
     // A run cancelled while a file is still coming, then resumed to the end.
     llm.set_script(counter::script(

@@ -1,6 +1,7 @@
 // The UI's only door to Rust: every command goes through a typed function here. The types
 // are generated from the Rust ones (ui/src/bindings, written by `cargo test`).
 import { Channel, invoke } from "@tauri-apps/api/core";
+import type { PreviewApi } from "./bindings/PreviewApi";
 import type { ConnectionReport } from "./bindings/ConnectionReport";
 import type { DetectedOllama } from "./bindings/DetectedOllama";
 import type { ErrorCode } from "./bindings/ErrorCode";
@@ -171,6 +172,16 @@ export function projectShareLink(slug: string, path: string, expiresInSecs: numb
 /** Deletes the project; one that a run is writing right now only with `force`. */
 export function projectDelete(slug: string, force = false): Promise<number> {
   return invoke("project_delete", { slug, force });
+}
+
+/** The project's simulated backend: its endpoints and the requests the app made; null when none runs. */
+export function previewApi(slug: string): Promise<PreviewApi | null> {
+  return invoke("preview_api", { slug });
+}
+
+/** Empties the project's simulated backend: its data starts again from nothing. */
+export function previewApiReset(slug: string): Promise<void> {
+  return invoke("preview_api_reset", { slug });
 }
 
 /** The `preview://` URL of a project's page, for the preview pane's iframe. */

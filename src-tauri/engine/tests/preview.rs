@@ -7,7 +7,9 @@ use std::sync::Arc;
 
 use bucketforge_engine::preview::{PreviewServer, PreviewSource, VendorFiles};
 use bucketforge_engine::session::Overrides;
-use bucketforge_engine::store::{ObjectStore, ProjectKey, ProjectPath, UserId};
+use bucketforge_engine::store::{
+    ManifestPrecondition, ObjectStore, ProjectKey, ProjectPath, UserId,
+};
 use support::{project, ServerKind, TestServer};
 
 /// The preview's view of the app: one signed-in user and their bucket.
@@ -362,4 +364,152 @@ async fn the_session_is_a_preview_source_for_its_own_user_only() {
             .status,
         403
     );
+}
+
+/// A full-stack project whose manifest carries a structured contract.
+async fn seed_full_stack(rig: &Rig, slug: &str) -> ProjectKey {
+    let key = project(rig.key.user(), slug);
+    let files = [
+        ("frontend/index.html", FILES[0].1),
+        ("frontend/src/main.jsx", FILES[1].1),
+        (
+            "frontend/src/api.js",
+            "export const API = import.meta.env.VITE_API_URL ?? 'http://localhost:8000';\n",
+        ),
+        (
+            "backend/main.py",
+            "from fastapi import FastAPI\napp = FastAPI()\n",
+        ),
+    ];
+    support::seed_project(&rig.store, &key, "fastapi-react", &files).await;
+    let (mut manifest, etag) = rig.store.read_manifest(&key).await.unwrap().unwrap();
+    manifest.plan.contract = serde_json::from_value(serde_json::json!({
+        "models": [{ "name": "Todo", "fields": [
+            { "name": "id", "type": "int" }, { "name": "title", "type": "str" },
+            { "name": "done", "type": "bool", "default": false }] }],
+        "endpoints": [
+            { "method": "GET", "path": "/api/todos", "action": "list", "model": "Todo" },
+            { "method": "POST", "path": "/api/todos", "action": "create", "model": "Todo" },
+            { "method": "GET", "path": "/api/stats", "action": "custom", "example": { "total": 3 } }],
+    }))
+    .unwrap();
+    rig.store
+        .write_manifest(&key, &manifest, ManifestPrecondition::MustMatch(etag))
+        .await
+        .unwrap();
+    key
+}
+
+fn json_of(body: &bytes::Bytes) -> serde_json::Value {
+    serde_json::from_slice(body).unwrap()
+}
+
+#[tokio::test]
+async fn a_full_stack_app_reaches_its_simulated_backend_and_nothing_else() {
+    let rig = rig().await;
+    let key = seed_full_stack(&rig, "todos").await;
+    let base = "/__bucketforge/api/alice/todos";
+
+    // The page may connect to its own backend only; the app's base URL points at it.
+    let page = rig.preview.serve("/alice/todos/", None).await;
+    assert!(
+        page.csp
+            .contains(&format!("connect-src preview://localhost{base}/;")),
+        "{}",
+        page.csp
+    );
+    let api = rig
+        .preview
+        .serve("/alice/todos/frontend/src/api.js", None)
+        .await;
+    assert!(
+        text(&api.body).contains(&format!("\"VITE_API_URL\":\"preview://localhost{base}\"")),
+        "{}",
+        text(&api.body)
+    );
+
+    let call = |method: &'static str, path: &'static str, body: &'static str| {
+        let preview = &rig.preview;
+        async move {
+            preview
+                .serve_request(method, &format!("{base}{path}"), None, body.as_bytes())
+                .await
+        }
+    };
+    let created = call("POST", "/api/todos", r#"{"title": "Buy milk"}"#).await;
+    assert_eq!(created.status, 200, "{}", text(&created.body));
+    assert_eq!(created.content_type, "application/json");
+    assert_eq!(
+        json_of(&created.body),
+        serde_json::json!({ "id": 1, "title": "Buy milk", "done": false })
+    );
+    let listed = call("GET", "/api/todos", "").await;
+    assert_eq!(json_of(&listed.body).as_array().unwrap().len(), 1);
+    assert_eq!(
+        json_of(&call("GET", "/api/stats", "").await.body),
+        serde_json::json!({ "total": 3 })
+    );
+    let missing = call("POST", "/api/x", "{}").await;
+    assert_eq!(missing.status, 404);
+    assert!(
+        json_of(&missing.body)["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("The app called POST /api/x"),
+        "{}",
+        text(&missing.body)
+    );
+    // The toolbar's view: the endpoints and every call, in order.
+    let seen = rig.preview.backends().api(&key).unwrap();
+    assert_eq!(seen.endpoints, 3);
+    let calls: Vec<(String, u16)> = seen
+        .calls
+        .iter()
+        .map(|c| (c.path.clone(), c.status))
+        .collect();
+    assert_eq!(
+        calls,
+        [
+            ("/api/todos".to_string(), 200),
+            ("/api/todos".to_string(), 200),
+            ("/api/stats".to_string(), 200),
+            ("/api/x".to_string(), 404)
+        ]
+    );
+    // Reloading the page keeps the data; Reset data empties it.
+    rig.preview.serve("/alice/todos/", None).await;
+    assert_eq!(
+        json_of(&call("GET", "/api/todos", "").await.body)
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    rig.preview.backends().reset(&key);
+    assert_eq!(
+        json_of(&call("GET", "/api/todos", "").await.body),
+        serde_json::json!([])
+    );
+
+    // Nothing else answers there: another user's backend, a way out, a file by POST.
+    let other = rig
+        .preview
+        .serve_request("GET", "/__bucketforge/api/bob/todos/api/todos", None, b"")
+        .await;
+    assert_eq!(other.status, 403);
+    for path in [
+        format!("{base}/../../alice/todos/backend/main.py"),
+        format!("{base}/%2e%2e/x"),
+    ] {
+        let out = rig.preview.serve_request("GET", &path, None, b"").await;
+        assert_eq!(out.status, 400, "{path}: {}", text(&out.body));
+    }
+    let posted = rig
+        .preview
+        .serve_request("POST", "/alice/todos/backend/main.py", None, b"x")
+        .await;
+    assert_eq!(posted.status, 400, "{}", text(&posted.body));
+    // A project without endpoints has no backend: its page connects nowhere.
+    let page = rig.preview.serve("/alice/todo/", None).await;
+    assert!(page.csp.contains("connect-src 'none'"), "{}", page.csp);
 }

@@ -1,6 +1,7 @@
 // The generated app running in a sandboxed frame, at desktop, tablet or phone width.
 import { useEffect, useRef, useState } from "react";
-import { errorMessage, previewUrl } from "../api";
+import { errorMessage, previewApi, previewApiReset, previewUrl } from "../api";
+import type { PreviewApi } from "../bindings/PreviewApi";
 import { RefreshIcon } from "./Icons";
 
 export type Device = "desktop" | "tablet" | "phone";
@@ -13,9 +14,11 @@ const DEVICES: { id: Device; label: string; width: number | null }[] = [
 
 /**
  * Generated code is untrusted: scripts may run, but without `allow-same-origin` the frame has an
- * opaque origin and can't reach the app, its storage or its commands. Never add to this.
+ * opaque origin and can't reach the app, its storage or its commands. Forms may fire their
+ * submit events (Chromium blocks them before the event without `allow-forms`); the page's
+ * `form-action 'none'` still stops any submission from going anywhere. Never add to this.
  */
-export const PREVIEW_SANDBOX = "allow-scripts";
+export const PREVIEW_SANDBOX = "allow-scripts allow-forms";
 
 /** What the preview page's overlay posts when the app first puts something on screen. */
 export const RENDERED_MESSAGE = "bucketforge:rendered";
@@ -69,6 +72,34 @@ export default function PreviewPane({ slug, name }: { slug: string; name: string
     };
   }, [slug]);
 
+  // The simulated backend: what the toolbar says of it and the requests the app made, read
+  // from BucketForge itself (never from the frame) while the preview is open.
+  const [api, setApi] = useState<PreviewApi | null>(null);
+  const [showCalls, setShowCalls] = useState(false);
+  useEffect(() => {
+    let live = true;
+    const read = () =>
+      previewApi(slug)
+        .then((a) => live && setApi(a))
+        .catch(() => {});
+    read();
+    const timer = window.setInterval(read, 1000);
+    return () => {
+      live = false;
+      window.clearInterval(timer);
+      // Closing the preview drops the app's data.
+      previewApiReset(slug).catch(() => {});
+    };
+  }, [slug]);
+
+  const resetData = () => {
+    previewApiReset(slug)
+      .then(() => previewApi(slug))
+      .then(setApi)
+      .then(reload)
+      .catch((e: unknown) => setError(errorMessage(e)));
+  };
+
   const width = DEVICES.find((d) => d.id === device)!.width;
 
   return (
@@ -94,6 +125,44 @@ export default function PreviewPane({ slug, name }: { slug: string; name: string
           </button>
         </div>
       </div>
+      {api && api.endpoints > 0 && (
+        <div className="preview-backend" data-testid="preview-backend">
+          <p className="hint">
+            The backend is simulated from the app&apos;s API contract ({api.endpoints} endpoint{api.endpoints === 1 ? "" : "s"}); its
+            data lives until you close the preview.
+          </p>
+          <button type="button" className="ghost" aria-expanded={showCalls} onClick={() => setShowCalls((v) => !v)}>
+            Requests ({api.calls.length})
+          </button>
+          <button type="button" className="secondary" onClick={resetData}>
+            Reset data
+          </button>
+          {showCalls && (
+            <table className="preview-calls" data-testid="preview-calls">
+              <thead>
+                <tr>
+                  <th scope="col">Method</th>
+                  <th scope="col">Path</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">What happened</th>
+                </tr>
+              </thead>
+              <tbody>
+                {api.calls.map((c, i) => (
+                  <tr key={i} className={c.status >= 400 ? "is-error" : undefined}>
+                    <td className="num">{c.method}</td>
+                    <td>
+                      <code>{c.path}</code>
+                    </td>
+                    <td className="num">{c.status}</td>
+                    <td>{c.note}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </div>
+      )}
       <div className="preview-stage">
         {error && (
           <div className="banner is-error" role="alert">

@@ -366,6 +366,6 @@ describe("an open project", () => {
     await openTodo(user, { preview_url: "preview://localhost/alex/todo/" });
     await user.click(screen.getByRole("button", { name: "Preview" }));
     const frame = await screen.findByTestId("preview-frame");
-    expect(frame.getAttribute("sandbox")).toBe("allow-scripts");
+    expect(frame.getAttribute("sandbox")).toBe("allow-scripts allow-forms");
   });
 });

@@ -43,6 +43,8 @@ export function answerDefaults(overrides: Record<string, unknown> = {}): void {
       return `run-${runs}`;
     },
     cancel: null,
+    preview_api: null,
+    preview_api_reset: null,
     ...overrides,
   });
 }

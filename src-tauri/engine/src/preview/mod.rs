@@ -15,13 +15,19 @@ use oxc::transformer::{TransformOptions, Transformer};
 use crate::file_kind::FileKind;
 use crate::validate::{script, Problem};
 
+pub mod backend;
 mod server;
-pub use server::{PreviewResponse, PreviewServer, PreviewSource, VendorFiles};
+pub use backend::{ApiAnswer, ApiCall, SimulatedBackend};
+pub use server::{
+    PreviewApi, PreviewResponse, PreviewServer, PreviewSource, SimulatedBackends, VendorFiles,
+};
 
 /// Served by the preview handler itself, not from the project.
 pub const INTERNAL_PREFIX: &str = "/__bucketforge/";
 /// Where the vendored React and Tailwind builds are served.
 pub const VENDOR_PREFIX: &str = "/__bucketforge/vendor/";
+/// Where each project's simulated backend answers: `{API_PREFIX}{user}/{slug}/api/...`.
+pub const API_PREFIX: &str = "/__bucketforge/api/";
 /// The script that shows the generated app's errors inside the pane.
 pub const OVERLAY_PATH: &str = "/__bucketforge/overlay.js";
 
@@ -86,6 +92,9 @@ pub struct PreviewSite {
     pub frontend_dir: String,
     /// Every file path of the project.
     pub files: BTreeSet<String>,
+    /// The URL of the project's simulated backend (`VITE_API_URL`), when its contract has
+    /// endpoints.
+    pub api_base: Option<String>,
 }
 
 /// What an import specifier points at.
@@ -180,10 +189,19 @@ impl PreviewSite {
         }
     }
 
-    /// Compiles a JS/JSX/TS/TSX file to a browser ES module with every import rewritten.
+    /// Compiles a JS/JSX/TS/TSX file to a browser ES module with every import rewritten, and
+    /// `import.meta.env` defined as Vite's dev server defines it when the module reads it.
     pub fn compile_script(&self, path: &str, source: &str) -> Result<String, Problem> {
         let js = compile_to_js(path, source)?;
-        Ok(self.rewrite_imports(path, &js))
+        let js = self.rewrite_imports(path, &js);
+        if js.contains("import.meta.env") {
+            Ok(format!(
+                "import.meta.env = {};\n{js}",
+                vite_env(self.api_base.as_deref())
+            ))
+        } else {
+            Ok(js)
+        }
     }
 
     /// Rewrites the specifier of every static import, re-export and literal dynamic import.
@@ -309,7 +327,7 @@ impl PreviewSite {
             name.starts_with("tailwind.config.")
         });
         if uses_tailwind {
-            format!("<script src=\"{vendor_url}tailwind.js\"></script>\n")
+            format!("<script data-tailwind src=\"{vendor_url}tailwind.js\"></script>\n")
         } else {
             String::new()
         }
@@ -390,12 +408,51 @@ fn compile_to_js(path: &str, source: &str) -> Result<String, Problem> {
 }
 
 /// A stylesheet as a module that adds it to the page.
-pub fn style_module(path: &str, css: &str) -> String {
+pub fn style_module(path: &str, css: &str, vendor_url: &str) -> String {
+    // Tailwind's lines mean nothing to a browser: the browser build reads the classes instead.
+    let (css, tailwind) = if imports_tailwind(css) {
+        let kept: Vec<&str> = css.lines().filter(|line| !imports_tailwind(line)).collect();
+        let loader = format!(
+            "if (!document.querySelector('script[data-tailwind]')) {{\n  const tw = document.createElement('script');\n  tw.dataset.tailwind = '';\n  tw.src = {};\n  document.head.append(tw);\n}}\n",
+            quote(&format!("{vendor_url}tailwind.js"))
+        );
+        (kept.join("\n"), loader)
+    } else {
+        (css.to_string(), String::new())
+    };
     format!(
-        "const style = document.createElement('style');\nstyle.dataset.file = {};\nstyle.textContent = {};\ndocument.head.append(style);\n",
+        "{tailwind}const style = document.createElement('style');\nstyle.dataset.file = {};\nstyle.textContent = {};\ndocument.head.append(style);\n",
         quote(path),
-        quote(css)
+        quote(&css)
     )
+}
+
+/// `import.meta.env` as Vite's dev server has it, with `VITE_API_URL` pointing at the
+/// project's simulated backend when it has one (a project can't hold a `.env` file, so no
+/// other `VITE_*` variable is set).
+pub fn vite_env(api_base: Option<&str>) -> String {
+    let mut env = serde_json::json!({
+        "MODE": "development",
+        "DEV": true,
+        "PROD": false,
+        "SSR": false,
+        "BASE_URL": "/",
+    });
+    if let Some(base) = api_base {
+        env["VITE_API_URL"] = base.into();
+    }
+    env.to_string()
+}
+
+/// A stylesheet importing Tailwind v4's way (`@import "tailwindcss"`), or with v3's
+/// directives (`@tailwind base;`): the preview runs Tailwind's browser build for it.
+fn imports_tailwind(css: &str) -> bool {
+    css.lines().map(str::trim).any(|line| {
+        line.starts_with("@tailwind ")
+            || line.starts_with("@import \"tailwindcss")
+            || line.starts_with("@import 'tailwindcss")
+            || line.starts_with("@import url(\"tailwindcss")
+    })
 }
 
 /// A JSON file as a module.
@@ -411,8 +468,17 @@ pub fn url_module(url: &str) -> String {
 }
 
 /// The Content-Security-Policy of every preview response. Generated code may run scripts
-/// from the preview origin and the import map, and nothing may connect anywhere.
-pub fn content_security_policy(origin: &str, import_map: Option<&str>) -> String {
+/// from the preview origin and the import map, and connect only to its own simulated backend
+/// (`api_base`, on the page that has one), nowhere else.
+pub fn content_security_policy(
+    origin: &str,
+    import_map: Option<&str>,
+    api_base: Option<&str>,
+) -> String {
+    let connect = match api_base {
+        Some(base) => format!("{base}/"),
+        None => "'none'".to_string(),
+    };
     let import_map_hash = import_map
         .map(|m| {
             use base64::Engine;
@@ -426,7 +492,7 @@ pub fn content_security_policy(origin: &str, import_map: Option<&str>) -> String
         .unwrap_or_default();
     format!(
         "default-src 'none'; script-src {origin}{import_map_hash}; style-src {origin} 'unsafe-inline'; \
-         img-src {origin} data: blob:; font-src {origin} data:; connect-src 'none'; \
+         img-src {origin} data: blob:; font-src {origin} data:; connect-src {connect}; \
          frame-src 'none'; worker-src 'none'; object-src 'none'; base-uri 'none'; form-action 'none'"
     )
 }
@@ -440,6 +506,7 @@ mod tests {
             url_root: "/alice/todo/".into(),
             frontend_dir: "frontend/".into(),
             files: files.iter().map(|f| f.to_string()).collect(),
+            api_base: None,
         }
     }
 
@@ -572,15 +639,60 @@ mod tests {
     }
 
     #[test]
+    fn a_module_that_reads_import_meta_env_gets_vites_values() {
+        let s = site(&["frontend/src/api.js"]);
+        let out = s
+            .compile_script(
+                "frontend/src/api.js",
+                "export const API = import.meta.env.VITE_API_URL ?? 'http://localhost:8000';\nexport const dev = import.meta.env.DEV;\n",
+            )
+            .unwrap();
+        let first = out.lines().next().unwrap();
+        let env: serde_json::Value = serde_json::from_str(
+            first
+                .strip_prefix("import.meta.env = ")
+                .unwrap()
+                .trim_end_matches(';'),
+        )
+        .unwrap();
+        assert_eq!(env["MODE"], "development");
+        assert_eq!(env["DEV"], true);
+        assert_eq!(env["PROD"], false);
+        assert_eq!(env["BASE_URL"], "/");
+        // A module that doesn't read it is left as it was.
+        let plain = s
+            .compile_script("frontend/src/api.js", "export const x = 1;\n")
+            .unwrap();
+        assert!(!plain.contains("import.meta.env"), "{plain}");
+    }
+
+    #[test]
+    fn a_stylesheet_that_imports_tailwind_either_way_loads_its_browser_build_once() {
+        for css in [
+            "@import \"tailwindcss\";\nbody { margin: 0; }\n",
+            "@import 'tailwindcss';\nbody { margin: 0; }\n",
+            "@tailwind base;\n@tailwind components;\n@tailwind utilities;\nbody { margin: 0; }\n",
+        ] {
+            let module = style_module("src/index.css", css, "/v/");
+            assert!(module.contains("\"/v/tailwind.js\""), "{module}");
+            assert!(module.contains("script[data-tailwind]"), "{module}");
+            assert!(!module.contains("@import"), "{module}");
+            assert!(!module.contains("@tailwind"), "{module}");
+            assert!(module.contains("body { margin: 0; }"), "{module}");
+        }
+    }
+
+    #[test]
     fn error_modules_throw_the_message_as_written() {
         assert_eq!(error_module("it's “x”"), "throw new Error(\"it's “x”\");\n");
     }
 
     #[test]
     fn css_and_json_become_modules() {
-        let css = style_module("frontend/src/index.css", "body { color: red; }\n");
+        let css = style_module("frontend/src/index.css", "body { color: red; }\n", "/v/");
         assert!(css.contains("document.createElement('style')"));
         assert!(css.contains("\"body { color: red; }\\n\""));
+        assert!(!css.contains("tailwind"), "{css}");
         assert_eq!(
             json_module("{\"a\": [1]}").unwrap(),
             "export default {\"a\":[1]};\n"
@@ -628,9 +740,39 @@ mod tests {
 
     #[test]
     fn the_csp_forbids_every_connection_and_allows_only_the_import_map_inline() {
-        let csp = content_security_policy("preview://localhost", Some("{\"imports\":{}}"));
+        let csp = content_security_policy("preview://localhost", Some("{\"imports\":{}}"), None);
         assert!(csp.contains("connect-src 'none'"));
         assert!(csp.contains("script-src preview://localhost 'sha256-"));
         assert!(!csp.contains("unsafe-eval"));
+        // A page with a simulated backend may connect to it, and only to it.
+        let csp = content_security_policy(
+            "preview://localhost",
+            None,
+            Some("preview://localhost/__bucketforge/api/alice/todo"),
+        );
+        assert!(
+            csp.contains("connect-src preview://localhost/__bucketforge/api/alice/todo/;"),
+            "{csp}"
+        );
+        assert!(csp.contains("form-action 'none'"), "{csp}");
+    }
+
+    #[test]
+    fn vite_api_url_points_at_the_simulated_backend_when_there_is_one() {
+        let mut s = site(&["frontend/src/api.js"]);
+        s.api_base = Some("preview://localhost/__bucketforge/api/alice/todo".into());
+        let out = s
+            .compile_script(
+                "frontend/src/api.js",
+                "export const API = import.meta.env.VITE_API_URL;\n",
+            )
+            .unwrap();
+        assert!(
+            out.starts_with("import.meta.env = {")
+                && out.contains(
+                    r#""VITE_API_URL":"preview://localhost/__bucketforge/api/alice/todo""#
+                ),
+            "{out}"
+        );
     }
 }

@@ -66,6 +66,48 @@
     show(reason?.message ?? String(reason), "", reason?.stack ? String(reason.stack) : "");
   });
 
+  // The app's backend, simulated inside BucketForge from the project's API contract. Calls to
+  // where the backend would run on the user's computer (http://localhost:8000, any local port)
+  // and root-relative API paths ("/api/todos") go to it; the page may connect nowhere else. A call
+  // the backend doesn't have is said in words.
+  const here = new URL(location.href);
+  const api = `${here.protocol}//${here.host}/__bucketforge/api${root.slice(0, -1)}`;
+  const toBackend = (url) => {
+    let u;
+    try {
+      u = new URL(String(url), location.href);
+    } catch {
+      return url;
+    }
+    const local = (u.hostname === "localhost" || u.hostname === "127.0.0.1") && u.protocol === "http:";
+    const rooted = u.host === here.host && u.protocol === here.protocol && !u.pathname.startsWith(root) && !u.pathname.startsWith("/__bucketforge/");
+    return local || rooted ? `${api}${u.pathname}${u.search}` : url;
+  };
+  const said = (method, url, response) => {
+    if (response.status !== 404 && response.status !== 405) return;
+    if (!String(url).startsWith(api)) return;
+    response
+      .clone()
+      .json()
+      .then((body) => typeof body?.detail === "string" && body.detail.startsWith("The app called") && show(body.detail, "", ""))
+      .catch(() => {});
+  };
+  const nativeFetch = window.fetch.bind(window);
+  window.fetch = (input, init) => {
+    const isRequest = typeof Request !== "undefined" && input instanceof Request;
+    const url = toBackend(isRequest ? input.url : input);
+    const request = isRequest ? new Request(url, input) : url;
+    const method = (init?.method ?? (isRequest ? input.method : "GET")).toUpperCase();
+    return nativeFetch(request, init).then((response) => {
+      said(method, url, response);
+      return response;
+    });
+  };
+  const nativeOpen = XMLHttpRequest.prototype.open;
+  XMLHttpRequest.prototype.open = function (method, url, ...rest) {
+    return nativeOpen.call(this, method, toBackend(url), ...rest);
+  };
+
   // Tells the preview pane when the app first puts content in the page (painted with the next
   // frame), so the pane can say how long the preview took. The message is the bare fact; the pane
   // keeps its own time. Not from requestAnimationFrame: WebKit slows that to about once a second
@@ -80,4 +122,31 @@
     parent.postMessage("bucketforge:rendered", "*");
   });
   observer.observe(document, { childList: true, subtree: true, characterData: true });
+})();
+
+// What every browser page has, in a frame whose origin is opaque: there `localStorage` and
+// `sessionStorage` throw, so the app gets each in memory, for as long as this preview is open.
+(() => {
+  const inMemory = () => {
+    const data = new Map();
+    return Object.freeze({
+      getItem: (key) => (data.has(String(key)) ? data.get(String(key)) : null),
+      setItem: (key, value) => void data.set(String(key), String(value)),
+      removeItem: (key) => void data.delete(String(key)),
+      clear: () => data.clear(),
+      key: (index) => [...data.keys()][index] ?? null,
+      get length() {
+        return data.size;
+      },
+    });
+  };
+  for (const name of ["localStorage", "sessionStorage"]) {
+    let usable = false;
+    try {
+      usable = window[name] != null;
+    } catch {
+      usable = false;
+    }
+    if (!usable) Object.defineProperty(window, name, { value: inMemory(), configurable: true });
+  }
 })();

@@ -1,17 +1,19 @@
 //! Answers the preview pane's requests (`/{user}/{slug}/{path}`) from S3 on demand: no local
 //! copy, an in-memory LRU of what was fetched and compiled, keyed by each object's ETag.
 
+use std::collections::HashMap;
 use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use lru::LruCache;
 
+use super::backend::{percent_decode, ApiCall, SimulatedBackend};
 use super::{
     content_security_policy, error_module, json_module, style_module, url_module, ModuleAs,
-    PreviewSite, INTERNAL_PREFIX, OVERLAY_PATH, VENDOR_PREFIX,
+    PreviewSite, API_PREFIX, INTERNAL_PREFIX, OVERLAY_PATH, VENDOR_PREFIX,
 };
-use crate::plan::Stack;
+use crate::plan::{Contract, Stack};
 use crate::store::{ETag, ObjectStore, ProjectKey, ProjectPath, Slug, UserId};
 use crate::sync::lock;
 use crate::{Error, Result};
@@ -77,8 +79,65 @@ pub trait PreviewSource: Send + Sync {
     async fn store(&self) -> Result<ObjectStore>;
 }
 
+/// The simulated backends of the previews open now, one per project, shared with the app's
+/// commands (the request panel, Reset data).
+#[derive(Default)]
+pub struct SimulatedBackends {
+    by_project: Mutex<HashMap<String, Arc<SimulatedBackend>>>,
+}
+
+/// What the preview's toolbar shows of a project's simulated backend.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, ts_rs::TS)]
+#[ts(export)]
+pub struct PreviewApi {
+    /// Endpoints the contract lists, all answered in memory.
+    pub endpoints: u32,
+    /// The requests the app made, oldest first.
+    pub calls: Vec<ApiCall>,
+}
+
+impl SimulatedBackends {
+    /// The backend of `key`'s open preview, if it has one.
+    pub fn get(&self, key: &ProjectKey) -> Option<Arc<SimulatedBackend>> {
+        lock(&self.by_project).get(&key.prefix()).cloned()
+    }
+
+    /// What the toolbar shows: `None` when the project has no backend to simulate (or its
+    /// preview has not opened).
+    pub fn api(&self, key: &ProjectKey) -> Option<PreviewApi> {
+        let backend = self.get(key)?;
+        Some(PreviewApi {
+            endpoints: u32::try_from(backend.endpoints()).unwrap_or(u32::MAX),
+            calls: backend.calls(),
+        })
+    }
+
+    /// Forgets the project's data (Reset data, or the preview closed): the next call starts
+    /// from empty collections.
+    pub fn reset(&self, key: &ProjectKey) {
+        if let Some(backend) = self.get(key) {
+            backend.reset();
+        }
+    }
+
+    /// The project's backend for `contract`: the running one while the contract is the same,
+    /// so reloading the page keeps the app's data.
+    fn for_contract(&self, key: &ProjectKey, contract: &Contract) -> Arc<SimulatedBackend> {
+        let mut map = lock(&self.by_project);
+        match map.get(&key.prefix()) {
+            Some(backend) if backend.contract() == contract => Arc::clone(backend),
+            _ => {
+                let backend = Arc::new(SimulatedBackend::new(contract.clone()));
+                map.insert(key.prefix(), Arc::clone(&backend));
+                backend
+            }
+        }
+    }
+}
+
 pub struct PreviewServer {
     source: Arc<dyn PreviewSource>,
+    backends: Arc<SimulatedBackends>,
     vendor: VendorFiles,
     /// `preview://localhost`, or `http://preview.localhost` where custom schemes are served
     /// over http (Windows).
@@ -95,6 +154,7 @@ impl PreviewServer {
     ) -> Self {
         Self {
             source,
+            backends: Arc::default(),
             vendor,
             origin: origin.into(),
             objects: Mutex::new(LruCache::new(CACHE_ENTRIES)),
@@ -102,12 +162,79 @@ impl PreviewServer {
         }
     }
 
-    /// Answers one request. `path` is the URL path as sent (percent-encoded).
+    /// Shares `backends` with whoever else shows or resets them (the app's commands).
+    pub fn with_backends(mut self, backends: Arc<SimulatedBackends>) -> Self {
+        self.backends = backends;
+        self
+    }
+
+    /// The simulated backends of the previews open now.
+    pub fn backends(&self) -> &Arc<SimulatedBackends> {
+        &self.backends
+    }
+
+    /// Answers one GET request. `path` is the URL path as sent (percent-encoded).
     pub async fn serve(&self, path: &str, query: Option<&str>) -> PreviewResponse {
-        match self.route(path, query).await {
+        self.serve_request("GET", path, query, &[]).await
+    }
+
+    /// Answers one request of any method: calls to the simulated backend take any, files
+    /// only GET (and HEAD).
+    pub async fn serve_request(
+        &self,
+        method: &str,
+        path: &str,
+        query: Option<&str>,
+        body: &[u8],
+    ) -> PreviewResponse {
+        let answer = match path.strip_prefix(API_PREFIX) {
+            Some(api_path) => self.api(method, api_path, body).await,
+            None if method.eq_ignore_ascii_case("GET") || method.eq_ignore_ascii_case("HEAD") => {
+                self.route(path, query).await
+            }
+            None => Err(Refusal::BadPath(format!(
+                "a {method} request can only go to the app's simulated backend"
+            ))),
+        };
+        match answer {
             Ok(response) => response,
             Err(refusal) => self.refusal(refusal),
         }
+    }
+
+    /// A call to a project's simulated backend: `/{user}/{slug}/{api path}`.
+    async fn api(
+        &self,
+        method: &str,
+        raw_path: &str,
+        body: &[u8],
+    ) -> Result<PreviewResponse, Refusal> {
+        let path = decode_path(&format!("/{raw_path}"))?;
+        let mut parts = path.trim_start_matches('/').splitn(3, '/');
+        let user = UserId::new(parts.next().unwrap_or_default())
+            .map_err(|_| Refusal::BadPath("it does not start with a user ID".into()))?;
+        let slug = Slug::new(parts.next().unwrap_or_default())
+            .map_err(|_| Refusal::BadPath("it names no project".into()))?;
+        let api_path = format!("/{}", parts.next().unwrap_or_default());
+        if self.source.user().map_err(Refusal::Failed)? != user {
+            return Err(Refusal::OtherUser);
+        }
+        let key = ProjectKey::new(user, slug);
+        let backend = match self.backends.get(&key) {
+            Some(backend) => backend,
+            None => {
+                let store = self.source.store().await.map_err(Refusal::Failed)?;
+                let contract = contract_of(&store, &key).await?;
+                self.backends.for_contract(&key, &contract)
+            }
+        };
+        let answer = backend.answer(method, &api_path, body);
+        Ok(PreviewResponse {
+            status: answer.status,
+            content_type: "application/json".into(),
+            body: Bytes::from(answer.body.to_string()),
+            csp: content_security_policy(&self.origin, None, None),
+        })
     }
 
     fn response(
@@ -120,7 +247,7 @@ impl PreviewServer {
             status: 200,
             content_type: content_type.to_string(),
             body: body.into(),
-            csp: content_security_policy(&self.origin, import_map),
+            csp: content_security_policy(&self.origin, import_map, None),
         }
     }
 
@@ -135,7 +262,7 @@ impl PreviewServer {
             status,
             content_type: "text/plain; charset=utf-8".into(),
             body: Bytes::from(message),
-            csp: content_security_policy(&self.origin, None),
+            csp: content_security_policy(&self.origin, None, None),
         }
     }
 
@@ -163,7 +290,7 @@ impl PreviewServer {
         let site = match (is_page, self.cached_site(&site_key)) {
             (false, Some(site)) if site.files.contains(rest) => site,
             _ => {
-                let site = site_of(&store, &key).await?;
+                let site = site_of(&store, &key, &self.origin).await?;
                 lock(&self.sites).put(site_key, site.clone());
                 site
             }
@@ -222,7 +349,16 @@ impl PreviewServer {
         };
         let vendor_url = format!("{}{VENDOR_PREFIX}", self.origin);
         let (page, import_map) = site.index_html(html.as_deref(), &vendor_url);
-        Ok(self.response("text/html; charset=utf-8", page, Some(&import_map)))
+        // The page opens (or reloads) the app's backend: its data lives while the preview does.
+        let contract = contract_of(store, key).await?;
+        if !contract.endpoints.is_empty() {
+            self.backends.for_contract(key, &contract);
+        }
+        let mut response = self.response("text/html; charset=utf-8", page, Some(&import_map));
+        // The only place the app may connect to: its own simulated backend.
+        response.csp =
+            content_security_policy(&self.origin, Some(&import_map), site.api_base.as_deref());
+        Ok(response)
     }
 
     async fn file(
@@ -246,7 +382,12 @@ impl PreviewServer {
         let source = String::from_utf8_lossy(&raw);
         let is_script = ModuleAs::for_path(path.as_str()) == ModuleAs::Script;
         let made: Bytes = match module_as {
-            Some(ModuleAs::Style) => style_module(path.as_str(), &source).into(),
+            Some(ModuleAs::Style) => style_module(
+                path.as_str(),
+                &source,
+                &format!("{}{VENDOR_PREFIX}", self.origin),
+            )
+            .into(),
             Some(ModuleAs::Json) => match json_module(&source) {
                 Ok(module) => module.into(),
                 Err(problem) => error_module(&format!("{path}: {problem}")).into(),
@@ -348,8 +489,20 @@ enum Refusal {
     Failed(Error),
 }
 
+/// The project's API contract, from its manifest (none without one).
+async fn contract_of(store: &ObjectStore, key: &ProjectKey) -> Result<Contract, Refusal> {
+    match store.read_manifest(key).await {
+        Ok(found) => Ok(found.map(|(m, _)| m.plan.contract).unwrap_or_default()),
+        Err(e) => Err(Refusal::Failed(e)),
+    }
+}
+
 /// The project's files and where its frontend is, from the manifest (or a bare listing).
-async fn site_of(store: &ObjectStore, key: &ProjectKey) -> Result<PreviewSite, Refusal> {
+async fn site_of(
+    store: &ObjectStore,
+    key: &ProjectKey,
+    origin: &str,
+) -> Result<PreviewSite, Refusal> {
     let listing = store.project_files(key).await.map_err(|e| match e {
         Error::ProjectNotFound { .. } => Refusal::NotFound("The project".into()),
         e => Refusal::Failed(e),
@@ -366,10 +519,15 @@ async fn site_of(store: &ObjectStore, key: &ProjectKey) -> Result<PreviewSite, R
         }
         None => Stack::React.frontend_root().to_string(),
     };
+    let has_api = listing
+        .manifest
+        .as_ref()
+        .is_some_and(|(m, _)| !m.plan.contract.endpoints.is_empty());
     Ok(PreviewSite {
         url_root: format!("/{}/{}/", key.user(), key.slug()),
         frontend_dir,
         files,
+        api_base: has_api.then(|| format!("{origin}{API_PREFIX}{}/{}", key.user(), key.slug())),
     })
 }
 
@@ -396,25 +554,6 @@ fn decode_path(raw: &str) -> Result<String, Refusal> {
         ));
     }
     Ok(decoded)
-}
-
-fn percent_decode(raw: &str) -> String {
-    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
-    let bytes = raw.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 3 <= bytes.len() {
-            if let (Some(high), Some(low)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                out.push(high << 4 | low);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]
