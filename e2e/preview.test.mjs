@@ -86,6 +86,12 @@ export default function App() {
     localStorage.setItem('notes', JSON.stringify(next));
     setNotes(load());
     setText('');
+    alert('Saved ' + text);
+  };
+  const clear = () => {
+    if (!confirm('Delete every note?')) return;
+    localStorage.removeItem('notes');
+    setNotes(load());
   };
   return (
     <main className="p-4">
@@ -95,6 +101,7 @@ export default function App() {
         <button type="submit" className="bg-blue-600 text-white px-3 py-1">Add</button>
       </form>
       <ul id="notes">{notes.map((n, i) => <li key={i}>{n}</li>)}</ul>
+      <button type="button" id="clear" onClick={clear}>Clear</button>
       <p id="stored">{localStorage.getItem('notes')}</p>
     </main>
   );
@@ -197,8 +204,9 @@ describe("the preview pane", () => {
     }
     await screenshot(app, "preview-fullstack");
 
-    // Reset data: the app starts again from an empty list.
+    // Reset data: the app starts again, in a new frame, from an empty list.
     await click(app, await backend.findElement(By.xpath(".//button[normalize-space()='Reset data']")));
+    await app.wait(until.stalenessOf(frame), 10_000);
     frame = await app.wait(until.elementLocated(By.css("[data-testid=preview-frame]")), 10_000);
     await app.executeScript("arguments[0].scrollIntoView({ block: 'start' })", frame);
     await app.switchTo().frame(frame);
@@ -230,6 +238,13 @@ describe("the preview pane", () => {
     assert.equal(await saved.getText(), "Buy milk");
     // Kept in localStorage, which a sandboxed frame doesn't have: read back from it.
     assert.equal(await app.findElement(By.css("#stored")).getText(), '["Buy milk"]');
+    // alert shows in the pane rather than vanishing; confirm says what the preview answered.
+    const saidSaved = await app.wait(until.elementLocated(By.css("#bucketforge-dialogs .bucketforge-dialog")), 5_000);
+    assert.equal(await saidSaved.getText(), "Saved Buy milk");
+    await click(app, await app.findElement(By.css("#clear")));
+    await eventually(async () => ((await app.findElements(By.css("#notes li"))).length === 0 ? true : null), "the notes cleared after confirm");
+    const dialogs = await app.findElement(By.css("#bucketforge-dialogs")).getText();
+    assert.match(dialogs, /Delete every note\?\s+\(The preview answered OK\.\)/);
     // Tailwind's classes are styled (bg-blue-600 is rgb(37, 99, 235) in v3 and v4 alike).
     const colour = await eventually(async () => {
       const c = await app.executeScript("return getComputedStyle(document.querySelector('button[type=submit]')).backgroundColor");

@@ -2,6 +2,9 @@
 //! bucket and from moto, loading the page and every module the way a browser does (each
 //! level of the import graph at once). Cold = a fresh preview server; warm = opened again.
 //!
+//! The same 20 files as the frontend of a full-stack project, and a round trip to its simulated
+//! backend (a create, then the list), side by side.
+//!
 //! Run: `cargo bench -p bucketforge-engine --bench preview` (moto_server must be installed).
 
 use bucketforge_test_support as support;
@@ -94,54 +97,108 @@ fn p50(mut times: Vec<Duration>) -> Duration {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    println!("| bucket | cold open p50 | warm open p50 | files |");
-    println!("|---|---|---|---|");
+    println!("| bucket | project | cold open p50 | warm open p50 | API round trip p50 | files |");
+    println!("|---|---|---|---|---|---|");
     for kind in [ServerKind::BuiltIn, ServerKind::Moto] {
-        let server = TestServer::start(kind).await;
-        let store = server.store().await;
-        let user: UserId = unique_user("bench");
-        let key = project(&user, "preview");
-        let files = files();
-        let borrowed: Vec<(&str, &str)> = files
-            .iter()
-            .map(|(p, c)| (p.as_str(), c.as_str()))
-            .collect();
-        support::seed_project(&store, &key, "react", &borrowed).await;
+        for full_stack in [false, true] {
+            let server = TestServer::start(kind).await;
+            let store = server.store().await;
+            let user: UserId = unique_user("bench");
+            let key = project(&user, "preview");
+            let prefix = if full_stack { "frontend/" } else { "" };
+            let files: Vec<(String, String)> = files()
+                .into_iter()
+                .map(|(p, c)| (format!("{prefix}{p}"), c))
+                .collect();
+            let borrowed: Vec<(&str, &str)> = files
+                .iter()
+                .map(|(p, c)| (p.as_str(), c.as_str()))
+                .collect();
+            let stack = if full_stack { "fastapi-react" } else { "react" };
+            support::seed_project(&store, &key, stack, &borrowed).await;
+            if full_stack {
+                with_contract(&store, &key).await;
+            }
 
-        let env = support::seed_env(&server.config);
-        let dir = tempfile::tempdir().unwrap();
-        let session = Arc::new(Session::open(
-            SettingsFile::in_dir(dir.path()),
-            Arc::new(InMemorySecrets::default()),
-            Some(Arc::new(move |name: &str| {
-                env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
-            })),
-            Overrides {
-                user: Some(user.clone()),
-                ..Overrides::default()
-            },
-        ));
-        let vendor: VendorFiles = Arc::new(|_: &str| Some(b"export default {};".to_vec()));
-        let root = format!("/{}/preview/", user);
-        let mut cold = Vec::new();
-        let mut warm = Vec::new();
-        for _ in 0..OPENS {
-            let preview =
-                PreviewServer::new(session.clone(), vendor.clone(), "preview://localhost");
-            cold.push(open(&preview, &root).await);
-            warm.push(open(&preview, &root).await);
+            let env = support::seed_env(&server.config);
+            let dir = tempfile::tempdir().unwrap();
+            let session = Arc::new(Session::open(
+                SettingsFile::in_dir(dir.path()),
+                Arc::new(InMemorySecrets::default()),
+                Some(Arc::new(move |name: &str| {
+                    env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+                })),
+                Overrides {
+                    user: Some(user.clone()),
+                    ..Overrides::default()
+                },
+            ));
+            let vendor: VendorFiles = Arc::new(|_: &str| Some(b"export default {};".to_vec()));
+            let root = format!("/{}/preview/", user);
+            let mut cold = Vec::new();
+            let mut warm = Vec::new();
+            let mut round_trips = Vec::new();
+            for _ in 0..OPENS {
+                let preview =
+                    PreviewServer::new(session.clone(), vendor.clone(), "preview://localhost");
+                cold.push(open(&preview, &root).await);
+                warm.push(open(&preview, &root).await);
+                if full_stack {
+                    let api = format!("/__bucketforge/api/{user}/preview/api/todos");
+                    for _ in 0..10 {
+                        let started = Instant::now();
+                        let created = preview
+                            .serve_request("POST", &api, None, br#"{"title": "Buy milk"}"#)
+                            .await;
+                        let listed = preview.serve_request("GET", &api, None, b"").await;
+                        round_trips.push(started.elapsed());
+                        assert_eq!((created.status, listed.status), (200, 200));
+                    }
+                }
+            }
+            let name = match kind {
+                ServerKind::BuiltIn => "built-in",
+                ServerKind::Moto => "moto",
+                ServerKind::Garage => "garage",
+            };
+            let round_trip = if round_trips.is_empty() {
+                "—".to_string()
+            } else {
+                format!("{:.3} ms", p50(round_trips).as_secs_f64() * 1e3)
+            };
+            println!(
+                "| {name} | {} | {:.1} ms | {:.1} ms | {round_trip} | {} |",
+                if full_stack { "full-stack" } else { "react" },
+                p50(cold).as_secs_f64() * 1e3,
+                p50(warm).as_secs_f64() * 1e3,
+                files.len()
+            );
         }
-        let name = match kind {
-            ServerKind::BuiltIn => "built-in",
-            ServerKind::Moto => "moto",
-            ServerKind::Garage => "garage",
-        };
-        println!(
-            "| {name} | {:.1} ms | {:.1} ms | {} |",
-            p50(cold).as_secs_f64() * 1e3,
-            p50(warm).as_secs_f64() * 1e3,
-            files.len()
-        );
     }
     println!("\n{OPENS} opens each; a browser's own parse and render time is not included (the end-to-end test measures the real pane).");
+}
+
+/// Gives the seeded project a contract, so its preview has a backend to simulate.
+async fn with_contract(
+    store: &bucketforge_engine::store::ObjectStore,
+    key: &bucketforge_engine::store::ProjectKey,
+) {
+    let (mut manifest, etag) = store.read_manifest(key).await.unwrap().unwrap();
+    manifest.plan.contract = serde_json::from_value(serde_json::json!({
+        "models": [{ "name": "Todo", "fields": [
+            { "name": "id", "type": "int" }, { "name": "title", "type": "str" },
+            { "name": "done", "type": "bool", "default": false }] }],
+        "endpoints": [
+            { "method": "GET", "path": "/api/todos", "action": "list", "model": "Todo" },
+            { "method": "POST", "path": "/api/todos", "action": "create", "model": "Todo" }],
+    }))
+    .unwrap();
+    store
+        .write_manifest(
+            key,
+            &manifest,
+            bucketforge_engine::store::ManifestPrecondition::MustMatch(etag),
+        )
+        .await
+        .unwrap();
 }

@@ -192,8 +192,10 @@ impl PreviewSite {
     /// Compiles a JS/JSX/TS/TSX file to a browser ES module with every import rewritten, and
     /// `import.meta.env` defined as Vite's dev server defines it when the module reads it.
     pub fn compile_script(&self, path: &str, source: &str) -> Result<String, Problem> {
-        let js = compile_to_js(path, source)?;
-        let js = self.rewrite_imports(path, &js);
+        // A file in the bucket may be nested deeper than a worker thread's stack allows.
+        let js = crate::sync::on_deep_stack(|| {
+            compile_to_js(path, source).map(|js| self.rewrite_imports(path, &js))
+        })?;
         if js.contains("import.meta.env") {
             Ok(format!(
                 "import.meta.env = {};\n{js}",
@@ -636,6 +638,13 @@ mod tests {
             out.contains("%E2%80%9C%40tanstack%2Freact-query%E2%80%9D"),
             "{out}"
         );
+    }
+
+    #[test]
+    fn a_file_nested_thousands_of_levels_deep_compiles_without_crashing_the_app() {
+        let s = site(&["src/deep.js"]);
+        let deep = format!("export const x = {}1;\n", "- ".repeat(100_000));
+        assert!(s.compile_script("src/deep.js", &deep).is_ok());
     }
 
     #[test]

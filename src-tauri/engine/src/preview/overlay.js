@@ -150,3 +150,36 @@
     if (!usable) Object.defineProperty(window, name, { value: inMemory(), configurable: true });
   }
 })();
+
+// `alert`, `confirm` and `prompt` do nothing in a sandboxed frame (they return at once, unseen).
+// Here each shows its message in the pane for a few seconds instead; `confirm` answers OK and
+// `prompt` its default, and the note says so, so an app that asks before deleting still works.
+(() => {
+  let stack;
+  const note = (text) => {
+    if (!stack) {
+      stack = document.createElement("div");
+      stack.id = "bucketforge-dialogs";
+      stack.setAttribute("role", "status");
+      stack.style.cssText =
+        "position:fixed;top:12px;right:12px;z-index:2147483646;display:flex;flex-direction:column;gap:8px;max-width:min(420px,90vw)";
+      (document.body ?? document.documentElement).append(stack);
+    }
+    const item = document.createElement("div");
+    item.className = "bucketforge-dialog";
+    item.style.cssText =
+      "background:#1b1e2b;color:#fff;border-radius:8px;padding:10px 14px;font:14px/1.4 system-ui,sans-serif;box-shadow:0 6px 20px rgba(0,0,0,.3);white-space:pre-wrap";
+    item.textContent = text;
+    stack.append(item);
+    setTimeout(() => item.remove(), 6000);
+  };
+  window.alert = (message = "") => note(String(message));
+  window.confirm = (message = "") => {
+    note(`${String(message)}\n(The preview answered OK.)`);
+    return true;
+  };
+  window.prompt = (message = "", fallback = "") => {
+    note(`${String(message)}\n(The preview answered “${String(fallback ?? "")}”.)`);
+    return fallback ?? "";
+  };
+})();
