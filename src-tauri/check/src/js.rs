@@ -191,8 +191,10 @@ pub(crate) fn is_script(path: &str) -> bool {
     SCRIPT_EXTENSIONS.contains(&paths::extension(path))
 }
 
-/// How oxc reads a file, by its name; plain .js files in React projects often hold JSX too.
-fn source_type_for(path: &str) -> SourceType {
+/// How oxc reads a file, by its name. Plain .js files in React projects often hold JSX too
+/// (Vite accepts it), so JavaScript gets JSX on. The engine's validator and preview read files
+/// the same way.
+pub fn source_type_for(path: &str) -> SourceType {
     let source_type = SourceType::from_path(path)
         .unwrap_or_default()
         .with_module(!path.ends_with(".cjs"));

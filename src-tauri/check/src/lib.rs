@@ -10,6 +10,7 @@
 #![warn(missing_docs)]
 
 mod contract;
+mod derive;
 mod entry;
 mod js;
 mod packages;
@@ -23,6 +24,8 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 pub use contract::*;
+pub use derive::contract_from_backend;
+pub use js::source_type_for;
 
 use project::Project;
 
@@ -176,19 +179,26 @@ pub fn check_project(
     contract: &Contract,
     files: &[SourceFile<'_>],
 ) -> CheckReport {
-    // Both parsers recurse once per nesting level (`- - - … 1`, `a = a = … 1`), and the Ruff
-    // AST drops recursively: a thread with a deep stack reads any file small enough to be
-    // parsed without overflowing. Where no such thread can be had, the check runs here.
+    on_deep_stack(|| check_here(layout, contract, files))
+}
+
+/// Runs `read` on a thread of its own with a deep stack, and waits for it. Both parsers recurse
+/// once per nesting level (`- - - … 1`, `a = a = … 1`), and the Ruff AST drops recursively: on
+/// a worker's usual stack a file nested a few thousand levels deep would abort the process;
+/// such a thread reads any file small enough to be parsed. Where no such thread can be had,
+/// `read` runs here. A panic inside `read` is passed on. The engine's validator and preview
+/// parse on it too.
+pub fn on_deep_stack<T: Send>(read: impl Fn() -> T + Sync) -> T {
     std::thread::scope(|scope| {
         let worker = std::thread::Builder::new()
             .name("bucketforge-check".into())
             .stack_size(CHECK_STACK_BYTES)
-            .spawn_scoped(scope, || check_here(layout, contract, files));
+            .spawn_scoped(scope, &read);
         match worker {
             Ok(worker) => worker
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-            Err(_) => check_here(layout, contract, files),
+            Err(_) => read(),
         }
     })
 }

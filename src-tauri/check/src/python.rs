@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use rustpython_ruff_python_ast::{self as ast, Expr, Stmt};
-use rustpython_ruff_text_size::Ranged;
+use rustpython_ruff_text_size::{Ranged, TextRange};
 
 use crate::paths::{self, line_of};
 use crate::project::{guarded, parseable, Project};
@@ -28,6 +28,8 @@ pub(crate) struct Module {
     pub routers: HashMap<String, Prefix>,
     pub routes: Vec<RouteDecl>,
     pub includes: Vec<IncludeDecl>,
+    /// Classes defined at the top level, in order.
+    pub classes: Vec<ClassDecl>,
 }
 
 /// One import statement (one per module named by `import a, b`).
@@ -82,6 +84,38 @@ pub(crate) struct RouteDecl {
     /// `None` when the path is computed at run time.
     pub path: Option<String>,
     pub line: u32,
+    pub handler: Handler,
+}
+
+/// What a route's function declares about its data, as written.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Handler {
+    /// `response_model=…` in the decorator.
+    pub response_model: Option<Expr>,
+    /// The function's return annotation.
+    pub returns: Option<Expr>,
+    /// Each annotated parameter: its name and annotation.
+    pub params: Vec<(String, Expr)>,
+}
+
+/// A class defined at a module's top level.
+#[derive(Debug, Clone)]
+pub(crate) struct ClassDecl {
+    pub name: String,
+    /// Each base's own name: `BaseModel` for `pydantic.BaseModel`, `Generic` for `Generic[T]`.
+    pub bases: Vec<String>,
+    /// Its class-level `name: annotation = value` statements, in order.
+    pub annotated: Vec<AnnotatedName>,
+}
+
+/// `done: bool = False` in a class body.
+#[derive(Debug, Clone)]
+pub(crate) struct AnnotatedName {
+    pub name: String,
+    pub annotation: Expr,
+    /// The annotation's source text, on one line.
+    pub written: String,
+    pub value: Option<Expr>,
 }
 
 /// `app.include_router(router, prefix="/x")`.
@@ -222,13 +256,15 @@ impl Reader<'_> {
                     self.module.names.insert(function.name.as_str().to_string());
                 }
                 for decorator in &function.decorator_list {
-                    self.decorator(&decorator.expression);
+                    self.decorator(&decorator.expression, function);
                 }
                 self.body(&function.body, false, false, depth + 1);
             }
             Stmt::ClassDef(class) => {
                 if top {
                     self.module.names.insert(class.name.as_str().to_string());
+                    let class = self.class(class);
+                    self.module.classes.push(class);
                 }
                 self.body(&class.body, false, false, depth + 1);
             }
@@ -320,8 +356,45 @@ impl Reader<'_> {
         }
     }
 
+    fn class(&self, class: &ast::StmtClassDef) -> ClassDecl {
+        let annotated = class
+            .body
+            .iter()
+            .filter_map(|stmt| match stmt {
+                Stmt::AnnAssign(assign) => match assign.target.as_ref() {
+                    Expr::Name(target) => Some(AnnotatedName {
+                        name: target.id.as_str().to_string(),
+                        annotation: assign.annotation.as_ref().clone(),
+                        written: self.written(assign.annotation.range()),
+                        value: assign.value.as_deref().cloned(),
+                    }),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .collect();
+        ClassDecl {
+            name: class.name.as_str().to_string(),
+            bases: class.bases().iter().filter_map(base_name).collect(),
+            annotated,
+        }
+    }
+
+    /// The source text of a node, on one line: comments dropped, whitespace runs made one space.
+    fn written(&self, range: TextRange) -> String {
+        let text = self
+            .text
+            .get(range.start().to_usize()..range.end().to_usize())
+            .unwrap_or_default();
+        let code: Vec<&str> = text.lines().map(without_comment).collect();
+        code.join(" ")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
     /// `@app.get("/path")`, `@router.api_route("/path", methods=[…])`.
-    fn decorator(&mut self, expression: &Expr) {
+    fn decorator(&mut self, expression: &Expr, function: &ast::StmtFunctionDef) {
         let Expr::Call(call) = expression else { return };
         let Expr::Attribute(attribute) = call.func.as_ref() else {
             return;
@@ -342,12 +415,25 @@ impl Reader<'_> {
                 None => return,
             },
         };
+        let handler = Handler {
+            response_model: keyword(call, "response_model").cloned(),
+            returns: function.returns.as_deref().cloned(),
+            params: function
+                .parameters
+                .iter_non_variadic_params()
+                .filter_map(|p| {
+                    let annotation = p.parameter.annotation.as_deref()?;
+                    Some((p.parameter.name.as_str().to_string(), annotation.clone()))
+                })
+                .collect(),
+        };
         for method in methods {
             self.module.routes.push(RouteDecl {
                 object: object.clone(),
                 method,
                 path: path(),
                 line,
+                handler: handler.clone(),
             });
         }
     }
@@ -387,12 +473,17 @@ impl Reader<'_> {
                     .or_else(|| keyword(call, "path"))
                     .and_then(string);
                 let line = self.line(call.range);
+                let handler = Handler {
+                    response_model: keyword(call, "response_model").cloned(),
+                    ..Handler::default()
+                };
                 for method in methods_keyword(call) {
                     self.module.routes.push(RouteDecl {
                         object: object.clone(),
                         method,
                         path: path.clone(),
                         line,
+                        handler: handler.clone(),
                     });
                 }
             }
@@ -435,8 +526,38 @@ fn catches_import_error(kind: &Expr) -> bool {
     }
 }
 
+/// A class base's own name: `BaseModel` for `BaseModel` and `pydantic.BaseModel`, `Generic`
+/// for `Generic[T]`.
+fn base_name(base: &Expr) -> Option<String> {
+    match base {
+        Expr::Subscript(subscript) => match subscript.value.as_ref() {
+            Expr::Subscript(_) => None,
+            value => base_name(value),
+        },
+        other => callee_name(other).map(str::to_string),
+    }
+}
+
+/// A line of code without its `#` comment (a `#` inside a string is kept).
+fn without_comment(line: &str) -> &str {
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for (i, c) in line.char_indices() {
+        match quote {
+            Some(_) if escaped => escaped = false,
+            Some(_) if c == '\\' => escaped = true,
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None if c == '#' => return &line[..i],
+            None if c == '"' || c == '\'' => quote = Some(c),
+            None => {}
+        }
+    }
+    line
+}
+
 /// `FastAPI` for `FastAPI(…)` and `fastapi.FastAPI(…)`.
-fn callee_name(func: &Expr) -> Option<&str> {
+pub(crate) fn callee_name(func: &Expr) -> Option<&str> {
     match func {
         Expr::Name(name) => Some(name.id.as_str()),
         Expr::Attribute(attribute) => Some(attribute.attr.as_str()),
@@ -458,7 +579,7 @@ fn obj_ref(expression: &Expr) -> ObjRef {
     }
 }
 
-fn keyword<'c>(call: &'c ast::ExprCall, name: &str) -> Option<&'c Expr> {
+pub(crate) fn keyword<'c>(call: &'c ast::ExprCall, name: &str) -> Option<&'c Expr> {
     call.arguments
         .keywords
         .iter()

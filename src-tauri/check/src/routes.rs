@@ -5,7 +5,9 @@ use std::collections::{BTreeMap, HashSet};
 
 use crate::paths::{self, template_key};
 use crate::project::Project;
-use crate::python::{submodule, Module, Modules, ObjRef, Origin, Prefix, RouteDecl, Target};
+use crate::python::{
+    submodule, Handler, Module, Modules, ObjRef, Origin, Prefix, RouteDecl, Target,
+};
 use crate::{to_u32, CheckReport, Contract, Endpoint, FitKind, FitProblem, Method};
 
 /// How far imports and includes are followed.
@@ -16,24 +18,28 @@ type Object = (String, String);
 
 /// A route the backend serves: its full path, and where it is declared.
 #[derive(Debug, Clone)]
-struct Served {
-    method: Method,
-    path: String,
-    file: String,
+pub(crate) struct Served<'m> {
+    pub method: Method,
+    pub path: String,
+    pub file: String,
     line: u32,
     /// The app or router it is declared on, and that object's full prefix.
     object: String,
     prefix: String,
+    /// What the route's function declares.
+    pub handler: &'m Handler,
 }
 
 /// Every route, with the apps and routers found.
 #[derive(Debug, Default)]
-struct Routes {
+pub(crate) struct Routes<'m> {
     /// Files creating a `FastAPI()` app, in path order.
-    app_files: Vec<String>,
-    served: Vec<Served>,
+    pub app_files: Vec<String>,
+    /// Every route an app serves whose path is known (those only known at run time are left
+    /// out), in the order found.
+    pub served: Vec<Served<'m>>,
     /// Routes on routers that no app includes (with only their own prefix).
-    stranded: Vec<Served>,
+    stranded: Vec<Served<'m>>,
     /// Some route or prefix is only known at run time: the routes are not all known.
     uncertain: bool,
 }
@@ -219,8 +225,8 @@ fn join_path(prefix: &str, path: &str) -> String {
     }
 }
 
-impl Routes {
-    fn find(project: &Project<'_>, modules: &Modules<'_>) -> Routes {
+impl<'m> Routes<'m> {
+    pub(crate) fn find(project: &Project<'_>, modules: &'m Modules<'_>) -> Routes<'m> {
         let finder = Finder { project, modules };
         let mut routes = Routes::default();
         // Each object's routes and the routers it includes, found across files.
@@ -290,6 +296,7 @@ impl Routes {
                         line: route.line,
                         object: object.1.clone(),
                         prefix: full.clone(),
+                        handler: &route.handler,
                     });
                 }
                 for (child, include_prefix) in includes.get(&object).into_iter().flatten() {
@@ -318,6 +325,7 @@ impl Routes {
                         line: route.line,
                         object: object.1.clone(),
                         prefix: prefix.clone(),
+                        handler: &route.handler,
                     });
                 }
             }

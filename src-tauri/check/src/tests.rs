@@ -798,6 +798,37 @@ fn a_router_no_app_includes_is_named_in_the_problem() {
 }
 
 #[test]
+fn a_contract_read_back_from_the_backend_fits_the_project_it_came_from() {
+    let files = fullstack();
+    let sources: Vec<SourceFile<'_>> = files
+        .0
+        .iter()
+        .map(|(path, text)| SourceFile { path, text })
+        .collect();
+    let derived = contract_from_backend(&fullstack_layout(), &sources);
+    assert_eq!(derived.problems(true), Vec::<String>::new());
+    let endpoints: Vec<String> = derived
+        .endpoints
+        .iter()
+        .map(|e| format!("{} {}", e.label(), e.action.as_str()))
+        .collect();
+    assert_eq!(
+        endpoints,
+        [
+            "GET /api/todos list",
+            "POST /api/todos create",
+            "PUT /api/todos/{todo_id} update",
+            "DELETE /api/todos/{todo_id} custom",
+            "GET /api/stats/ custom",
+        ]
+    );
+    let models: Vec<&str> = derived.models.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(models, ["TodoCreate", "Todo"]);
+    let report = files.check(&fullstack_layout(), &derived);
+    assert!(report.is_clean(), "{}", messages(&report));
+}
+
+#[test]
 fn routes_built_at_run_time_are_not_judged() {
     let files = fullstack().edit(
         "backend/routers/stats.py",

@@ -117,7 +117,7 @@ async fn main() {
             let stack = if full_stack { "fastapi-react" } else { "react" };
             support::seed_project(&store, &key, stack, &borrowed).await;
             if full_stack {
-                with_contract(&store, &key).await;
+                support::set_contract(&store, &key, support::todo_contract()).await;
             }
 
             let env = support::seed_env(&server.config);
@@ -176,29 +176,4 @@ async fn main() {
         }
     }
     println!("\n{OPENS} opens each; a browser's own parse and render time is not included (the end-to-end test measures the real pane).");
-}
-
-/// Gives the seeded project a contract, so its preview has a backend to simulate.
-async fn with_contract(
-    store: &bucketforge_engine::store::ObjectStore,
-    key: &bucketforge_engine::store::ProjectKey,
-) {
-    let (mut manifest, etag) = store.read_manifest(key).await.unwrap().unwrap();
-    manifest.plan.contract = serde_json::from_value(serde_json::json!({
-        "models": [{ "name": "Todo", "fields": [
-            { "name": "id", "type": "int" }, { "name": "title", "type": "str" },
-            { "name": "done", "type": "bool", "default": false }] }],
-        "endpoints": [
-            { "method": "GET", "path": "/api/todos", "action": "list", "model": "Todo" },
-            { "method": "POST", "path": "/api/todos", "action": "create", "model": "Todo" }],
-    }))
-    .unwrap();
-    store
-        .write_manifest(
-            key,
-            &manifest,
-            bucketforge_engine::store::ManifestPrecondition::MustMatch(etag),
-        )
-        .await
-        .unwrap();
 }

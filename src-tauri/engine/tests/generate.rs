@@ -47,6 +47,8 @@ fn todo_files() -> Vec<(&'static str, &'static str)> {
 }
 
 fn plan_json(name: &str, paths: &[&str]) -> String {
+    let mut contract = support::todo_contract();
+    contract["notes"] = "App lists the todos and adds one.".into();
     let files: Vec<_> = paths
         .iter()
         .map(|p| serde_json::json!({ "path": p, "purpose": format!("the {p} file") }))
@@ -55,15 +57,7 @@ fn plan_json(name: &str, paths: &[&str]) -> String {
         "name": name,
         "summary": "A to-do list with a FastAPI backend.",
         "stack": "fastapi-react",
-        "contract": {
-            "models": [{ "name": "Todo", "fields": [
-                { "name": "id", "type": "int" }, { "name": "title", "type": "str" },
-                { "name": "done", "type": "bool", "default": false }] }],
-            "endpoints": [
-                { "method": "GET", "path": "/api/todos", "action": "list", "model": "Todo" },
-                { "method": "POST", "path": "/api/todos", "action": "create", "model": "Todo" }],
-            "notes": "App lists the todos and adds one.",
-        },
+        "contract": contract,
         "files": files,
     })
     .to_string()

@@ -7,9 +7,7 @@ use std::sync::Arc;
 
 use bucketforge_engine::preview::{PreviewServer, PreviewSource, VendorFiles};
 use bucketforge_engine::session::Overrides;
-use bucketforge_engine::store::{
-    ManifestPrecondition, ObjectStore, ProjectKey, ProjectPath, UserId,
-};
+use bucketforge_engine::store::{ObjectStore, ProjectKey, ProjectPath, UserId};
 use support::{project, ServerKind, TestServer};
 
 /// The preview's view of the app: one signed-in user and their bucket.
@@ -382,21 +380,14 @@ async fn seed_full_stack(rig: &Rig, slug: &str) -> ProjectKey {
         ),
     ];
     support::seed_project(&rig.store, &key, "fastapi-react", &files).await;
-    let (mut manifest, etag) = rig.store.read_manifest(&key).await.unwrap().unwrap();
-    manifest.plan.contract = serde_json::from_value(serde_json::json!({
-        "models": [{ "name": "Todo", "fields": [
-            { "name": "id", "type": "int" }, { "name": "title", "type": "str" },
-            { "name": "done", "type": "bool", "default": false }] }],
-        "endpoints": [
-            { "method": "GET", "path": "/api/todos", "action": "list", "model": "Todo" },
-            { "method": "POST", "path": "/api/todos", "action": "create", "model": "Todo" },
-            { "method": "GET", "path": "/api/stats", "action": "custom", "example": { "total": 3 } }],
-    }))
-    .unwrap();
-    rig.store
-        .write_manifest(&key, &manifest, ManifestPrecondition::MustMatch(etag))
-        .await
-        .unwrap();
+    let mut contract = support::todo_contract();
+    contract["endpoints"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!(
+            { "method": "GET", "path": "/api/stats", "action": "custom", "example": { "total": 3 } }
+        ));
+    support::set_contract(&rig.store, &key, contract).await;
     key
 }
 
@@ -512,4 +503,50 @@ async fn a_full_stack_app_reaches_its_simulated_backend_and_nothing_else() {
     // A project without endpoints has no backend: its page connects nowhere.
     let page = rig.preview.serve("/alice/todo/", None).await;
     assert!(page.csp.contains("connect-src 'none'"), "{}", page.csp);
+}
+
+#[tokio::test]
+async fn an_older_project_gets_a_backend_read_from_its_fastapi_code() {
+    let rig = rig().await;
+    // Written before plans had a structured contract: its manifest's contract is plain text.
+    let key = project(rig.key.user(), "older");
+    let main_py = "from fastapi import FastAPI\nfrom pydantic import BaseModel\n\napp = FastAPI()\n\n\nclass Note(BaseModel):\n    id: int = 0\n    text: str\n\n\nnotes: list[Note] = []\n\n\n@app.get(\"/api/notes\")\ndef list_notes() -> list[Note]:\n    return notes\n\n\n@app.post(\"/api/notes\")\ndef add_note(note: Note) -> Note:\n    notes.append(note)\n    return note\n";
+    let files = [
+        ("frontend/index.html", FILES[0].1),
+        ("frontend/src/main.jsx", FILES[1].1),
+        ("backend/main.py", main_py),
+    ];
+    support::seed_project(&rig.store, &key, "fastapi-react", &files).await;
+    let page = rig.preview.serve("/alice/older/", None).await;
+    assert!(
+        page.csp
+            .contains("connect-src preview://localhost/__bucketforge/api/alice/older/;"),
+        "{}",
+        page.csp
+    );
+    let base = "/__bucketforge/api/alice/older";
+    let created = rig
+        .preview
+        .serve_request(
+            "POST",
+            &format!("{base}/api/notes"),
+            None,
+            br#"{"text": "hi"}"#,
+        )
+        .await;
+    assert_eq!(created.status, 200, "{}", text(&created.body));
+    assert_eq!(json_of(&created.body)["text"], "hi");
+    let missing = rig
+        .preview
+        .serve_request("POST", &format!("{base}/api/notes"), None, b"{}")
+        .await;
+    assert_eq!(
+        missing.status,
+        422,
+        "text is required: {}",
+        text(&missing.body)
+    );
+    let api = rig.preview.backends().api(&key).unwrap();
+    assert!(api.from_code);
+    assert_eq!(api.endpoints, 2);
 }

@@ -184,6 +184,36 @@ pub async fn seed_project(
         .unwrap();
 }
 
+/// The to-do API the tests share: a `Todo` model (id, title, done), listed and created.
+pub fn todo_contract() -> serde_json::Value {
+    serde_json::json!({
+        "models": [{ "name": "Todo", "fields": [
+            { "name": "id", "type": "int" }, { "name": "title", "type": "str" },
+            { "name": "done", "type": "bool", "default": false }] }],
+        "endpoints": [
+            { "method": "GET", "path": "/api/todos", "action": "list", "model": "Todo" },
+            { "method": "POST", "path": "/api/todos", "action": "create", "model": "Todo" }],
+    })
+}
+
+/// Gives a seeded project `contract`, as a plan with that contract would have recorded it.
+pub async fn set_contract(store: &ObjectStore, key: &ProjectKey, contract: serde_json::Value) {
+    let (mut manifest, etag) = store
+        .read_manifest(key)
+        .await
+        .expect("the manifest can be read")
+        .expect("the project was seeded");
+    manifest.plan.contract = serde_json::from_value(contract).expect("a valid contract");
+    store
+        .write_manifest(
+            key,
+            &manifest,
+            bucketforge_engine::store::ManifestPrecondition::MustMatch(etag),
+        )
+        .await
+        .expect("the manifest is written");
+}
+
 /// A session as the CLI opens one, with `env` standing in for the process environment: its
 /// settings file in `dir`, its secrets in memory.
 pub fn session_with_env(

@@ -10,6 +10,11 @@ export type PreviewApi = {
  */
 endpoints: number, 
 /**
+ * The project has no structured contract (it predates them): the endpoints and models
+ * were read from its FastAPI code.
+ */
+from_code: boolean, 
+/**
  * The requests the app made, oldest first.
  */
 calls: Array<ApiCall>, };

@@ -100,7 +100,7 @@ describe("the preview pane", () => {
     ];
     answer({
       preview_url: URL,
-      preview_api: () => ({ endpoints: 5, calls }),
+      preview_api: () => ({ endpoints: 5, from_code: false, calls }),
       preview_api_reset: () => {
         calls = [];
         return null;

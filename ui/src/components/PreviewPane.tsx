@@ -128,8 +128,8 @@ export default function PreviewPane({ slug, name }: { slug: string; name: string
       {api && api.endpoints > 0 && (
         <div className="preview-backend" data-testid="preview-backend">
           <p className="hint">
-            The backend is simulated from the app&apos;s API contract ({api.endpoints} endpoint{api.endpoints === 1 ? "" : "s"}); its
-            data lives until you close the preview.
+            The backend is simulated from {api.from_code ? "the routes in the app's Python code" : "the app's API contract"} (
+            {api.endpoints} endpoint{api.endpoints === 1 ? "" : "s"}); its data lives until you close the preview.
           </p>
           <button type="button" className="ghost" aria-expanded={showCalls} onClick={() => setShowCalls((v) => !v)}>
             Requests ({api.calls.length})

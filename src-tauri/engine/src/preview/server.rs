@@ -83,7 +83,8 @@ pub trait PreviewSource: Send + Sync {
 /// commands (the request panel, Reset data).
 #[derive(Default)]
 pub struct SimulatedBackends {
-    by_project: Mutex<HashMap<String, Arc<SimulatedBackend>>>,
+    /// Each project's backend, and whether its contract was read from the backend's code.
+    by_project: Mutex<HashMap<String, (Arc<SimulatedBackend>, bool)>>,
 }
 
 /// What the preview's toolbar shows of a project's simulated backend.
@@ -92,6 +93,9 @@ pub struct SimulatedBackends {
 pub struct PreviewApi {
     /// Endpoints the contract lists, all answered in memory.
     pub endpoints: u32,
+    /// The project has no structured contract (it predates them): the endpoints and models
+    /// were read from its FastAPI code.
+    pub from_code: bool,
     /// The requests the app made, oldest first.
     pub calls: Vec<ApiCall>,
 }
@@ -99,15 +103,18 @@ pub struct PreviewApi {
 impl SimulatedBackends {
     /// The backend of `key`'s open preview, if it has one.
     pub fn get(&self, key: &ProjectKey) -> Option<Arc<SimulatedBackend>> {
-        lock(&self.by_project).get(&key.prefix()).cloned()
+        lock(&self.by_project)
+            .get(&key.prefix())
+            .map(|(backend, _)| Arc::clone(backend))
     }
 
     /// What the toolbar shows: `None` when the project has no backend to simulate (or its
     /// preview has not opened).
     pub fn api(&self, key: &ProjectKey) -> Option<PreviewApi> {
-        let backend = self.get(key)?;
+        let (backend, from_code) = lock(&self.by_project).get(&key.prefix()).cloned()?;
         Some(PreviewApi {
             endpoints: u32::try_from(backend.endpoints()).unwrap_or(u32::MAX),
+            from_code,
             calls: backend.calls(),
         })
     }
@@ -122,13 +129,13 @@ impl SimulatedBackends {
 
     /// The project's backend for `contract`: the running one while the contract is the same,
     /// so reloading the page keeps the app's data.
-    fn for_contract(&self, key: &ProjectKey, contract: &Contract) -> Arc<SimulatedBackend> {
+    fn for_contract(&self, key: &ProjectKey, api: &ApiSource) -> Arc<SimulatedBackend> {
         let mut map = lock(&self.by_project);
         match map.get(&key.prefix()) {
-            Some(backend) if backend.contract() == contract => Arc::clone(backend),
+            Some((backend, _)) if backend.contract() == &api.contract => Arc::clone(backend),
             _ => {
-                let backend = Arc::new(SimulatedBackend::new(contract.clone()));
-                map.insert(key.prefix(), Arc::clone(&backend));
+                let backend = Arc::new(SimulatedBackend::new(api.contract.clone()));
+                map.insert(key.prefix(), (Arc::clone(&backend), api.from_code));
                 backend
             }
         }
@@ -224,8 +231,8 @@ impl PreviewServer {
             Some(backend) => backend,
             None => {
                 let store = self.source.store().await.map_err(Refusal::Failed)?;
-                let contract = contract_of(&store, &key).await?;
-                self.backends.for_contract(&key, &contract)
+                let api = self.api_source(&store, &key).await?;
+                self.backends.for_contract(&key, &api)
             }
         };
         let answer = backend.answer(method, &api_path, body);
@@ -350,9 +357,9 @@ impl PreviewServer {
         let vendor_url = format!("{}{VENDOR_PREFIX}", self.origin);
         let (page, import_map) = site.index_html(html.as_deref(), &vendor_url);
         // The page opens (or reloads) the app's backend: its data lives while the preview does.
-        let contract = contract_of(store, key).await?;
-        if !contract.endpoints.is_empty() {
-            self.backends.for_contract(key, &contract);
+        let api = self.api_source(store, key).await?;
+        if !api.contract.endpoints.is_empty() {
+            self.backends.for_contract(key, &api);
         }
         let mut response = self.response("text/html; charset=utf-8", page, Some(&import_map));
         // The only place the app may connect to: its own simulated backend.
@@ -489,11 +496,62 @@ enum Refusal {
     Failed(Error),
 }
 
-/// The project's API contract, from its manifest (none without one).
-async fn contract_of(store: &ObjectStore, key: &ProjectKey) -> Result<Contract, Refusal> {
-    match store.read_manifest(key).await {
-        Ok(found) => Ok(found.map(|(m, _)| m.plan.contract).unwrap_or_default()),
-        Err(e) => Err(Refusal::Failed(e)),
+/// What the simulated backend answers: the plan's contract, or for a project without a
+/// structured one, the contract read from its FastAPI code.
+struct ApiSource {
+    contract: Contract,
+    from_code: bool,
+}
+
+impl PreviewServer {
+    /// The project's API: its manifest's contract when that lists endpoints, else the routes
+    /// and models of its backend's Python files (an older project); empty without either.
+    async fn api_source(
+        &self,
+        store: &ObjectStore,
+        key: &ProjectKey,
+    ) -> Result<ApiSource, Refusal> {
+        let manifest = store
+            .read_manifest(key)
+            .await
+            .map_err(Refusal::Failed)?
+            .map(|(m, _)| m);
+        let contract = manifest
+            .as_ref()
+            .map(|m| m.plan.contract.clone())
+            .unwrap_or_default();
+        let stack = manifest.as_ref().map(|m| m.plan.stack);
+        if !contract.endpoints.is_empty() || stack == Some(Stack::React) {
+            return Ok(ApiSource {
+                contract,
+                from_code: false,
+            });
+        }
+        let layout = Stack::FastapiReact.layout();
+        let backend = layout.backend_root.clone().unwrap_or_default();
+        let site_key = key.prefix();
+        let site = match self.cached_site(&site_key) {
+            Some(site) => site,
+            None => site_of(store, key, &self.origin).await?,
+        };
+        let mut texts = Vec::new();
+        for path in site
+            .files
+            .iter()
+            .filter(|p| p.starts_with(&backend) && p.ends_with(".py"))
+        {
+            let path = ProjectPath::new(path).map_err(|e| Refusal::BadPath(e.to_string()))?;
+            let (raw, _) = self.object(store, key, &path).await?;
+            texts.push((path.to_string(), String::from_utf8_lossy(&raw).into_owned()));
+        }
+        let files: Vec<bucketforge_check::SourceFile<'_>> = texts
+            .iter()
+            .map(|(path, text)| bucketforge_check::SourceFile { path, text })
+            .collect();
+        Ok(ApiSource {
+            contract: bucketforge_check::contract_from_backend(&layout, &files),
+            from_code: true,
+        })
     }
 }
 
@@ -519,10 +577,8 @@ async fn site_of(
         }
         None => Stack::React.frontend_root().to_string(),
     };
-    let has_api = listing
-        .manifest
-        .as_ref()
-        .is_some_and(|(m, _)| !m.plan.contract.endpoints.is_empty());
+    // A project with a backend gets the address of its simulated one, whatever answers there.
+    let has_api = frontend_dir == Stack::FastapiReact.frontend_root();
     Ok(PreviewSite {
         url_root: format!("/{}/{}/", key.user(), key.slug()),
         frontend_dir,

@@ -13,7 +13,7 @@ use super::registry::{RunEntry, RunInfo};
 use super::Session;
 use crate::generate::{EventSink, Generator, NewProject};
 use crate::plan::Stack;
-use crate::store::{slugify, Manifest};
+use crate::store::{slugify, Manifest, ProjectKey};
 use crate::sync::lock;
 use crate::{Error, Result};
 
@@ -150,26 +150,38 @@ impl Session {
 
     /// Resumes a failed or cancelled project in the background.
     pub async fn start_resume(self: &Arc<Self>, slug: &str, events: EventSink) -> Result<String> {
-        let key = self.project_key(slug)?;
-        let generator = self.generator().await?;
-        let (run_id, cancel) = self.register_run("", Some(key.slug().to_string()));
-        let events = self.tracking(&run_id, events);
-        let slug = key.slug().to_string();
-        spawn_run(&run_id, events, &slug, move |events| async move {
+        self.start_on_project(slug, events, |generator, key, cancel, events| async move {
             generator.resume(key, cancel, events).await
-        });
-        Ok(run_id)
+        })
+        .await
     }
 
     /// Starts one more round of targeted repairs (Fix with AI) in the background.
     pub async fn start_refit(self: &Arc<Self>, slug: &str, events: EventSink) -> Result<String> {
+        self.start_on_project(slug, events, |generator, key, cancel, events| async move {
+            generator.refit(key, cancel, events).await
+        })
+        .await
+    }
+
+    /// Starts `run` on an existing project in the background.
+    async fn start_on_project<F, Fut>(
+        self: &Arc<Self>,
+        slug: &str,
+        events: EventSink,
+        run: F,
+    ) -> Result<String>
+    where
+        F: FnOnce(Generator, ProjectKey, CancellationToken, EventSink) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = Result<Manifest>> + Send + 'static,
+    {
         let key = self.project_key(slug)?;
         let generator = self.generator().await?;
         let (run_id, cancel) = self.register_run("", Some(key.slug().to_string()));
         let events = self.tracking(&run_id, events);
         let slug = key.slug().to_string();
-        spawn_run(&run_id, events, &slug, move |events| async move {
-            generator.refit(key, cancel, events).await
+        spawn_run(&run_id, events, &slug, move |events| {
+            run(generator, key, cancel, events)
         });
         Ok(run_id)
     }

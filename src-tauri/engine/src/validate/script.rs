@@ -4,22 +4,11 @@ use oxc::allocator::Allocator;
 use oxc::diagnostics::OxcDiagnostic;
 use oxc::parser::Parser;
 use oxc::semantic::SemanticBuilder;
-use oxc::span::SourceType;
 
 use super::problem::Problem;
 
-/// How oxc reads a file, by its name. Plain .js files in React projects often hold JSX too
-/// (Vite accepts it), so JavaScript gets JSX on.
-pub(crate) fn source_type_for(path: &str) -> SourceType {
-    let source_type = SourceType::from_path(path)
-        .unwrap_or_default()
-        .with_module(!path.ends_with(".cjs"));
-    if source_type.is_javascript() {
-        source_type.with_jsx(true)
-    } else {
-        source_type
-    }
-}
+/// How oxc reads a file, by its name: the cross-file check's rule.
+pub(crate) use bucketforge_check::source_type_for;
 
 pub(super) fn check(path: &str, source: &str) -> Result<(), Problem> {
     let source_type = source_type_for(path);
