@@ -146,4 +146,17 @@ describe("totals", () => {
     expect(s.files[2]).toMatchObject({ status: "uploaded", bytes: 77, note: "kept from the last run" });
     expect(totals(s).uploaded).toBe(1);
   });
+
+  it("shows a file whose repair after the check did not land as saved once the run finishes", () => {
+    const state = [
+      { type: "planned", slug: "todo", name: "Todo", summary: "", files: ["src/App.jsx", "src/main.jsx"] },
+      { type: "file_uploaded", path: "src/App.jsx", key: "k", bytes: 10, ms: 1 },
+      { type: "file_uploaded", path: "src/main.jsx", key: "k", bytes: 10, ms: 1 },
+      { type: "checking" },
+      { type: "file_repairing", path: "src/App.jsx", reason: "imports axios", attempt: 1 },
+      { type: "finished", slug: "todo", files: 2, tokens: 1, cost_usd: null, elapsed_ms: 5 },
+    ].reduce((s, e) => applyEvent(s, e as GenerationEvent), initialRun());
+    expect(state.phase).toBe("finished");
+    expect(state.files.map((f) => f.status)).toEqual(["uploaded", "uploaded"]);
+  });
 });

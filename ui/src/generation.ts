@@ -125,7 +125,15 @@ export function applyEvent(state: RunState, event: GenerationEvent): RunState {
         usageEstimated: event.estimated,
       };
     case "finished":
-      return { ...state, phase: "finished", elapsedMs: event.elapsed_ms, costUsd: event.cost_usd ?? state.costUsd };
+      // Every file is in the bucket. One still shown as being fixed is one whose repair after the
+      // check did not land: its earlier version stays, and the check's report says what is left.
+      return {
+        ...state,
+        phase: "finished",
+        elapsedMs: event.elapsed_ms,
+        costUsd: event.cost_usd ?? state.costUsd,
+        files: state.files.map((f) => (f.status === "repairing" || f.status === "writing" ? { ...f, status: "uploaded", note: null } : f)),
+      };
     case "failed":
       return { ...state, phase: "failed", error: event.error, landed: event.landed, files: stopUnfinished(state.files) };
     case "cancelled":
