@@ -54,7 +54,15 @@ function startKeyring() {
       encoding: "utf8",
     });
     const pid = asked.status === 0 ? Number(asked.stdout.trim().split(/\s+/).pop()) : NaN;
-    if (pid > 0) {
+    // Owning the name comes before the unlocked collection exists: the app's first read in
+    // between is told there is no keyring. Ready means the "default" alias names a collection.
+    const alias = spawnSync(
+      "dbus-send",
+      ["--session", "--print-reply=literal", "--dest=org.freedesktop.secrets", "/org/freedesktop/secrets", "org.freedesktop.Secret.Service.ReadAlias", "string:default"],
+      { env, encoding: "utf8" },
+    );
+    const collection = alias.status === 0 ? alias.stdout.trim().split(/\s+/).pop() : "/";
+    if (pid > 0 && collection && collection !== "/") {
       keyring.pids.unshift(pid);
       return keyring;
     }
