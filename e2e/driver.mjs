@@ -351,23 +351,32 @@ export function countColours(file) {
   return Number(counted);
 }
 
+/** How long a window may take to paint what its DOM already holds (WebKit on a machine's first runs). */
+const PAINT_PATIENCE_MS = 15_000;
+
 /**
- * Saves what the window shows as artifacts/e2e/<name>.png, and fails if it is blank: a window
+ * Saves what the window shows as artifacts/e2e/<name>.png, and fails if it stays blank: a window
  * that painted nothing still has the whole page in its DOM, so no text check would notice.
- * The image is saved first, so the blank window can be looked at.
+ * WebKit may hand over a frame from before its first paint (seen on a new machine, where the
+ * first windows take seconds), so a blank image is taken again until the window paints or
+ * PAINT_PATIENCE_MS pass. The last image is saved either way, so a blank window can be looked at.
  */
 export async function screenshot(session, name) {
   mkdirSync(ARTIFACTS, { recursive: true });
   const file = path.join(ARTIFACTS, `${name}.png`);
-  writeFileSync(file, await session.takeScreenshot(), "base64");
-  const colours = countColours(file);
-  if (colours <= BLANK_MAX_COLOURS) {
-    throw new Error(
-      `${name}: the window shows only ${colours} colour${colours === 1 ? "" : "s"}: blank ` +
-        `(a painted one shows more than ${BLANK_MAX_COLOURS}); see ${file}`,
-    );
+  const deadline = Date.now() + PAINT_PATIENCE_MS;
+  for (;;) {
+    writeFileSync(file, await session.takeScreenshot(), "base64");
+    const colours = countColours(file);
+    if (colours > BLANK_MAX_COLOURS) return file;
+    if (Date.now() >= deadline) {
+      throw new Error(
+        `${name}: the window shows only ${colours} colour${colours === 1 ? "" : "s"} after ` +
+          `${PAINT_PATIENCE_MS / 1000} s: blank (a painted one shows more than ${BLANK_MAX_COLOURS}); see ${file}`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 250));
   }
-  return file;
 }
 
 export async function heading(session) {

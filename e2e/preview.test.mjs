@@ -108,6 +108,56 @@ export default function App() {
 }
 `;
 
+/**
+ * An app on the packages generated React apps import most: two routes with react-router-dom's
+ * BrowserRouter, an icon, a date, an id, a persisted store, class names; and a screen whose
+ * module imports a package the preview lacks.
+ */
+const PACKAGES_APP = `import { BrowserRouter, Routes, Route, Link } from 'react-router-dom';
+import { CheckCircle } from 'lucide-react';
+import clsx from 'clsx';
+import { format } from 'date-fns';
+import { v4 as uuid } from 'uuid';
+import { create } from 'zustand';
+import { persist } from 'zustand/middleware';
+
+const useCount = create(persist((set) => ({ n: 0, add: () => set((s) => ({ n: s.n + 1 })) }), { name: 'count' }));
+
+function Home() {
+  const { n, add } = useCount();
+  return (
+    <section id="home">
+      <h1>Home</h1>
+      <button id="add" className={clsx('btn', n > 0 && 'active')} onClick={add}>Added {n}</button>
+      <Link to="/about" id="to-about">About</Link>
+    </section>
+  );
+}
+
+function About() {
+  return (
+    <section id="about">
+      <h1>About</h1>
+      <p id="facts">{format(new Date(2024, 0, 2), 'd MMMM yyyy')}, id of {uuid().length} characters</p>
+      <CheckCircle id="icon" aria-label="done" />
+      <Link to="/" id="to-home">Home</Link>
+      <button id="chart" onClick={() => import('./Chart.jsx')}>Chart</button>
+    </section>
+  );
+}
+
+export default function App() {
+  return (
+    <BrowserRouter>
+      <Routes>
+        <Route path="/" element={<Home />} />
+        <Route path="/about" element={<About />} />
+      </Routes>
+    </BrowserRouter>
+  );
+}
+`;
+
 /** Types into a field of the sandboxed frame: WebKit's driver can't focus it by itself. */
 async function typeInFrame(app, field, text) {
   await click(app, field);
@@ -253,6 +303,44 @@ describe("the preview pane", () => {
     assert.match(colour, /37, 99, 235|oklch/);
     await app.switchTo().defaultContent();
     await screenshot(app, "preview-browser-features");
+  });
+
+  it("runs the packages generated apps import: two routes, an icon, a date, an id, a store; and names one it lacks", async (t) => {
+    const dependencies = { react: "^19", "react-dom": "^19", "react-router-dom": "^7", "lucide-react": "^1", clsx: "^2", "date-fns": "^4", uuid: "^14", zustand: "^5", axios: "^1" };
+    const files = {
+      ...COUNTER_FILES,
+      "package.json": JSON.stringify({ name: "packages", private: true, type: "module", scripts: { dev: "vite" }, dependencies }, null, 2),
+      "src/App.jsx": PACKAGES_APP,
+      "src/Chart.jsx": "import axios from 'axios';\n\nexport default function Chart() {\n  return <p>{typeof axios}</p>;\n}\n",
+    };
+    delete files["src/components/Title.jsx"];
+    const home = await homeWriting(t, "Packages", files);
+    generateProject(home, ["--idea", "An app on the usual packages", "--name", "Packages"]);
+    const { app } = await launchFor(t, { name: "preview-packages", home });
+    const frame = await openPreview(app, "packages");
+    await app.switchTo().frame(frame);
+    // The first route, and a zustand store that persists to the pane's storage.
+    const add = await app.wait(until.elementLocated(By.css("#home #add")), 30_000);
+    await click(app, add);
+    await app.wait(until.elementTextIs(add, "Added 1"), 5_000);
+    assert.equal(await add.getAttribute("class"), "btn active");
+    assert.equal(await app.executeScript("return localStorage.getItem('count')"), '{"state":{"n":1},"version":0}');
+    // The second route, through a Link: a date from date-fns, a uuid, a lucide icon drawn as SVG.
+    await click(app, await app.findElement(By.css("#to-about")));
+    const facts = await app.wait(until.elementLocated(By.css("#about #facts")), 5_000);
+    assert.equal(await facts.getText(), "2 January 2024, id of 36 characters");
+    assert.equal(await app.findElements(By.css("#home")).then((found) => found.length), 0);
+    const icon = await app.findElement(By.css("svg#icon"));
+    assert.ok((await app.executeScript("return arguments[0].querySelectorAll('path, circle').length", icon)) > 0, "the icon has shapes");
+    await click(app, await app.findElement(By.css("#to-home")));
+    await app.wait(until.elementTextIs(await app.wait(until.elementLocated(By.css("#home #add")), 5_000), "Added 1"), 5_000);
+    // A package outside the preview's list: the overlay names it and the file that imports it.
+    await click(app, await app.findElement(By.css("#to-about")));
+    await click(app, await app.wait(until.elementLocated(By.css("#chart")), 5_000));
+    const overlay = await app.wait(until.elementLocated(By.css("#bucketforge-error pre")), 10_000);
+    assert.match(await overlay.getText(), /src\/Chart\.jsx imports the package “axios”, which the preview can't load\. The preview includes react, react-dom, react-router-dom/);
+    await app.switchTo().defaultContent();
+    await screenshot(app, "preview-packages");
   });
 
   it("lets a hostile generated app run no command and read nothing of another user", async (t) => {

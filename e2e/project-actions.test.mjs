@@ -5,8 +5,11 @@
 // screen removes its objects, read with an S3 client of our own, and no other project's.
 // Each test has its own servers, home, keyring and window.
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { describe, it } from "node:test";
-import { objectsIn, projectFilesIn } from "./bucket.mjs";
+import { objectsIn, projectFilesIn, zipContents } from "./bucket.mjs";
 import {
   builtInHome,
   By,
@@ -104,6 +107,41 @@ describe("a share link", () => {
     assert.match(await app.findElement(By.xpath("//*[@role='status'][starts-with(normalize-space(), 'Link copied.')]")).getText(), /Anyone with it can download/);
     await screenshot(app, "share-link-garage");
     await assertLinkServesOnlyAsSigned(link, inGarage[SHARED_FILE].bytes);
+  });
+
+  it("to the whole project downloads a zip whose entries are the project's files in Garage", async (t) => {
+    const garage = await serverFor(t, startGarage());
+    const llm = await counterLlm(t);
+    const home = configuredHome(garage, llm.openaiBaseUrl, LLM_KEY);
+    generateProject(home, ["--idea", "A click counter", "--name", "Click Counter"]);
+    const inGarage = projectFilesIn(garage, "projects/e2e/click-counter/");
+
+    const { app } = await launchFor(t, { name: "share-project", home });
+    await openProject(app, "click-counter");
+    await app.wait(until.elementLocated(By.css("[data-testid=code-viewer]")), 20_000);
+    await click(app, await app.findElement(By.xpath("//button[normalize-space()='Copy project link']")));
+    const said = await app.wait(until.elementLocated(By.xpath("//*[@role='status'][starts-with(normalize-space(), 'Link copied.')]")), 30_000);
+    assert.match(await said.getText(), /Anyone with it can download a \.zip of the whole project \(\d+ files/);
+    const link = await eventually(() => {
+      const text = clipboardText().trim();
+      return text.includes(".zip?") && text.includes("X-Amz-Signature=") ? text : null;
+    }, "the project link on the clipboard", 10_000);
+    assert.ok(link.startsWith(`${garage.endpoint}/${garage.bucket}/projects/e2e/click-counter/.bucketforge/exports/`), link);
+    await screenshot(app, "share-project-garage");
+
+    const signed = await download(link);
+    assert.equal(signed.status, 200, `the link was refused: ${signed.body}`);
+    const dir = mkdtempSync(path.join(os.tmpdir(), "bucketforge-share-"));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const zip = path.join(dir, "click-counter.zip");
+    writeFileSync(zip, signed.body);
+    const entries = zipContents(zip);
+    assert.deepEqual(Object.keys(entries).sort(), Object.keys(inGarage).map((p) => `click-counter/${p}`).sort());
+    for (const [file, { bytes }] of Object.entries(inGarage)) {
+      assert.deepEqual(entries[`click-counter/${file}`], bytes, `${file} in the zip is not the bytes in Garage`);
+    }
+    const tampered = await download(withTamperedSignature(link));
+    assert.equal(tampered.status, 403, `a tampered signature got ${tampered.status}`);
   });
 
   it("from the built-in bucket downloads the file's exact bytes, and the bucket refuses it with a changed signature", async (t) => {

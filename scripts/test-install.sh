@@ -21,6 +21,8 @@ description=$(dpkg-deb -f "$deb" Description)
 rpm_info=$(rpm -qp --queryformat '%{NAME} %{LICENSE}' "$rpm" 2>/dev/null)
 [ "$rpm_info" = "$PACKAGE MIT" ] || fail "the .rpm's name or license is wrong: $rpm_info"
 echo "$(basename "$deb"): $(du -k "$deb" | cut -f1) KiB; $(basename "$rpm"): $(du -k "$rpm" | cut -f1) KiB"
+# bundle.sh repacks the .deb with xz; a gzip one would be about a third bigger.
+ar t "$deb" | grep -qx 'data.tar.xz' || fail "the .deb's files are not xz-compressed: $(ar t "$deb" | tr '\n' ' ')"
 
 remove_package() { as_root dpkg -r "$PACKAGE" >/dev/null 2>&1 || true; }
 trap remove_package EXIT

@@ -6,18 +6,43 @@ import { defineConfig, type Plugin } from "vite";
 
 const require = createRequire(import.meta.url);
 
-/** Output file → the package specifier it re-exports (names match VENDORED_MODULES in Rust). */
-const MODULES: Record<string, string> = {
-  react: "react",
-  "react-jsx-runtime": "react/jsx-runtime",
-  "react-dom": "react-dom",
-  "react-dom-client": "react-dom/client",
+/**
+ * Output file → how it is made (names match VENDORED_MODULES in Rust). React ships CommonJS only,
+ * so its entries spell out the export names; the other packages are ES modules and re-export.
+ */
+const MODULES: Record<string, { cjs: string } | { source: string }> = {
+  react: { cjs: "react" },
+  "react-jsx-runtime": { cjs: "react/jsx-runtime" },
+  "react-dom": { cjs: "react-dom" },
+  "react-dom-client": { cjs: "react-dom/client" },
+  // The pane's page has no address of its own to route on (its URL is the preview's, and a
+  // sandboxed frame may not rewrite it), so the browser routers keep their location in memory:
+  // links, redirects and back/forward work as in a browser tab.
+  "react-router-dom": {
+    source: [
+      'export * from "react-router-dom";',
+      'import { createElement } from "react";',
+      'import { MemoryRouter, createMemoryRouter } from "react-router-dom";',
+      "export function BrowserRouter({ basename, children }) {",
+      '  return createElement(MemoryRouter, { basename, initialEntries: [basename || "/"] }, children);',
+      "}",
+      "export function createBrowserRouter(routes, options = {}) {",
+      '  return createMemoryRouter(routes, { initialEntries: [options.basename || "/"], ...options });',
+      "}",
+    ].join("\n"),
+  },
+  "lucide-react": { source: 'export * from "lucide-react";' },
+  clsx: { source: 'export * from "clsx";\nexport { default } from "clsx";' },
+  "date-fns": { source: 'export * from "date-fns";' },
+  uuid: { source: 'export * from "uuid";' },
+  zustand: { source: 'export * from "zustand";' },
+  "zustand-middleware": { source: 'export * from "zustand/middleware";' },
 };
 
 const VIRTUAL = "\0preview-vendor:";
 
 /**
- * React ships CommonJS only, and `export *` from CommonJS yields no named exports, so each
+ * Each entry is a virtual module: `export *` from CommonJS yields no named exports, so a CommonJS
  * entry spells out the package's export names, read from the package itself.
  */
 function vendorEntries(): Plugin {
@@ -31,10 +56,11 @@ function vendorEntries(): Plugin {
     },
     load(id) {
       if (!id.startsWith(VIRTUAL)) return null;
-      const spec = MODULES[id.slice(VIRTUAL.length)];
-      const names = Object.keys(require(spec)).filter((n) => n !== "default" && /^[A-Za-z_$][\w$]*$/.test(n));
+      const entry = MODULES[id.slice(VIRTUAL.length)];
+      if ("source" in entry) return entry.source;
+      const names = Object.keys(require(entry.cjs)).filter((n) => n !== "default" && /^[A-Za-z_$][\w$]*$/.test(n));
       return [
-        `import * as ns from ${JSON.stringify(spec)};`,
+        `import * as ns from ${JSON.stringify(entry.cjs)};`,
         "const m = ns.default ?? ns;",
         "export default m;",
         ...names.map((n) => `export const ${n} = m[${JSON.stringify(n)}];`),

@@ -11,11 +11,11 @@ use bucketforge_engine::generate::{EventSink, GenerationEvent};
 use bucketforge_engine::llm::{DetectedOllama, ModelInfo, ProviderKind};
 use bucketforge_engine::preview::PreviewApi;
 use bucketforge_engine::session::{
-    self, FileContent, GenerateRequest, LlmCheck, NewSecret, ProjectDetails, ProjectsPage,
-    ProviderInfo, RunInfo, SecretSlot, SettingsView, ShareLink, StoragePreset,
+    self, FileContent, GenerateRequest, LlmCheck, NewSecret, ProjectDetails, ProjectShareLink,
+    ProjectsPage, ProviderInfo, RunInfo, SecretSlot, SettingsView, ShareLink, StoragePreset,
 };
 use bucketforge_engine::settings::Settings;
-use bucketforge_engine::store::{ConnectionReport, ExportSummary};
+use bucketforge_engine::store::{ConnectionReport, ExportSummary, TeamPolicy, UserId};
 use secrecy::SecretString;
 use tauri::ipc::Channel;
 use tauri::State;
@@ -83,6 +83,18 @@ pub fn storage_presets() -> Vec<StoragePreset> {
 #[instrument(skip_all, err(Debug, level = "warn"))]
 pub async fn storage_check(state: State<'_, AppState>) -> Reply<ConnectionReport> {
     Ok(state.session.check_storage().await?)
+}
+
+/// Settings' Team access: the IAM policy confining `user` to their prefix of `bucket` (the
+/// bucket as typed in the form, saved or not). Text only: nothing is sent anywhere.
+#[tauri::command]
+#[instrument(skip_all, err(Debug, level = "warn"))]
+pub fn team_policy(user: String, bucket: String) -> Reply<TeamPolicy> {
+    let user = UserId::new(user.trim())?;
+    Ok(bucketforge_engine::store::team_policy(
+        bucket.trim(),
+        &user,
+    )?)
 }
 
 #[tauri::command]
@@ -239,6 +251,17 @@ pub async fn project_share_link(
         .session
         .share_link(&slug, &path, expires_in_secs)
         .await?)
+}
+
+/// A link to the whole project as a zip, made in the bucket.
+#[tauri::command]
+#[instrument(skip_all, err(Debug, level = "warn"), fields(slug = %slug))]
+pub async fn project_share_zip(
+    state: State<'_, AppState>,
+    slug: String,
+    expires_in_secs: u64,
+) -> Reply<ProjectShareLink> {
+    Ok(state.session.share_project(&slug, expires_in_secs).await?)
 }
 
 #[tauri::command]

@@ -417,7 +417,7 @@ async fn a_named_aws_profile_signs_requests_with_its_own_keys() {
     // Blocking here is fine: the server runs on the runtime's worker threads.
     let output = cli("work");
     assert_ok(&output);
-    assert!(stdout(&output).contains("can list, write, read and delete"));
+    assert!(stdout(&output).contains("can list, write, read, copy and delete"));
 
     let output = cli("stale");
     let err = assert_one_line_error(&output);

@@ -99,6 +99,92 @@ async fn generate_writes_every_file_to_s3_and_prints_one_json_event_per_line() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn share_prints_links_that_download_the_whole_project_and_one_file() {
+    let server = TestServer::start(ServerKind::Garage).await;
+    let llm = ScriptedLlm::start(script()).await.unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let user = unique_user("share");
+    let generated = bucketforge(home.path(), &server.config, &llm)
+        .args(counter::generate_args(user.as_str()))
+        .output()
+        .unwrap();
+    assert!(generated.status.success(), "{generated:?}");
+
+    let output = bucketforge(home.path(), &server.config, &llm)
+        .args([
+            "share",
+            "--user",
+            user.as_str(),
+            "click-counter",
+            "--expires",
+            "2h",
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let url = String::from_utf8_lossy(&output.stdout).trim().to_string();
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        said.contains("Anyone with the link can download a .zip of “click-counter” (4 files"),
+        "{said}"
+    );
+    assert!(said.contains("for 2h"), "{said}");
+    // Garage checks the signature: the link downloads the zip, whose entries are the files in S3.
+    let (status, zip) = support::http_get_bytes(&url).await;
+    assert_eq!(status, 200, "{url}");
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip)).unwrap();
+    assert_eq!(archive.len(), FILES.len());
+    let store = server.store().await;
+    let key = project(&user, "click-counter");
+    for (path, _) in FILES {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(
+            &mut archive
+                .by_name(&format!("click-counter/{path}"))
+                .unwrap_or_else(|e| panic!("{path}: {e}")),
+            &mut bytes,
+        )
+        .unwrap();
+        let stored = store
+            .get_file(&key, &ProjectPath::new(path).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(bytes, stored.bytes, "{path}");
+    }
+    // One character of the signature changed: Garage refuses it.
+    let tampered = match url.rfind("X-Amz-Signature=") {
+        Some(at) => {
+            let mut chars: Vec<char> = url.chars().collect();
+            let i = at + "X-Amz-Signature=".len();
+            chars[i] = if chars[i] == '0' { '1' } else { '0' };
+            chars.into_iter().collect::<String>()
+        }
+        None => panic!("no signature in {url}"),
+    };
+    assert_eq!(support::http_get_bytes(&tampered).await.0, 403);
+
+    let output = bucketforge(home.path(), &server.config, &llm)
+        .args([
+            "share",
+            "--user",
+            user.as_str(),
+            "click-counter",
+            "--file",
+            "src/App.jsx",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let link: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(link["expires_in_secs"], 86_400, "{link}");
+    let (status, body) = support::http_get_bytes(link["url"].as_str().unwrap()).await;
+    assert_eq!(status, 200);
+    let app = FILES.iter().find(|(p, _)| *p == "src/App.jsx").unwrap().1;
+    assert_eq!(body, app.as_bytes());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_run_exits_non_zero_and_resume_finishes_it() {
     let server = TestServer::start(ServerKind::Moto).await;
     let broken = "export default function App() { return <p>; }\n";

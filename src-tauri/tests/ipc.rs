@@ -415,6 +415,18 @@ async fn no_command_ever_returns_a_secret() {
         .is_empty());
     // Garage checks signatures: these succeed only with the secret from the keyring.
     t.ok("storage_check", json!({}));
+    let team = t.ok(
+        "team_policy",
+        json!({ "user": "sam", "bucket": "class-bucket" }),
+    );
+    assert_eq!(team["prefix"], "projects/sam/", "{team}");
+    assert!(
+        team["policy"]
+            .as_str()
+            .unwrap()
+            .contains("arn:aws:s3:::class-bucket/projects/sam/*"),
+        "{team}"
+    );
     // The scripted server answers only its key: these succeed only with the saved one...
     assert_eq!(t.ok("llm_check", json!({}))["model"], "gpt-4o-mini");
     let models = t.ok(
@@ -479,6 +491,26 @@ async fn no_command_ever_returns_a_secret() {
         (200, FILES[3].1),
         "the link downloads the file"
     );
+    // The whole project, zipped in the bucket behind a link: its entries are the files' bytes.
+    let shared = t.ok(
+        "project_share_zip",
+        json!({ "slug": slug, "expiresInSecs": 3600 }),
+    );
+    assert_eq!(shared["files"], FILES.len(), "{shared}");
+    let (status, zip) = support::http_get_bytes(shared["url"].as_str().unwrap()).await;
+    assert_eq!(status, 200);
+    assert_eq!(shared["bytes"], zip.len(), "{shared}");
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip)).unwrap();
+    assert_eq!(archive.len(), FILES.len());
+    for (path, content) in FILES {
+        let mut text = String::new();
+        archive
+            .by_name(&format!("{slug}/{path}"))
+            .unwrap_or_else(|e| panic!("{path}: {e}"))
+            .read_to_string(&mut text)
+            .unwrap();
+        assert_eq!(text, content, "{path}");
+    }
     let preview = t.ok("preview_url", json!({ "slug": slug }));
     assert!(preview.as_str().unwrap().contains(slug), "{preview}");
     // No preview open, and the counter has no backend to simulate.

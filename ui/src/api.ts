@@ -21,8 +21,10 @@ import type { RunInfo } from "./bindings/RunInfo";
 import type { SecretSlot } from "./bindings/SecretSlot";
 import type { Settings } from "./bindings/Settings";
 import type { SettingsView } from "./bindings/SettingsView";
+import type { ProjectShareLink } from "./bindings/ProjectShareLink";
 import type { ShareLink } from "./bindings/ShareLink";
 import type { StoragePreset } from "./bindings/StoragePreset";
+import type { TeamPolicy } from "./bindings/TeamPolicy";
 
 /** The shape every failing command rejects with. */
 export type CommandError = ErrorReport;
@@ -92,6 +94,11 @@ export function providersList(): Promise<ProviderInfo[]> {
 
 export function storagePresets(): Promise<StoragePreset[]> {
   return invoke("storage_presets");
+}
+
+/** The IAM policy that confines `user` to their own prefix of `bucket`: text for whoever manages it. */
+export function teamPolicy(user: string, bucket: string): Promise<TeamPolicy> {
+  return invoke("team_policy", { user, bucket });
 }
 
 /** Tests the saved storage settings for real: list, write, read, delete a probe. */
@@ -167,6 +174,11 @@ export function projectExport(slug: string, out: string, partial: boolean): Prom
 
 export function projectShareLink(slug: string, path: string, expiresInSecs: number): Promise<ShareLink> {
   return invoke("project_share_link", { slug, path, expiresInSecs });
+}
+
+/** A link to the whole project as a zip, made in the bucket, that works for `expiresInSecs`. */
+export function projectShareZip(slug: string, expiresInSecs: number): Promise<ProjectShareLink> {
+  return invoke("project_share_zip", { slug, expiresInSecs });
 }
 
 /** Deletes the project; one that a run is writing right now only with `force`. */

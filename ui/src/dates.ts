@@ -25,3 +25,11 @@ export function formatDate(rfc3339: string | null, setting: DateSetting = shownI
   if (Number.isNaN(date.getTime())) return rfc3339;
   return date.toLocaleString(setting.locale, { dateStyle: "medium", timeStyle: "short", timeZone: setting.timeZone });
 }
+
+/** "just now", "12 s ago", "3 min ago", "2 h ago": how long since something happened, in whole units. */
+export function formatAgo(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 5) return "just now";
+  if (seconds < 60) return `${Math.floor(seconds)} s ago`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ago`;
+  return `${Math.floor(seconds / 3600)} h ago`;
+}

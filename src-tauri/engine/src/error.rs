@@ -14,6 +14,8 @@ pub enum Access {
     Read,
     Write,
     Delete,
+    /// A server-side copy: a read of one object and a write of another, in one request.
+    Copy,
 }
 
 impl Access {
@@ -23,6 +25,18 @@ impl Access {
             Access::Read => "read",
             Access::Write => "write",
             Access::Delete => "delete",
+            Access::Copy => "copy",
+        }
+    }
+
+    /// "write to", as in "this access key may not write to “projects/bob/”".
+    fn with_place(self) -> &'static str {
+        match self {
+            Access::List => "list what is in",
+            Access::Read => "read from",
+            Access::Write => "write to",
+            Access::Delete => "delete from",
+            Access::Copy => "copy files within",
         }
     }
 
@@ -32,7 +46,34 @@ impl Access {
             Access::Read => "s3:GetObject",
             Access::Write => "s3:PutObject",
             Access::Delete => "s3:DeleteObject",
+            Access::Copy => "s3:GetObject and s3:PutObject",
         }
+    }
+}
+
+/// "list, read or copy": the things refused, in the order they were tried.
+fn verbs(missing: &[Access]) -> String {
+    spoken_list(&missing.iter().map(|a| a.verb()).collect::<Vec<_>>(), "or")
+}
+
+/// "s3:ListBucket, s3:GetObject and s3:PutObject": each permission once.
+fn permissions(missing: &[Access]) -> String {
+    let mut names: Vec<&str> = Vec::new();
+    for access in missing {
+        for name in access.permission().split(" and ") {
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+    }
+    spoken_list(&names, "and")
+}
+
+fn spoken_list(items: &[&str], last: &str) -> String {
+    match items {
+        [] => String::new(),
+        [one] => (*one).to_string(),
+        [init @ .., end] => format!("{} {last} {end}", init.join(", ")),
     }
 }
 
@@ -195,8 +236,9 @@ pub enum Error {
     BucketNotFound { bucket: String },
 
     #[error(
-        "The bucket “{bucket}” refused to let BucketForge {access} under “{prefix}” ({detail}). \
-         Ask whoever manages it to grant {permission} on that prefix, or use other keys.",
+        "This access key may not {doing} “{prefix}” in bucket “{bucket}” ({detail}). \
+         Ask whoever manages the bucket to grant {permission} there, or use other keys.",
+        doing = access.with_place(),
         permission = access.permission()
     )]
     AccessDenied {
@@ -204,6 +246,19 @@ pub enum Error {
         prefix: String,
         access: Access,
         detail: ServiceDetail,
+    },
+
+    #[error(
+        "This access key may not {verbs} under “{prefix}” in bucket “{bucket}”: S3 refused each of these. \
+         Ask whoever manages the bucket to grant {permissions} there, or use other keys.",
+        verbs = verbs(missing),
+        permissions = permissions(missing)
+    )]
+    PermissionsMissing {
+        bucket: String,
+        prefix: String,
+        /// What was refused, in the order it was tried.
+        missing: Vec<Access>,
     },
 
     #[error(
@@ -334,6 +389,9 @@ pub enum Error {
     )]
     ExportFailed { path: String, reason: String },
 
+    #[error("A link to the whole of “{slug}” could not be made: {reason}.")]
+    ShareFailed { slug: String, reason: String },
+
     #[error("The AI's plan for this idea could not be used, even after asking it to fix it: {}. Try again, describe the idea a little differently, or pick a stronger model in Settings.", problems.join("; "))]
     PlanInvalid { problems: Vec<String> },
 
@@ -459,7 +517,9 @@ impl Error {
                 Access::Read => ErrorCode::AccessDeniedRead,
                 Access::Write => ErrorCode::AccessDeniedWrite,
                 Access::Delete => ErrorCode::AccessDeniedDelete,
+                Access::Copy => ErrorCode::AccessDeniedCopy,
             },
+            Error::PermissionsMissing { .. } => ErrorCode::PermissionsMissing,
             Error::WrongRegion { .. } => ErrorCode::WrongRegion,
             Error::BadSignature { .. } => ErrorCode::BadSignature,
             Error::UnknownAccessKey { .. } => ErrorCode::UnknownAccessKey,
@@ -478,6 +538,7 @@ impl Error {
             Error::LocalBucketFailed { .. } => ErrorCode::LocalBucketFailed,
             Error::LocalBucketNotStarted => ErrorCode::LocalBucketNotStarted,
             Error::NotConfirmed { .. } => ErrorCode::NotConfirmed,
+            Error::ShareFailed { .. } => ErrorCode::ShareFailed,
             Error::ExportFailed { .. } => ErrorCode::ExportFailed,
             Error::PlanInvalid { .. } => ErrorCode::PlanInvalid,
             Error::ProjectExists { .. } => ErrorCode::ProjectExists,
@@ -559,6 +620,8 @@ pub enum ErrorCode {
     AccessDeniedRead,
     AccessDeniedWrite,
     AccessDeniedDelete,
+    AccessDeniedCopy,
+    PermissionsMissing,
     WrongRegion,
     BadSignature,
     UnknownAccessKey,
@@ -578,6 +641,7 @@ pub enum ErrorCode {
     LocalBucketNotStarted,
     NotConfirmed,
     ExportFailed,
+    ShareFailed,
     PlanInvalid,
     ProjectExists,
     NothingToResume,
@@ -633,6 +697,8 @@ impl ErrorCode {
             | AccessDeniedRead
             | AccessDeniedWrite
             | AccessDeniedDelete
+            | AccessDeniedCopy
+            | PermissionsMissing
             | WrongRegion
             | BadSignature
             | UnknownAccessKey
@@ -648,8 +714,8 @@ impl ErrorCode {
             | LlmStreamInterrupted | LlmDeadlineExceeded | LlmAnswerTooLarge | ConnectionLost
             | StorageTimeout | StorageBusy | StorageFailed | ProjectNotFound | FileNotFound
             | ManifestConflict | ManifestMissing | ManifestUnreadable | ManifestTooNew
-            | DeleteIncomplete | NotConfirmed | ExportFailed | PlanInvalid | ProjectExists
-            | NothingToResume | ProjectBusy | RecordNotSaved | ProjectTakenOver
+            | DeleteIncomplete | NotConfirmed | ExportFailed | ShareFailed | PlanInvalid
+            | ProjectExists | NothingToResume | ProjectBusy | RecordNotSaved | ProjectTakenOver
             | ProjectIncomplete | Internal | ObjectTooLarge | FileTooLarge | FileInvalid
             | FileTruncated | NoHomeDirectory | SettingsIo => FixIn::None,
         }
@@ -703,6 +769,32 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("projects/alice/"), "{text}");
+    }
+
+    #[test]
+    fn missing_permissions_are_listed_together_each_once() {
+        let err = Error::PermissionsMissing {
+            bucket: "team".into(),
+            prefix: "projects/alice/".into(),
+            missing: vec![Access::List, Access::Read, Access::Copy],
+        };
+        assert_eq!(err.code(), "permissions_missing");
+        assert_eq!(
+            err.to_string(),
+            "This access key may not list, read or copy under “projects/alice/” in bucket “team”: S3 refused each of these. \
+             Ask whoever manages the bucket to grant s3:ListBucket, s3:GetObject and s3:PutObject there, or use other keys."
+        );
+        let one = Error::AccessDenied {
+            bucket: "team".into(),
+            prefix: "projects/bob/".into(),
+            access: Access::Write,
+            detail: ServiceDetail::default(),
+        };
+        assert!(
+            one.to_string()
+                .starts_with("This access key may not write to “projects/bob/” in bucket “team”"),
+            "{one}"
+        );
     }
 
     #[test]

@@ -132,6 +132,12 @@ fn example(code: ErrorCode) -> Error {
         ErrorCode::AccessDeniedRead => denied(Access::Read),
         ErrorCode::AccessDeniedWrite => denied(Access::Write),
         ErrorCode::AccessDeniedDelete => denied(Access::Delete),
+        ErrorCode::AccessDeniedCopy => denied(Access::Copy),
+        ErrorCode::PermissionsMissing => Error::PermissionsMissing {
+            bucket: "team-apps".into(),
+            prefix: "projects/alice/".into(),
+            missing: vec![Access::List, Access::Copy],
+        },
         ErrorCode::WrongRegion => Error::WrongRegion {
             bucket: "team-apps".into(),
             configured: "us-east-1".into(),
@@ -206,6 +212,10 @@ fn example(code: ErrorCode) -> Error {
         ErrorCode::ExportFailed => Error::ExportFailed {
             path: "/home/alice/todo-list.zip".into(),
             reason: "permission denied".into(),
+        },
+        ErrorCode::ShareFailed => Error::ShareFailed {
+            slug: slug(),
+            reason: "“src/App.jsx” in the bucket is not the file the project recorded (its SHA-256 differs); it may have been changed outside BucketForge".into(),
         },
         ErrorCode::PlanInvalid => Error::PlanInvalid {
             problems: vec![

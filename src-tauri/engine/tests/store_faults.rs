@@ -8,12 +8,12 @@ use bucketforge_test_support as support;
 use std::time::{Duration, Instant};
 
 use bucketforge_engine::store::{
-    ConditionalWrites, ConnectionPolicy, ManifestPrecondition, ObjectStore, ProjectPath,
-    StoreConfig,
+    ConditionalWrites, ConnectionPolicy, ManifestPrecondition, ObjectStore, ProjectKey,
+    ProjectPath, StoreConfig,
 };
 use bucketforge_engine::Error;
 use futures::{StreamExt, TryStreamExt};
-use support::fault_proxy::{Fault, FaultProxy};
+use support::fault_proxy::{Fault, FaultProxy, Only};
 use support::{project, unique_user, ServerKind, TestServer};
 
 const ATTEMPTS: u32 = 3;
@@ -173,21 +173,53 @@ async fn a_signature_mismatch_is_its_own_error() {
 }
 
 #[tokio::test]
-async fn check_tells_a_denied_read_from_a_denied_write() {
+async fn check_names_every_operation_the_keys_may_not_do() {
     let rig = Rig::start().await;
     let store = rig.store().await;
 
+    // No write: nothing to read or copy, and the delete of the missing probe is allowed.
     rig.proxy.on_method("PUT", Fault::AccessDenied);
     let err = store.check(&unique_user("w")).await.unwrap_err();
     assert_eq!(err.code(), "access_denied_write", "{err:?}");
 
+    // Listing and reading are both GETs: both are named, in one message.
     rig.proxy.on_method("GET", Fault::AccessDenied);
     let err = store.check(&unique_user("r")).await.unwrap_err();
-    assert_eq!(err.code(), "access_denied_list", "{err:?}");
+    assert_eq!(err.code(), "permissions_missing", "{err:?}");
+    let text = err.to_string();
+    assert!(text.contains("may not list or read under"), "{text}");
+    assert!(
+        text.contains("grant s3:ListBucket and s3:GetObject there"),
+        "{text}"
+    );
 
     rig.proxy.on_method("DELETE", Fault::AccessDenied);
     let err = store.check(&unique_user("d")).await.unwrap_err();
     assert_eq!(err.code(), "access_denied_delete", "{err:?}");
+
+    // The server-side copy history needs: a PUT naming its source.
+    rig.proxy.when(
+        Only {
+            method: Some("PUT".into()),
+            path_contains: Some(".copy".into()),
+            ..Only::default()
+        },
+        Fault::AccessDenied,
+        None,
+    );
+    let user = unique_user("c");
+    let err = store.check(&user).await.unwrap_err();
+    assert_eq!(err.code(), "access_denied_copy", "{err:?}");
+    assert!(
+        err.to_string().contains("may not copy files within"),
+        "{err}"
+    );
+    // Nothing of the check is left behind.
+    rig.proxy.always(Fault::Pass);
+    assert_eq!(
+        support::raw_keys(&rig.config, &ProjectKey::user_prefix(&user)).await,
+        Vec::<String>::new()
+    );
 }
 
 #[tokio::test]

@@ -111,10 +111,28 @@ pub enum Command {
         #[arg(long)]
         partial: bool,
     },
-    /// Check that the storage settings work: list, write, read and delete a test object
+    /// Print a link that downloads a project: the whole project as a zip, or one file with --file
+    Share {
+        #[command(flatten)]
+        user: UserArg,
+        slug: String,
+        /// Link to this one file of the project instead
+        #[arg(long, value_name = "PATH")]
+        file: Option<String>,
+        /// How long the link works, e.g. 1h, 12h, 3days (from 1 minute to 7 days)
+        #[arg(long, default_value = "1day", value_parser = humantime::parse_duration)]
+        expires: std::time::Duration,
+    },
+    /// Check that the storage settings work: list, write, read, copy and delete a test object
     Check {
         #[command(flatten)]
         user: UserArg,
+    },
+    /// Print the IAM policy that lets one person use BucketForge in their own prefix of the bucket, and nothing else
+    Policy {
+        /// Whose policy: the user id they will set in BucketForge
+        #[arg(long, value_name = "USER")]
+        user: String,
     },
     /// Check that a project's files fit together: imports, packages and API calls
     Verify {

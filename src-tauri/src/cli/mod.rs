@@ -225,6 +225,66 @@ async fn run(storage: &StorageArgs, json: bool, command: Command) -> Result<Exit
                 );
             }
         }
+        Command::Share {
+            user,
+            slug,
+            file,
+            expires,
+        } => {
+            let session = user_session(storage, &user)?;
+            let key = session.project_key(&slug)?;
+            let slug = key.slug().as_str();
+            let secs = expires.as_secs();
+            let (url, secs, this_computer_only, what) = match &file {
+                Some(path) => {
+                    let link = session.share_link(slug, path, secs).await?;
+                    (
+                        link.url,
+                        link.expires_in_secs,
+                        link.this_computer_only,
+                        path.clone(),
+                    )
+                }
+                None => {
+                    let link = session.share_project(slug, secs).await?;
+                    let what = format!(
+                        "a .zip of “{slug}” ({} files, {})",
+                        link.files,
+                        human_size(link.bytes)
+                    );
+                    (
+                        link.url,
+                        link.expires_in_secs,
+                        link.this_computer_only,
+                        what,
+                    )
+                }
+            };
+            if json {
+                print_json(json!({
+                    "slug": slug,
+                    "file": file,
+                    "url": url,
+                    "expires_in_secs": secs,
+                    "this_computer_only": this_computer_only,
+                }));
+            } else {
+                // The link alone on stdout, for scripts; what it is on stderr.
+                println!("{url}");
+                let lasts = humantime::format_duration(std::time::Duration::from_secs(secs));
+                if this_computer_only {
+                    eprintln!(
+                        "The link downloads {} for {lasts}, but only on this computer while the BucketForge window is open: the project is in the built-in bucket.",
+                        printable(&what)
+                    );
+                } else {
+                    eprintln!(
+                        "Anyone with the link can download {} for {lasts}.",
+                        printable(&what)
+                    );
+                }
+            }
+        }
         Command::Check { user } => {
             let report = user_session(storage, &user)?.check_storage().await?;
             if json {
@@ -236,6 +296,27 @@ async fn run(storage: &StorageArgs, json: bool, command: Command) -> Result<Exit
                 );
                 for note in &report.notes {
                     println!("{note}");
+                }
+            }
+        }
+        Command::Policy { user } => {
+            let team = session(storage, Overrides::default())?.team_policy(&user)?;
+            if json {
+                let document: serde_json::Value =
+                    serde_json::from_str(&team.policy).unwrap_or_default();
+                print_json(json!({ "policy": document, "team": team }));
+            } else {
+                // The policy alone on stdout, so `> policy.json` saves just it.
+                println!("{}", team.policy);
+                eprintln!(
+                    "\nThis policy lets “{}” use BucketForge in {} of bucket “{}” and nothing else.",
+                    team.user, team.prefix, team.bucket
+                );
+                for (n, step) in team.steps.iter().enumerate() {
+                    eprintln!("{}. {step}", n + 1);
+                }
+                for note in &team.other_stores {
+                    eprintln!("{note}");
                 }
             }
         }

@@ -391,6 +391,19 @@ pub async fn raw_get(config: &StoreConfig, key: &str) -> Vec<u8> {
     object.body.collect().await.unwrap().into_bytes().to_vec()
 }
 
+/// The status and exact bytes a GET of `url` answers (a zip, say).
+pub async fn http_get_bytes(url: &str) -> (u16, Vec<u8>) {
+    let response = reqwest::get(url)
+        .await
+        .unwrap_or_else(|e| panic!("GET {url}: {e}"));
+    let status = response.status().as_u16();
+    let body = response
+        .bytes()
+        .await
+        .unwrap_or_else(|e| panic!("GET {url}: {e}"));
+    (status, body.to_vec())
+}
+
 /// A bare HTTP/1.1 GET on loopback, with no credentials of any kind.
 pub async fn http_get(url: &str) -> (u16, String) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};

@@ -134,6 +134,68 @@ impl S3Process {
         }
     }
 
+    /// moto enforcing IAM, as AWS does for a team's bucket: `bucket`, and for each `(name,
+    /// policy)` an IAM user with that inline policy and an access key of its own. Every request
+    /// after this setup must be signed by a user's key and is allowed only by its policy (moto
+    /// checks actions and resources; it doesn't evaluate conditions).
+    ///
+    /// moto runs through `moto_iam_server.py`, which hands its signature check the query string
+    /// as sent: moto's own check rebuilds it decoded, so it refuses every listing under a prefix.
+    pub fn start_moto_iam(
+        bucket: &str,
+        people: &[(&str, String)],
+    ) -> Result<(Self, Vec<TeamMember>), String> {
+        let python = find_program("python3", MOTO_INSTALL)?;
+        // moto itself must be there, with the same Python.
+        find_program("moto_server", MOTO_INSTALL)?;
+        let dir = data_dir("moto-iam")?;
+        let shim = dir.join("moto_iam_server.py");
+        std::fs::write(&shim, include_str!("../moto_iam_server.py"))
+            .map_err(|e| format!("could not write {shim:?}: {e}"))?;
+        let port = free_port()?;
+        let log = dir.join("moto.log");
+        // The requests moto lets through unsigned: the bucket, then three IAM calls a person.
+        let setup_requests = 1 + 3 * people.len();
+        let shim_arg = shim.display().to_string();
+        let mut process = Self::spawn_with_env(
+            &python,
+            &[&shim_arg, "-H", "127.0.0.1", "-p", &port.to_string()],
+            &[("INITIAL_NO_AUTH_ACTION_COUNT", setup_requests.to_string())],
+            &dir,
+            &log,
+            S3Endpoint {
+                endpoint: format!("http://127.0.0.1:{port}"),
+                region: MOTO_REGION.into(),
+                bucket: bucket.into(),
+                // No key of its own may do anything once the setup is over.
+                access_key_id: format!("AKIA{}", random_hex(8).to_uppercase()),
+                secret_access_key: random_hex(20),
+                read_only: None,
+                write_only: None,
+                pid: 0,
+                data_dir: dir.clone(),
+            },
+        )?;
+        let started = process
+            .wait_for_port(port, "moto_server", &log)
+            .and_then(|()| block_on(create_bucket(process.endpoint.clone())))
+            .and_then(|()| {
+                people
+                    .iter()
+                    .map(|(name, policy)| {
+                        block_on(iam_member(&process.endpoint.endpoint, name, policy))
+                    })
+                    .collect::<Result<Vec<_>, String>>()
+            });
+        match started {
+            Ok(members) => Ok((process, members)),
+            Err(e) => {
+                process.stop();
+                Err(e)
+            }
+        }
+    }
+
     /// A single-node Garage with `bucket`, a full key and a read-only and a write-only one.
     /// Garage checks signatures and its region for real, as a cloud bucket does.
     pub fn start_garage(bucket: &str) -> Result<Self, String> {
@@ -298,6 +360,17 @@ root_domain = ".s3.garage.localhost"
         args: &[&str],
         dir: &Path,
         log: &Path,
+        endpoint: S3Endpoint,
+    ) -> Result<Self, String> {
+        Self::spawn_with_env(program, args, &[], dir, log, endpoint)
+    }
+
+    fn spawn_with_env(
+        program: &Path,
+        args: &[&str],
+        env: &[(&str, String)],
+        dir: &Path,
+        log: &Path,
         mut endpoint: S3Endpoint,
     ) -> Result<Self, String> {
         let log_file =
@@ -307,6 +380,7 @@ root_domain = ".s3.garage.localhost"
             .map_err(|e| format!("could not share {log:?}: {e}"))?;
         let server = Command::new(program)
             .args(args)
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(log_copy)
             .stderr(log_file)
@@ -397,7 +471,94 @@ async fn create_bucket(endpoint: S3Endpoint) -> Result<(), String> {
         .map_err(|e| format!("could not create the bucket {}: {e:?}", endpoint.bucket))
 }
 
-/// `bytes` random bytes as lowercase hex.
+/// A person of a team on an IAM-enforcing moto: their IAM user name and access key.
+#[derive(Debug, Clone)]
+pub struct TeamMember {
+    pub user: String,
+    pub keys: KeyPair,
+}
+
+/// Creates the IAM user `name` with `policy` inline and an access key, during moto's unsigned
+/// setup (the Authorization header only routes the call to IAM).
+async fn iam_member(endpoint: &str, name: &str, policy: &str) -> Result<TeamMember, String> {
+    let client = reqwest::Client::new();
+    let version = ("Version", "2010-05-08");
+    iam_call(
+        &client,
+        endpoint,
+        vec![("Action", "CreateUser"), ("UserName", name), version],
+    )
+    .await?;
+    iam_call(
+        &client,
+        endpoint,
+        vec![
+            ("Action", "PutUserPolicy"),
+            ("UserName", name),
+            ("PolicyName", "bucketforge"),
+            ("PolicyDocument", policy),
+            version,
+        ],
+    )
+    .await?;
+    let created = iam_call(
+        &client,
+        endpoint,
+        vec![("Action", "CreateAccessKey"), ("UserName", name), version],
+    )
+    .await?;
+    let field = |tag: &str| {
+        let open = format!("<{tag}>");
+        let start = created.find(&open).map(|at| at + open.len());
+        let end = created.find(&format!("</{tag}>"));
+        match (start, end) {
+            (Some(start), Some(end)) if start <= end => Ok(created[start..end].to_string()),
+            _ => Err(format!(
+                "no {tag} in moto's CreateAccessKey answer: {created}"
+            )),
+        }
+    };
+    Ok(TeamMember {
+        user: name.to_string(),
+        keys: KeyPair {
+            access_key_id: field("AccessKeyId")?,
+            secret_access_key: field("SecretAccessKey")?,
+        },
+    })
+}
+
+/// One IAM query-API call to moto; its answer's body.
+async fn iam_call(
+    client: &reqwest::Client,
+    endpoint: &str,
+    params: Vec<(&'static str, &str)>,
+) -> Result<String, String> {
+    let response = client
+        .post(format!("{endpoint}/"))
+        .header(
+            "Authorization",
+            "AWS4-HMAC-SHA256 Credential=AKIASETUP/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0",
+        )
+        .header("X-Amz-Date", "20260101T000000Z")
+        .form(&params)
+        .send()
+        .await
+        .map_err(|e| format!("IAM call {:?} failed: {e}", params[0]))?;
+    let status = response.status();
+    let text = response
+        .text()
+        .await
+        .map_err(|e| format!("IAM answer unreadable: {e}"))?;
+    if !status.is_success() {
+        return Err(format!(
+            "IAM call {:?} answered {status}: {text}",
+            params[0]
+        ));
+    }
+    Ok(text)
+}
+
+/// `bytes` random bytes as lowercase hex./// `bytes` random bytes as lowercase hex.
 pub fn random_hex(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
     getrandom::fill(&mut buf).unwrap_or_else(|e| panic!("no randomness from the OS: {e}"));

@@ -8,7 +8,7 @@ export type ConnectionReport = { bucket: string, region: string, endpoint: strin
 /**
  * Where the probe object was written and deleted again.
  */
-probe_key: string, can_list: boolean, can_write: boolean, can_read: boolean, can_delete: boolean, conditional_writes: ConditionalWrites, 
+probe_key: string, can_list: boolean, can_write: boolean, can_read: boolean, can_copy: boolean, can_delete: boolean, conditional_writes: ConditionalWrites, 
 /**
  * Sentences for the user.
  */

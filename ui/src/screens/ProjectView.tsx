@@ -2,7 +2,7 @@
 import { save } from "@tauri-apps/plugin-dialog";
 import { writeText } from "@tauri-apps/plugin-clipboard-manager";
 import { useCallback, useEffect, useRef, useState } from "react";
-import { errorCode, errorMessage, errorReport, projectDelete, projectExport, projectFile, projectGet, projectShareLink } from "../api";
+import { errorCode, errorMessage, errorReport, projectDelete, projectExport, projectFile, projectGet, projectShareLink, projectShareZip } from "../api";
 import type { ErrorReport } from "../bindings/ErrorReport";
 import type { FileContent } from "../bindings/FileContent";
 import type { ProjectDetails } from "../bindings/ProjectDetails";
@@ -50,7 +50,7 @@ export default function ProjectView({ slug, tab }: Props) {
   const [confirmDelete, setConfirmDelete] = useState(false);
   // A run elsewhere holds the project: deleting it needs a second, explicit yes.
   const [confirmForce, setConfirmForce] = useState<string | null>(null);
-  const [busy, setBusy] = useState<null | "export" | "share" | "delete" | "resume">(null);
+  const [busy, setBusy] = useState<null | "export" | "share" | "share-zip" | "delete" | "resume">(null);
   const fileRequest = useRef(0);
   const heading = useRef<HTMLHeadingElement>(null);
 
@@ -139,6 +139,18 @@ export default function ProjectView({ slug, tab }: Props) {
       return `Link copied. Anyone with it can download ${openPath} for ${label}.`;
     });
 
+  const copyProjectLink = () =>
+    act("share-zip", async () => {
+      const link = await projectShareZip(slug, expiry);
+      await writeText(link.url);
+      const label = SHARE_EXPIRIES.find((e) => e.secs === link.expires_in_secs)?.label ?? `${Math.round(link.expires_in_secs / 60)} minutes`;
+      const what = `a .zip of the whole project (${link.files} files, ${formatBytes(link.bytes)})`;
+      if (link.this_computer_only) {
+        return `Link copied. It downloads ${what} for ${label}, but only on this computer and only while BucketForge is running: the project is in the bucket built into the app. To share with others, choose your own bucket in Settings.`;
+      }
+      return `Link copied. Anyone with it can download ${what} for ${label}.`;
+    });
+
   const resumeRun = () =>
     act("resume", async () => {
       await runs.resume(slug, manifest?.idea);
@@ -204,6 +216,17 @@ export default function ProjectView({ slug, tab }: Props) {
             <DownloadIcon width={16} height={16} />
             {busy === "export" ? "Exporting…" : incomplete ? "Export what's there" : "Export .zip"}
           </button>
+          <span className="tooltip-anchor" title={incomplete ? "Only a finished project can be shared; export what's there instead." : undefined}>
+            <button
+              type="button"
+              className="secondary with-icon"
+              onClick={copyProjectLink}
+              disabled={busy !== null || !details || paths.length === 0 || incomplete}
+            >
+              <LinkIcon width={16} height={16} />
+              {busy === "share-zip" ? "Making the link…" : "Copy project link"}
+            </button>
+          </span>
           <span className="tooltip-anchor" title={running ? "Cancel or wait for the run before deleting the project." : undefined}>
             <button type="button" className="danger-outline with-icon" onClick={() => setConfirmDelete(true)} disabled={busy !== null || running || !details}>
               <TrashIcon width={16} height={16} />

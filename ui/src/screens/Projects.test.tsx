@@ -59,6 +59,28 @@ describe("the project list", () => {
     expect(callsOf("projects_list")[0]).toEqual({ page: null, search: null });
   });
 
+  it("marks a project another device is writing, with when its run last checked in", async () => {
+    const writing = (seconds: number, interrupted = false) => ({ owner: "the BucketForge window on laptop", seconds_since_check_in: seconds, ttl_secs: 30, interrupted });
+    answerDefaults({
+      projects_list: {
+        projects: [
+          projectItem("now", { status: "generating", activity: writing(2) }),
+          projectItem("recent", { status: "generating", activity: writing(17) }),
+          projectItem("stopped", { status: "generating", activity: writing(600, true) }),
+        ],
+        next_page: null,
+      },
+    });
+    const user = userEvent.setup();
+    await openProjects(user);
+    await screen.findAllByTestId("project-row");
+    const [now, recent, stopped] = rows();
+    expect(now).toHaveTextContent("Being written by the BucketForge window on laptop, checked in just now");
+    expect(recent).toHaveTextContent("Being written by the BucketForge window on laptop, checked in 17 s ago");
+    expect(stopped).not.toHaveTextContent("Being written");
+    expect(within(stopped).getByTestId("status-badge")).toHaveTextContent("Interrupted");
+  });
+
   it("shows why a project's record can't be read, and words its badge by the error's code", async () => {
     const bare = { status: null, files: 0, bytes: 0, updated_at: null, idea: null };
     answerDefaults({
@@ -273,6 +295,32 @@ describe("an open project", () => {
     expect(callsOf("project_share_link")).toEqual([{ slug: "todo", path: "frontend/src/App.jsx", expiresInSecs: 604_800 }]);
     expect(plugins.writeText).toHaveBeenCalledWith("https://bucket/signed?x=1");
     expect(await screen.findByRole("status")).toHaveTextContent("Link copied. Anyone with it can download frontend/src/App.jsx for 7 days.");
+  });
+
+  it("copies a link to the whole project as a zip, with the chosen expiry", async () => {
+    plugins.writeText.mockResolvedValue(undefined);
+    const user = userEvent.setup();
+    await openTodo(user, {
+      project_share_zip: ({ expiresInSecs }: { expiresInSecs: number }) => ({
+        url: "https://bucket/todo.zip?sig=1",
+        expires_in_secs: expiresInSecs,
+        this_computer_only: false,
+        files: 4,
+        bytes: 2048,
+      }),
+    });
+    await screen.findByTestId("code-viewer");
+    await user.selectOptions(screen.getByRole("combobox", { name: "Link works for" }), "86400");
+    await user.click(screen.getByRole("button", { name: "Copy project link" }));
+    expect(callsOf("project_share_zip")).toEqual([{ slug: "todo", expiresInSecs: 86_400 }]);
+    expect(plugins.writeText).toHaveBeenCalledWith("https://bucket/todo.zip?sig=1");
+    expect(await screen.findByRole("status")).toHaveTextContent("Link copied. Anyone with it can download a .zip of the whole project (4 files, 2.0 KB) for 1 day.");
+  });
+
+  it("offers no project link until the project is finished", async () => {
+    const user = userEvent.setup();
+    await openTodo(user, { project_get: projectDetails("todo", { status: "failed" }) });
+    expect(screen.getByRole("button", { name: "Copy project link" })).toBeDisabled();
   });
 
   it("says a link from the built-in bucket works only on this computer", async () => {

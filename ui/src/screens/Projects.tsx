@@ -7,7 +7,7 @@ import type { ProjectStatus } from "../bindings/ProjectStatus";
 import ErrorBanner from "../components/ErrorBanner";
 import { FolderIcon, RefreshIcon, SearchIcon } from "../components/Icons";
 import StatusBadge from "../components/StatusBadge";
-import { formatDate } from "../dates";
+import { formatAgo, formatDate } from "../dates";
 import { formatBytes, isRunning, totals, type RunPhase } from "../generation";
 import { useDebounced } from "../hooks";
 import { useNavigation, type ProjectTab } from "../navigation";
@@ -198,7 +198,10 @@ function ProjectList() {
                   <span className="project-name">
                     <strong>{p.name}</strong>
                     <span className="project-sub" title={p.problem?.message ?? p.idea ?? undefined}>
-                      {p.problem?.message ?? (p.activity && !p.activity.interrupted ? `Being written by ${p.activity.owner}` : p.slug)}
+                      {p.problem?.message ??
+                        (p.activity && !p.activity.interrupted
+                          ? `Being written by ${p.activity.owner}, checked in ${formatAgo(p.activity.seconds_since_check_in)}`
+                          : p.slug)}
                     </span>
                   </span>
                   <span>

@@ -2,7 +2,9 @@ import { render, screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 
+const plugins = vi.hoisted(() => ({ writeText: vi.fn() }));
 vi.mock("@tauri-apps/api/core", () => import("../testing/tauri"));
+vi.mock("@tauri-apps/plugin-clipboard-manager", () => ({ writeText: plugins.writeText }));
 
 import App from "../App";
 import type { Settings } from "../bindings/Settings";
@@ -160,13 +162,13 @@ describe("the Settings screen", () => {
     expect((callsOf("settings_save_all")[0].settings as Settings).storage.bucket).toBe("other-bucket");
   });
 
-  it("shows the storage check's precise error", async () => {
+  it("shows the storage check's precise error, naming every permission the keys lack", async () => {
     const message =
-      "The bucket “my-apps” refused to let BucketForge write under “projects/alex/” (HTTP 403: AccessDenied). Ask whoever manages it to grant s3:PutObject on that prefix, or use other keys.";
+      "This access key may not list, copy or delete under “projects/alex/” in bucket “my-apps”: S3 refused each of these. Ask whoever manages the bucket to grant s3:ListBucket, s3:GetObject, s3:PutObject and s3:DeleteObject there, or use other keys.";
     answerDefaults({
       ...settingsBackend(s3View(true)),
       storage_check: () => {
-        throw { code: "access_denied_write", message };
+        throw { code: "permissions_missing", message, fix_in: "storage_settings" };
       },
     });
     const user = userEvent.setup();
@@ -325,5 +327,46 @@ describe("the Settings screen", () => {
     await openSettings(user);
     await user.click(screen.getByRole("button", { name: "Save" }));
     await vi.waitFor(() => expect((callsOf("settings_save_all")[0].settings as Settings).onboarded).toBe(true));
+  });
+
+  it("shows and copies the policy that confines a teammate to their own prefix, for the bucket as typed", async () => {
+    const policy = JSON.stringify({ Version: "2012-10-17", Statement: [{ Resource: "arn:aws:s3:::class-bucket/projects/sam/*" }] }, null, 2);
+    answerDefaults({
+      ...settingsBackend(s3View(true)),
+      team_policy: ({ user, bucket }: { user: string; bucket: string }) => ({
+        user,
+        bucket,
+        prefix: `projects/${user}/`,
+        policy,
+        steps: ["Create the user.", "Paste the policy.", "Set the user ID."],
+        other_stores: ["Garage has no prefix policies."],
+      }),
+    });
+    const user = userEvent.setup();
+    await openSettings(user);
+    const team = screen.getByTestId("team-access");
+    await user.clear(within(storageSection()).getByRole("textbox", { name: "Bucket" }));
+    await user.type(within(storageSection()).getByRole("textbox", { name: "Bucket" }), "class-bucket");
+    // An id S3 keys can't hold is refused before anything is asked.
+    await user.type(within(team).getByRole("textbox", { name: "Their user ID" }), "Sam!");
+    expect(within(team).getByRole("button", { name: "Show policy" })).toBeDisabled();
+    await user.clear(within(team).getByRole("textbox", { name: "Their user ID" }));
+    await user.type(within(team).getByRole("textbox", { name: "Their user ID" }), "sam");
+    await user.click(within(team).getByRole("button", { name: "Show policy" }));
+    expect(callsOf("team_policy")).toEqual([{ user: "sam", bucket: "class-bucket" }]);
+    expect(await within(team).findByTestId("team-policy-json")).toHaveTextContent("arn:aws:s3:::class-bucket/projects/sam/*");
+    expect(team).toHaveTextContent("This policy lets “sam” list, open, change and delete projects in projects/sam/ of “class-bucket”, and nothing else.");
+    expect(within(team).getAllByRole("listitem").map((li) => li.textContent)).toEqual(["Create the user.", "Paste the policy.", "Set the user ID."]);
+    expect(team).toHaveTextContent("Garage has no prefix policies.");
+    await user.click(within(team).getByRole("button", { name: "Copy policy" }));
+    expect(plugins.writeText).toHaveBeenCalledWith(policy);
+    expect(await within(team).findByRole("status")).toHaveTextContent("Copied");
+  });
+
+  it("offers no team access for the built-in bucket, which is this computer's alone", async () => {
+    answerDefaults(settingsBackend(settingsView()));
+    const user = userEvent.setup();
+    await openSettings(user);
+    expect(screen.queryByTestId("team-access")).toBeNull();
   });
 });

@@ -13,6 +13,7 @@ import type { StorageKind } from "../bindings/StorageKind";
 import type { StoragePreset } from "../bindings/StoragePreset";
 import { LIMITS } from "../bindings/userLimits";
 import CopyDiagnostics from "../components/CopyDiagnostics";
+import TeamAccess from "../components/TeamAccess";
 import Field from "../components/Field";
 import { AlertIcon, CheckIcon } from "../components/Icons";
 import SecretField from "../components/SecretField";
@@ -280,7 +281,7 @@ function SettingsForm({ view }: { view: SettingsView }) {
             <button type="button" className="secondary" data-testid="storage-test" onClick={() => void run("storage")} disabled={saving !== null}>
               {saving === "storage" ? "Testing…" : "Test connection"}
             </button>
-            <span className="hint">Saves, then writes, reads and deletes a small test file.</span>
+            <span className="hint">Saves, then lists, writes, reads, copies and deletes a small test file.</span>
           </div>
           <CheckResult outcome={storageOutcome} testId="storage-result">
             {(r) => (
@@ -431,6 +432,8 @@ function SettingsForm({ view }: { view: SettingsView }) {
           )}
         </div>
       </form>
+
+      {storage.kind !== "local" && <TeamAccess bucket={storage.bucket} defaultUser={userId.trim() || view.default_user_id} />}
 
       <CopyDiagnostics />
     </section>

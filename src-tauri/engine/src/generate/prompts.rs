@@ -6,10 +6,14 @@ use crate::validate::Problem;
 
 /// The system prompt shared by every request of a run.
 pub fn system(stack: Stack) -> String {
-    let packages = crate::preview::preview_packages().join(", ");
+    let packages = crate::preview::PREVIEW_PACKAGES
+        .iter()
+        .map(|(name, range)| format!("{name} {range}"))
+        .collect::<Vec<_>>()
+        .join(", ");
     let frontend_packages = format!(
-        "The frontend imports only these npm packages, the ones the preview runs: {packages}; \
-         package.json declares each of them, with vite and @vitejs/plugin-react as devDependencies and a \"dev\" script."
+        "The frontend imports only these npm packages, the ones the preview runs, at these versions: {packages}. \
+         package.json declares each package the frontend imports with that version range, with vite and @vitejs/plugin-react as devDependencies and a \"dev\" script."
     );
     let stack_rules = match stack {
         Stack::FastapiReact => format!(
@@ -251,7 +255,10 @@ mod tests {
     #[test]
     fn the_prompts_name_the_packages_the_preview_runs_and_the_contract_shape() {
         let system = system(Stack::FastapiReact);
-        assert!(system.contains("react, react-dom"), "{system}");
+        assert!(
+            system.contains("react ^19, react-dom ^19, react-router-dom ^7"),
+            "{system}"
+        );
         assert!(
             system.contains("exactly the contract's endpoints"),
             "{system}"

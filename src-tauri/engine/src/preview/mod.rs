@@ -31,23 +31,51 @@ pub const API_PREFIX: &str = "/__bucketforge/api/";
 /// The script that shows the generated app's errors inside the pane.
 pub const OVERLAY_PATH: &str = "/__bucketforge/overlay.js";
 
-/// Bare imports the preview can satisfy, and the vendored file each maps to.
+/// Bare imports the preview can satisfy, and the vendored file each maps to. The files are built
+/// from npm by `ui/vite.preview-vendor.config.ts`; [`PREVIEW_PACKAGES`] names their versions.
 pub const VENDORED_MODULES: &[(&str, &str)] = &[
     ("react", "react.js"),
     ("react/jsx-runtime", "react-jsx-runtime.js"),
     ("react/jsx-dev-runtime", "react-jsx-runtime.js"),
     ("react-dom", "react-dom.js"),
     ("react-dom/client", "react-dom-client.js"),
+    ("react-router-dom", "react-router-dom.js"),
+    ("react-router", "react-router-dom.js"),
+    ("lucide-react", "lucide-react.js"),
+    ("clsx", "clsx.js"),
+    ("date-fns", "date-fns.js"),
+    ("uuid", "uuid.js"),
+    ("zustand", "zustand.js"),
+    ("zustand/middleware", "zustand-middleware.js"),
+];
+
+/// The npm packages the preview runs, with the version range a generated package.json declares:
+/// the major version vendored (a test holds these to `ui/package.json`).
+pub const PREVIEW_PACKAGES: &[(&str, &str)] = &[
+    ("react", "^19"),
+    ("react-dom", "^19"),
+    ("react-router-dom", "^7"),
+    ("lucide-react", "^1"),
+    ("clsx", "^2"),
+    ("date-fns", "^4"),
+    ("uuid", "^14"),
+    ("zustand", "^5"),
 ];
 
 /// The npm packages the preview can run: what the prompts allow a frontend to import.
 pub fn preview_packages() -> Vec<&'static str> {
-    let mut packages: Vec<&str> = VENDORED_MODULES
-        .iter()
-        .map(|(module, _)| module.split('/').next().unwrap_or(module))
-        .collect();
-    packages.dedup();
-    packages
+    PREVIEW_PACKAGES.iter().map(|(name, _)| *name).collect()
+}
+
+/// The package a bare import names: `@scope/pkg/sub` → `@scope/pkg`, `pkg/sub` → `pkg`.
+pub fn package_of(spec: &str) -> &str {
+    let mut slashes = spec.match_indices('/').map(|(at, _)| at);
+    let end = if spec.starts_with('@') {
+        slashes.nth(1)
+    } else {
+        slashes.next()
+    };
+    &spec[..end.unwrap_or(spec.len())]
 }
 
 /// Extensions tried, in order, for an import written without one (Vite's order).
@@ -104,7 +132,7 @@ pub enum Resolved {
     File { path: String, module_as: ModuleAs },
     /// A package from the import map.
     Vendored(String),
-    /// A package the preview does not have.
+    /// A package, or a part of one, the preview does not have: the import as written.
     UnknownPackage(String),
     /// A relative import with no matching file.
     MissingFile(String),
@@ -160,32 +188,25 @@ impl PreviewSite {
         if VENDORED_MODULES.iter().any(|(name, _)| *name == spec) {
             return Resolved::Vendored(spec.to_string());
         }
-        // "@scope/pkg/sub" → "@scope/pkg"; "pkg/sub" → "pkg".
-        let mut parts = spec.split('/');
-        let package = match parts.next() {
-            Some(scope) if scope.starts_with('@') => {
-                format!("{scope}/{}", parts.next().unwrap_or_default())
-            }
-            Some(name) => name.to_string(),
-            None => spec.to_string(),
-        };
-        Resolved::UnknownPackage(package)
+        Resolved::UnknownPackage(spec.to_string())
     }
 
-    /// The URL an import of `spec` from `from` is rewritten to.
-    fn import_url(&self, from: &str, spec: &str) -> String {
+    /// The URL an import of `spec` from `from` is rewritten to. An import the preview can't
+    /// satisfy goes to a module that throws what is wrong, and exports `names` (what `from`
+    /// imports from it), so the page links and the message is what the overlay shows.
+    fn import_url(&self, from: &str, spec: &str, names: &[String]) -> String {
         match self.resolve(from, spec) {
             Resolved::File { path, module_as } => {
                 format!("{}{}", self.url_of(&path), module_as.query())
             }
             Resolved::Vendored(name) => name,
-            Resolved::UnknownPackage(package) => error_module_url(&format!(
-                "{from} imports the package “{package}”, which the preview can't load. \
-                 The preview includes react and react-dom; run the project with npm to use other packages."
-            )),
-            Resolved::MissingFile(spec) => error_module_url(&format!(
-                "{from} imports “{spec}”, but no such file is in the project."
-            )),
+            Resolved::UnknownPackage(spec) => {
+                error_module_url(&unknown_package_message(from, &spec), names)
+            }
+            Resolved::MissingFile(spec) => error_module_url(
+                &format!("{from} imports “{spec}”, but no such file is in the project."),
+                names,
+            ),
         }
     }
 
@@ -212,7 +233,8 @@ impl PreviewSite {
         let parsed = Parser::new(&allocator, js, SourceType::mjs()).parse();
         let mut edits: Vec<(u32, u32, String)> = Vec::new();
         for (spec, requests) in &parsed.module_record.requested_modules {
-            let url = self.import_url(path, spec.as_str());
+            let names = imported_names(&parsed.module_record, spec.as_str());
+            let url = self.import_url(path, spec.as_str(), &names);
             for request in requests {
                 edits.push((request.span.start, request.span.end, quote(&url)));
             }
@@ -222,7 +244,8 @@ impl PreviewSite {
                 &js[dynamic.module_request.start as usize..dynamic.module_request.end as usize];
             // Only literal specifiers can be resolved ahead of time.
             if let Ok(spec) = serde_json::from_str::<String>(&text.replace('\'', "\"")) {
-                let url = self.import_url(path, &spec);
+                // `import()` gives the namespace: no names to stand in for.
+                let url = self.import_url(path, &spec, &[]);
                 edits.push((
                     dynamic.module_request.start,
                     dynamic.module_request.end,
@@ -267,7 +290,7 @@ impl PreviewSite {
                     ),
                     None => format!(
                         "<script type=\"module\" src=\"{}\"></script>",
-                        error_module_url("The project has neither an index.html nor a src/main file to start from.")
+                        error_module_url("The project has neither an index.html nor a src/main file to start from.", &[])
                     ),
                 };
                 format!(
@@ -336,6 +359,23 @@ impl PreviewSite {
     }
 }
 
+/// What the overlay says when a file imports a package, or a part of one, the preview lacks.
+fn unknown_package_message(from: &str, spec: &str) -> String {
+    let package = package_of(spec);
+    let packages = preview_packages().join(", ");
+    if preview_packages().contains(&package) {
+        format!(
+            "{from} imports “{spec}”, a part of {package} the preview doesn't include. \
+             Import from “{package}” itself, or run the project with npm to use it."
+        )
+    } else {
+        format!(
+            "{from} imports the package “{package}”, which the preview can't load. \
+             The preview includes {packages}; run the project with npm to use other packages."
+        )
+    }
+}
+
 /// `src="` or `href="` (or with single quotes), case-insensitively.
 fn find_attr(html: &str) -> Option<usize> {
     let lower = html.to_ascii_lowercase();
@@ -370,22 +410,85 @@ fn quote(s: &str) -> String {
 }
 
 /// A module URL whose only effect is to throw `message` (shown by the overlay).
-pub fn error_module_url(message: &str) -> String {
-    let encoded: String = message
-        .bytes()
+pub fn error_module_url(message: &str, names: &[String]) -> String {
+    let url = format!(
+        "{INTERNAL_PREFIX}error.js?message={}",
+        percent_encode(message)
+    );
+    if names.is_empty() {
+        url
+    } else {
+        format!("{url}&names={}", percent_encode(&names.join(",")))
+    }
+}
+
+/// Every byte outside URL's unreserved set as `%XX`.
+fn percent_encode(text: &str) -> String {
+    text.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
                 (b as char).to_string()
             }
             _ => format!("%{b:02X}"),
         })
-        .collect();
-    format!("{INTERNAL_PREFIX}error.js?message={encoded}")
+        .collect()
 }
 
-/// The module behind [`error_module_url`].
-pub fn error_module(message: &str) -> String {
-    format!("throw new Error({});\n", quote(message))
+/// The module behind [`error_module_url`]: it throws `message` when it runs, and exports each
+/// of `names` (as `undefined`) so that the modules importing them link first. Names that are not
+/// plain identifiers are left out.
+pub fn error_module(message: &str, names: &[&str]) -> String {
+    let exported: Vec<String> = names
+        .iter()
+        .filter(|n| is_identifier(n))
+        .map(|n| format!("missing as {n}"))
+        .collect();
+    let mut module = format!("throw new Error({});\n", quote(message));
+    if !exported.is_empty() {
+        module.push_str(&format!(
+            "const missing = undefined;\nexport {{ {} }};\n",
+            exported.join(", ")
+        ));
+    }
+    module
+}
+
+fn is_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '$')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
+}
+
+/// What a module imports by name from `spec`, re-exports included: `default` for a default
+/// import; nothing for `import * as`.
+fn imported_names(record: &oxc::syntax::module_record::ModuleRecord, spec: &str) -> Vec<String> {
+    use oxc::syntax::module_record::{ExportImportName, ImportImportName};
+    let mut names = BTreeSet::new();
+    for entry in &record.import_entries {
+        if entry.module_request.name.as_str() == spec {
+            match &entry.import_name {
+                ImportImportName::Name(name) => {
+                    names.insert(name.name.to_string());
+                }
+                ImportImportName::Default(_) => {
+                    names.insert("default".to_string());
+                }
+                ImportImportName::NamespaceObject => {}
+            }
+        }
+    }
+    for entry in &record.indirect_export_entries {
+        let from_spec = entry
+            .module_request
+            .as_ref()
+            .is_some_and(|request| request.name.as_str() == spec);
+        if let (true, ExportImportName::Name(name)) = (from_spec, &entry.import_name) {
+            names.insert(name.name.to_string());
+        }
+    }
+    names.into_iter().collect()
 }
 
 /// JSX/TSX/TS → plain JavaScript (automatic JSX runtime, types stripped).
@@ -537,6 +640,79 @@ mod tests {
         assert!(!out.contains("type P"), "{out}");
         assert!(!out.contains(": P"), "{out}");
         assert!(!out.contains("as number"), "{out}");
+    }
+
+    #[test]
+    fn bare_imports_resolve_to_the_vendored_packages_and_name_what_is_missing() {
+        let s = site(&["frontend/src/App.jsx"]);
+        for spec in [
+            "react-router-dom",
+            "react-router",
+            "lucide-react",
+            "clsx",
+            "date-fns",
+            "uuid",
+            "zustand",
+            "zustand/middleware",
+        ] {
+            assert_eq!(
+                s.resolve("frontend/src/App.jsx", spec),
+                Resolved::Vendored(spec.into())
+            );
+        }
+        assert_eq!(
+            package_of("@tanstack/react-query/devtools"),
+            "@tanstack/react-query"
+        );
+        assert_eq!(package_of("date-fns/locale"), "date-fns");
+        assert_eq!(package_of("axios"), "axios");
+        let axios = unknown_package_message("src/api.js", "axios");
+        assert!(
+            axios.starts_with(
+                "src/api.js imports the package “axios”, which the preview can't load."
+            ),
+            "{axios}"
+        );
+        assert!(axios.contains("react-router-dom, lucide-react"), "{axios}");
+        let locale = unknown_package_message("src/App.jsx", "date-fns/locale");
+        assert!(
+            locale.contains("“date-fns/locale”, a part of date-fns the preview doesn't include"),
+            "{locale}"
+        );
+    }
+
+    /// The versions the prompts pin are the ones vendored, and every vendored file is built.
+    #[test]
+    fn the_pinned_versions_are_the_vendored_ones() {
+        let ui = concat!(env!("CARGO_MANIFEST_DIR"), "/../../ui/");
+        let manifest: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(format!("{ui}package.json")).unwrap())
+                .unwrap();
+        for (name, range) in PREVIEW_PACKAGES {
+            let declared = manifest["dependencies"][name]
+                .as_str()
+                .or(manifest["devDependencies"][name].as_str())
+                .unwrap_or_else(|| panic!("ui/package.json doesn't declare {name}"));
+            assert!(
+                declared == *range || declared.starts_with(&format!("{range}.")),
+                "{name}: the prompts pin {range}, the preview vendors {declared}"
+            );
+        }
+        let config = std::fs::read_to_string(format!("{ui}vite.preview-vendor.config.ts")).unwrap();
+        for (module, file) in VENDORED_MODULES {
+            // A module of a listed package, or another name for one (react-router).
+            let listed = |m: &str| preview_packages().contains(&package_of(m));
+            assert!(
+                listed(module) || VENDORED_MODULES.iter().any(|(m, f)| f == file && listed(m)),
+                "{module} is not one of the preview's packages"
+            );
+            let stem = file.trim_end_matches(".js");
+            assert!(
+                config.contains(&format!("\"{stem}\": {{"))
+                    || config.contains(&format!("  {stem}: {{")),
+                "{file} is not built by vite.preview-vendor.config.ts"
+            );
+        }
     }
 
     #[test]
@@ -693,7 +869,32 @@ mod tests {
 
     #[test]
     fn error_modules_throw_the_message_as_written() {
-        assert_eq!(error_module("it's “x”"), "throw new Error(\"it's “x”\");\n");
+        assert_eq!(
+            error_module("it's “x”", &[]),
+            "throw new Error(\"it's “x”\");\n"
+        );
+    }
+
+    /// A page whose module imports a missing package must still link, or the browser reports
+    /// "cannot resolve binding 'default'" instead of what is missing.
+    #[test]
+    fn an_error_module_exports_what_its_importer_asks_for() {
+        let s = site(&["src/App.jsx"]);
+        let out = s
+            .compile_script(
+                "src/App.jsx",
+                "import axios, { get as fetchIt } from 'axios';\nimport * as all from 'left-pad';\nexport { post } from 'axios';\nexport default () => [axios, fetchIt, all];\n",
+            )
+            .unwrap();
+        let names = ["default".to_string(), "get".into(), "post".into()];
+        let axios_url = error_module_url(&unknown_package_message("src/App.jsx", "axios"), &names);
+        assert!(out.contains(&axios_url), "{out}");
+        let pad = error_module_url(&unknown_package_message("src/App.jsx", "left-pad"), &[]);
+        assert!(out.contains(&pad), "{out}");
+        assert_eq!(
+            error_module("gone", &["default", "get", "not-a-name"]),
+            "throw new Error(\"gone\");\nconst missing = undefined;\nexport { missing as default, missing as get };\n"
+        );
     }
 
     #[test]

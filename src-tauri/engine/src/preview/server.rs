@@ -327,13 +327,19 @@ impl PreviewServer {
             return Ok(self.response("text/javascript; charset=utf-8", OVERLAY, None));
         }
         if what == "error.js" {
-            let message = query
-                .and_then(|q| q.strip_prefix("message="))
-                .map(percent_decode)
+            let param = |name: &str| {
+                query?
+                    .split('&')
+                    .find_map(|pair| pair.strip_prefix(name)?.strip_prefix('='))
+                    .map(percent_decode)
+            };
+            let message = param("message")
                 .unwrap_or_else(|| "The preview could not load a part of the app.".into());
+            let names = param("names").unwrap_or_default();
+            let names: Vec<&str> = names.split(',').filter(|n| !n.is_empty()).collect();
             return Ok(self.response(
                 "text/javascript; charset=utf-8",
-                error_module(&message),
+                error_module(&message, &names),
                 None,
             ));
         }
@@ -397,16 +403,20 @@ impl PreviewServer {
             .into(),
             Some(ModuleAs::Json) => match json_module(&source) {
                 Ok(module) => module.into(),
-                Err(problem) => error_module(&format!("{path}: {problem}")).into(),
+                // Whatever it was to export can't be known; a default export (a component, most
+                // often) lets the modules importing it link, so the page shows this message.
+                Err(problem) => error_module(&format!("{path}: {problem}"), &["default"]).into(),
             },
             Some(ModuleAs::Url) => url_module(&site.url_of(path.as_str())).into(),
             Some(ModuleAs::Script) | None if is_script => {
                 match site.compile_script(path.as_str(), &source) {
                     Ok(module) => module.into(),
                     // The overlay shows the compile error where the module would have run.
-                    Err(problem) => {
-                        error_module(&format!("{path} could not be compiled: {problem}")).into()
-                    }
+                    Err(problem) => error_module(
+                        &format!("{path} could not be compiled: {problem}"),
+                        &["default"],
+                    )
+                    .into(),
                 }
             }
             Some(ModuleAs::Script) | None => raw.clone(),

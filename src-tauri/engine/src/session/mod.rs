@@ -20,8 +20,8 @@ mod store;
 
 pub use llm::{providers, LlmCheck, ProviderInfo};
 pub use projects::{
-    run_activity, FileContent, ProjectDetails, ProjectListItem, ProjectsPage, RunActivity,
-    ShareLink, MAX_SHARE_SECS,
+    run_activity, FileContent, ProjectDetails, ProjectListItem, ProjectShareLink, ProjectsPage,
+    RunActivity, ShareLink, MAX_SHARE_SECS,
 };
 use registry::RunEntry;
 pub use registry::RunInfo;

@@ -114,6 +114,22 @@ pub struct ShareLink {
     pub this_computer_only: bool,
 }
 
+/// A link anyone can open to download the whole project as a zip, until it expires.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct ProjectShareLink {
+    pub url: String,
+    #[ts(type = "number")]
+    pub expires_in_secs: u64,
+    /// From the built-in bucket: the link works only on this computer, while BucketForge runs.
+    pub this_computer_only: bool,
+    /// Files in the zip.
+    pub files: u32,
+    /// The zip's size.
+    #[ts(type = "number")]
+    pub bytes: u64,
+}
+
 /// Projects shown per page of the Projects screen.
 const PROJECTS_PAGE_SIZE: u16 = 30;
 /// Manifests read at once while filling a page.
@@ -287,6 +303,40 @@ impl Session {
             url,
             expires_in_secs: secs,
             this_computer_only: store.is_built_in(),
+        })
+    }
+
+    /// A link to download the whole project as a zip: built in memory from the files in the
+    /// bucket (checked against its record, as an export is), stored in the project's
+    /// `.bucketforge/exports/` and signed for `expires_in_secs`. Only a complete project.
+    pub async fn share_project(
+        &self,
+        slug: &str,
+        expires_in_secs: u64,
+    ) -> Result<ProjectShareLink> {
+        let key = self.project_key(slug)?;
+        let secs = expires_in_secs.clamp(60, MAX_SHARE_SECS);
+        let store = self.store().await?;
+        let label = format!("the zip of “{}” for its link", key.slug());
+        let (zip, files) = crate::store::export::project_zip(&store, &key, &label)
+            .await
+            .map_err(|e| match e {
+                Error::ExportFailed { reason, .. } => Error::ShareFailed {
+                    slug: key.slug().to_string(),
+                    reason,
+                },
+                other => other,
+            })?;
+        let bytes = zip.len() as u64;
+        let url = store
+            .share_zip(&key, zip, Duration::from_secs(secs))
+            .await?;
+        Ok(ProjectShareLink {
+            url,
+            expires_in_secs: secs,
+            this_computer_only: store.is_built_in(),
+            files: files as u32,
+            bytes,
         })
     }
 }

@@ -6,9 +6,10 @@ use ts_rs::TS;
 
 use super::{SecretSlot, Session};
 use crate::store::{
-    resolve_store_config, ConnectionReport, LocalBucketOptions, ObjectStore, StoreConfigLayer,
+    resolve_store_config, team_policy, ConnectionReport, LocalBucketOptions, ObjectStore,
+    StoreConfigLayer, TeamPolicy, UserId,
 };
-use crate::Result;
+use crate::{Error, Result};
 
 /// An S3-compatible service the Settings screen can fill in.
 #[derive(Debug, Clone, Serialize, TS)]
@@ -36,6 +37,10 @@ impl Session {
                 .get(&SecretSlot::StorageSecretKey.name())
                 .await?;
         }
+        self.resolve_with(saved)
+    }
+
+    fn resolve_with(&self, saved: StoreConfigLayer) -> Result<crate::store::StoreConfig> {
         let env = match &self.env {
             Some(lookup) => StoreConfigLayer::from_env(|name| lookup(name)),
             None => StoreConfigLayer::default(),
@@ -70,6 +75,24 @@ impl Session {
         let store = self.connect_store().await?;
         *cached = Some(store.clone());
         Ok(store)
+    }
+
+    /// The IAM policy that confines `user` to their own prefix of the configured bucket.
+    /// Needs no connection: it is text for whoever manages the bucket.
+    pub fn team_policy(&self, user: &str) -> Result<TeamPolicy> {
+        let user = UserId::new(user)?;
+        // The bucket is all it needs: no key, so no secret is read from the keyring.
+        let mut saved = self.settings().store_layer();
+        saved.access_key_id = None;
+        let config = self.resolve_with(saved)?;
+        if config.is_local() {
+            return Err(Error::InvalidStoreSettings {
+                reason: "the built-in bucket is on this computer only, so there is no team to give access to. \
+                         Choose a shared S3 bucket in Settings (or pass --bucket) to make a policy for it"
+                    .into(),
+            });
+        }
+        team_policy(&config.bucket, &user)
     }
 
     /// Lists, writes, reads and deletes a probe under the user's prefix.

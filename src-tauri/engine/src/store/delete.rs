@@ -74,7 +74,27 @@ impl ObjectStore {
                     .send()
                     .await
                     .map_err(|e| classify(e, &attempt("deleting the project's files")))?;
-                if let Some(failed) = output.errors().first() {
+                // Some stores (moto among them) judge a batch delete by the bucket rather than
+                // by each key, and refuse keys a person's policy does allow: those go one by
+                // one, each judged by its own key, as a plain delete is everywhere.
+                let refused: Vec<&str> = output
+                    .errors()
+                    .iter()
+                    .filter(|e| e.code() == Some("AccessDenied"))
+                    .filter_map(|e| e.key())
+                    .collect();
+                if refused.len() == output.errors().len() {
+                    for key in refused {
+                        self.inner
+                            .client
+                            .delete_object()
+                            .bucket(&self.inner.bucket)
+                            .key(key)
+                            .send()
+                            .await
+                            .map_err(|e| classify(e, &attempt("deleting the project's files")))?;
+                    }
+                } else if let Some(failed) = output.errors().first() {
                     let done = requested.saturating_sub(output.errors().len() as u64);
                     return Err(Error::DeleteIncomplete {
                         slug: project.slug().to_string(),

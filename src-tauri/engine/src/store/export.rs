@@ -43,6 +43,67 @@ pub async fn export_project(
     out: &Path,
     partial: bool,
 ) -> Result<ExportSummary> {
+    let where_to = out.display().to_string();
+    let fetched = fetch_checked(store, project, partial, &where_to).await?;
+    let slug = project.slug().to_string();
+    let out_path = out.to_path_buf();
+    let bytes: u64 = fetched.files.iter().map(|(_, b)| b.len() as u64).sum();
+    let files = fetched.files.len();
+    let (source, complete) = (fetched.source, fetched.complete);
+    tokio::task::spawn_blocking(move || write_zip(&out_path, &slug, &fetched.files))
+        .await
+        .map_err(|e| Error::ExportFailed {
+            path: where_to,
+            reason: format!("the export stopped unexpectedly ({e})"),
+        })??;
+    Ok(ExportSummary {
+        path: out.to_path_buf(),
+        files,
+        bytes,
+        source,
+        complete,
+    })
+}
+
+/// A complete project as one zip in memory, for a link: its files checked as an export checks
+/// them, under `{slug}/`. Returns the zip and the number of files in it.
+pub async fn project_zip(
+    store: &ObjectStore,
+    project: &ProjectKey,
+    label: &str,
+) -> Result<(Vec<u8>, usize)> {
+    let fetched = fetch_checked(store, project, false, label).await?;
+    let slug = project.slug().to_string();
+    let files = fetched.files.len();
+    let label = label.to_string();
+    tokio::task::spawn_blocking(move || zip_bytes(&slug, &fetched.files))
+        .await
+        .map_err(|e| Error::ExportFailed {
+            path: label.clone(),
+            reason: format!("the zip stopped unexpectedly ({e})"),
+        })?
+        .map(|zip| (zip, files))
+        .map_err(|e| Error::ExportFailed {
+            path: label,
+            reason: e.to_string(),
+        })
+}
+
+/// A project's files as an export takes them.
+struct Fetched {
+    files: Vec<(ProjectPath, bytes::Bytes)>,
+    source: FileSource,
+    complete: bool,
+}
+
+/// Every file of the project, each checked against the SHA-256 its record names; an incomplete
+/// project only with `partial`. `label` names the export in errors.
+async fn fetch_checked(
+    store: &ObjectStore,
+    project: &ProjectKey,
+    partial: bool,
+    label: &str,
+) -> Result<Fetched> {
     let listing = store.project_files(project).await?;
     let source = listing.source;
     let complete = match &listing.manifest {
@@ -61,14 +122,14 @@ pub async fn export_project(
             planned,
         });
     }
-    let fetched: Vec<(ProjectPath, bytes::Bytes)> = stream::iter(listing.files.clone())
+    let files: Vec<(ProjectPath, bytes::Bytes)> = stream::iter(listing.files.clone())
         .map(|file| async move {
             let stored = store.get_file(project, &file.path).await?;
             if let Some(expected) = &file.sha256 {
                 let actual = hex::encode(Sha256::digest(&stored.bytes));
                 if &actual != expected {
                     return Err(Error::ExportFailed {
-                        path: out.display().to_string(),
+                        path: label.to_string(),
                         reason: format!(
                             "“{}” in the bucket is not the file the project recorded (its \
                              SHA-256 differs); it may have been changed outside BucketForge",
@@ -82,24 +143,25 @@ pub async fn export_project(
         .buffered(FETCH_CONCURRENCY)
         .try_collect()
         .await?;
-
-    let slug = project.slug().to_string();
-    let out_path = out.to_path_buf();
-    let bytes: u64 = fetched.iter().map(|(_, b)| b.len() as u64).sum();
-    let files = fetched.len();
-    tokio::task::spawn_blocking(move || write_zip(&out_path, &slug, &fetched))
-        .await
-        .map_err(|e| Error::ExportFailed {
-            path: out.display().to_string(),
-            reason: format!("the export stopped unexpectedly ({e})"),
-        })??;
-    Ok(ExportSummary {
-        path: out.to_path_buf(),
+    Ok(Fetched {
         files,
-        bytes,
         source,
         complete,
     })
+}
+
+/// The zip of `files` under `{slug}/`, in memory.
+fn zip_bytes(slug: &str, files: &[(ProjectPath, bytes::Bytes)]) -> std::io::Result<Vec<u8>> {
+    let mut zip = ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = SimpleFileOptions::default()
+        .compression_method(CompressionMethod::Deflated)
+        .unix_permissions(0o644);
+    for (path, body) in files {
+        zip.start_file(format!("{slug}/{path}"), options)
+            .map_err(std::io::Error::other)?;
+        zip.write_all(body)?;
+    }
+    Ok(zip.finish().map_err(std::io::Error::other)?.into_inner())
 }
 
 fn write_zip(out: &Path, slug: &str, files: &[(ProjectPath, bytes::Bytes)]) -> Result<()> {
@@ -112,20 +174,11 @@ fn write_zip(out: &Path, slug: &str, files: &[(ProjectPath, bytes::Bytes)]) -> R
         .ok_or_else(|| failed("it names a folder, not a file".into()))?;
     let partial = out.with_file_name(format!(".{}.partial", file_name.to_string_lossy()));
     let result = (|| -> std::io::Result<()> {
-        let file = std::fs::File::create(&partial)?;
-        let mut zip = ZipWriter::new(std::io::BufWriter::new(file));
-        let options = SimpleFileOptions::default()
-            .compression_method(CompressionMethod::Deflated)
-            .unix_permissions(0o644);
-        for (path, body) in files {
-            zip.start_file(format!("{slug}/{path}"), options)
-                .map_err(std::io::Error::other)?;
-            zip.write_all(body)?;
-        }
-        let mut writer = zip.finish().map_err(std::io::Error::other)?;
-        writer.flush()?;
-        writer.get_ref().sync_all()?;
-        drop(writer);
+        let zip = zip_bytes(slug, files)?;
+        let mut file = std::fs::File::create(&partial)?;
+        file.write_all(&zip)?;
+        file.sync_all()?;
+        drop(file);
         std::fs::rename(&partial, out)
     })();
     if let Err(e) = result {

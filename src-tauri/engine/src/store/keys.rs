@@ -409,6 +409,12 @@ impl ProjectKey {
         format!("{}{MANIFEST_PATH}", self.prefix())
     }
 
+    /// Where a zip made for a link to the whole project is kept: inside the project, so it goes
+    /// when the project is deleted, and under the person's own prefix.
+    pub fn export(&self, name: &str) -> String {
+        format!("{}{META_DIR}/exports/{name}", self.prefix())
+    }
+
     /// The inverse of [`ProjectKey::file`]: the project path of a key under this prefix.
     pub fn path_of(&self, key: &str) -> Option<ProjectPath> {
         key.strip_prefix(&self.prefix())

@@ -669,6 +669,21 @@ impl S3 for LocalS3 {
         self.fs.delete_object(req).await
     }
 
+    async fn copy_object(
+        &self,
+        req: S3Request<CopyObjectInput>,
+    ) -> S3Result<S3Response<CopyObjectOutput>> {
+        stays_in_bucket(&req.input.key)?;
+        match &req.input.copy_source {
+            CopySource::Bucket { bucket, key, .. } if **bucket == *req.input.bucket => {
+                stays_in_bucket(key)?;
+            }
+            // One bucket, and only its own objects.
+            _ => return Err(s3s::s3_error!(AccessDenied, "copies stay in this bucket")),
+        }
+        self.fs.copy_object(req).await
+    }
+
     async fn delete_objects(
         &self,
         req: S3Request<DeleteObjectsInput>,

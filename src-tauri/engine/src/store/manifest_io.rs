@@ -245,6 +245,42 @@ impl ObjectStore {
         Ok(ConditionalWrites::Supported)
     }
 
+    /// Copies `from` to `to` inside the bucket, on the server: the operation a project's history
+    /// uses to keep an old version before it is overwritten.
+    pub(super) async fn copy_raw(&self, from: &str, to: &str, prefix: &str) -> Result<()> {
+        // The source is `bucket/key`, URL-encoded, with its slashes kept.
+        const KEY: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+            .remove(b'/')
+            .remove(b'-')
+            .remove(b'_')
+            .remove(b'.')
+            .remove(b'~');
+        let source = format!(
+            "{}/{}",
+            self.inner.bucket,
+            percent_encoding::utf8_percent_encode(from, KEY)
+        );
+        self.inner
+            .client
+            .copy_object()
+            .bucket(&self.inner.bucket)
+            .key(to)
+            .copy_source(source)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| {
+                classify(
+                    e,
+                    &self.attempt(
+                        "copying the test object".into(),
+                        Access::Copy,
+                        prefix.to_string(),
+                    ),
+                )
+            })
+    }
+
     pub(super) async fn delete_probe(&self, probe: &str, prefix: &str) -> Result<()> {
         self.inner
             .client

@@ -14,6 +14,7 @@ pub mod manifest;
 mod manifest_io;
 pub mod object_store;
 mod owner;
+pub mod policy;
 
 pub use check::ConnectionReport;
 pub use config::{
@@ -33,3 +34,4 @@ pub use manifest_io::ManifestPrecondition;
 pub use object_store::{
     ConditionalWrites, ETag, FileHead, ObjectStore, PutReceipt, StoredFile, MAX_READ_BYTES,
 };
+pub use policy::{team_policy, TeamPolicy};

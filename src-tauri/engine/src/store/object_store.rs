@@ -523,6 +523,56 @@ impl ObjectStore {
         path: &ProjectPath,
         expires_in: Duration,
     ) -> Result<String> {
+        self.presign_key(
+            &project.file(path),
+            format!("making a link to “{path}”"),
+            project.prefix(),
+            expires_in,
+        )
+        .await
+    }
+
+    /// Stores `zip` in the project's `.bucketforge/exports/` and returns a link that downloads
+    /// it until `expires_in`. Each share is a zip of its own, so an older link keeps working.
+    pub async fn share_zip(
+        &self,
+        project: &ProjectKey,
+        zip: Vec<u8>,
+        expires_in: Duration,
+    ) -> Result<String> {
+        let stamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_millis();
+        let key = project.export(&format!("{}-{stamp}.zip", project.slug()));
+        self.put_raw(&key, Bytes::from(zip), "application/zip", Condition::Always)
+            .await
+            .map_err(|e| {
+                classify(
+                    e,
+                    &self.attempt(
+                        "saving the project's zip for its link".into(),
+                        Access::Write,
+                        project.prefix(),
+                    ),
+                )
+            })?;
+        self.presign_key(
+            &key,
+            "making a link to the project's zip".into(),
+            project.prefix(),
+            expires_in,
+        )
+        .await
+    }
+
+    async fn presign_key(
+        &self,
+        key: &str,
+        operation: String,
+        prefix: String,
+        expires_in: Duration,
+    ) -> Result<String> {
         let config =
             PresigningConfig::expires_in(expires_in).map_err(|e| Error::InvalidStoreSettings {
                 reason: format!("a share link can't last {expires_in:?}: {e}"),
@@ -532,19 +582,10 @@ impl ObjectStore {
             .client
             .get_object()
             .bucket(&self.inner.bucket)
-            .key(project.file(path))
+            .key(key)
             .presigned(config)
             .await
-            .map_err(|e| {
-                classify(
-                    e,
-                    &self.attempt(
-                        format!("making a link to “{path}”"),
-                        Access::Read,
-                        project.prefix(),
-                    ),
-                )
-            })?;
+            .map_err(|e| classify(e, &self.attempt(operation, Access::Read, prefix)))?;
         Ok(request.uri().to_string())
     }
 }
