@@ -361,18 +361,18 @@ const PAINT_PATIENCE_MS = 15_000;
  * first windows take seconds), so a blank image is taken again until the window paints or
  * PAINT_PATIENCE_MS pass. The last image is saved either way, so a blank window can be looked at.
  */
-export async function screenshot(session, name) {
+export async function screenshot(session, name, { patienceMs = PAINT_PATIENCE_MS } = {}) {
   mkdirSync(ARTIFACTS, { recursive: true });
   const file = path.join(ARTIFACTS, `${name}.png`);
-  const deadline = Date.now() + PAINT_PATIENCE_MS;
+  const deadline = Date.now() + patienceMs;
   for (;;) {
     writeFileSync(file, await session.takeScreenshot(), "base64");
     const colours = countColours(file);
     if (colours > BLANK_MAX_COLOURS) return file;
     if (Date.now() >= deadline) {
       throw new Error(
-        `${name}: the window shows only ${colours} colour${colours === 1 ? "" : "s"} after ` +
-          `${PAINT_PATIENCE_MS / 1000} s: blank (a painted one shows more than ${BLANK_MAX_COLOURS}); see ${file}`,
+        `${name}: the window shows only ${colours} colour${colours === 1 ? "" : "s"}: blank ` +
+          `(a painted one shows more than ${BLANK_MAX_COLOURS}; waited ${patienceMs / 1000} s for it to paint); see ${file}`,
       );
     }
     await new Promise((r) => setTimeout(r, 250));

@@ -32,7 +32,7 @@ function windowShowing(file) {
 /** Takes a screenshot under a name of this test's own, removed when the tests end. */
 function shoot(session, name) {
   saved.push(path.join(ARTIFACTS, `screenshot-check-${name}.png`));
-  return screenshot(session, `screenshot-check-${name}`);
+  return screenshot(session, `screenshot-check-${name}`, { patienceMs: 1_000 });
 }
 
 describe("counting colours", () => {
@@ -61,6 +61,16 @@ describe("a screenshot", () => {
   it("fails when the window shows a background and one flat box", async () => {
     const boxed = image("boxed", "-size", "1180x780", "xc:#0f172a", "-fill", "#1e293b", "-draw", "rectangle 0,0 220,780");
     await assert.rejects(shoot(windowShowing(boxed), "boxed"), /the window shows only 2 colours: blank/);
+  });
+
+  it("waits for a window that paints late: a blank frame first, then the painted one", async () => {
+    const blank = image("late-blank", "-size", "1180x780", "xc:white");
+    const painted = image("late-painted", "-size", "320x256", "gradient:#0f172a-#e2e8f0");
+    let shots = 0;
+    const late = { takeScreenshot: async () => readFileSync(shots++ < 2 ? blank : painted, "base64") };
+    assert.equal(await shoot(late, "late"), saved.at(-1));
+    assert.equal(shots, 3, "the blank frames were taken again until the painted one came");
+    assert.equal(countColours(saved.at(-1)), 256);
   });
 
   it(`counts ${BLANK_MAX_COLOURS} colours as blank and one more as painted`, async () => {
