@@ -98,8 +98,8 @@ pub struct S3Process {
 }
 
 impl S3Process {
-    /// moto's S3 server with `bucket`. moto accepts any signature (its IAM mode refuses even
-    /// correct ones from the Rust SDK), so its keys are random only to look like real ones.
+    /// moto's S3 server with `bucket`. Without IAM enforcement moto accepts any signature, so
+    /// its keys are random only to look like real ones (see `start_moto_iam` for a moto that checks).
     pub fn start_moto(bucket: &str) -> Result<Self, String> {
         let program = find_program("moto_server", MOTO_INSTALL)?;
         let dir = data_dir("moto")?;
@@ -110,17 +110,7 @@ impl S3Process {
             &["-H", "127.0.0.1", "-p", &port.to_string()],
             &dir,
             &log,
-            S3Endpoint {
-                endpoint: format!("http://127.0.0.1:{port}"),
-                region: MOTO_REGION.into(),
-                bucket: bucket.into(),
-                access_key_id: format!("AKIA{}", random_hex(8).to_uppercase()),
-                secret_access_key: random_hex(20),
-                read_only: None,
-                write_only: None,
-                pid: 0,
-                data_dir: dir.clone(),
-            },
+            moto_endpoint(port, bucket, &dir),
         )?;
         let started = process
             .wait_for_port(port, "moto_server", &log)
@@ -163,18 +153,8 @@ impl S3Process {
             &[("INITIAL_NO_AUTH_ACTION_COUNT", setup_requests.to_string())],
             &dir,
             &log,
-            S3Endpoint {
-                endpoint: format!("http://127.0.0.1:{port}"),
-                region: MOTO_REGION.into(),
-                bucket: bucket.into(),
-                // No key of its own may do anything once the setup is over.
-                access_key_id: format!("AKIA{}", random_hex(8).to_uppercase()),
-                secret_access_key: random_hex(20),
-                read_only: None,
-                write_only: None,
-                pid: 0,
-                data_dir: dir.clone(),
-            },
+            // With IAM on, this key may do nothing once the setup is over.
+            moto_endpoint(port, bucket, &dir),
         )?;
         let started = process
             .wait_for_port(port, "moto_server", &log)
@@ -469,6 +449,21 @@ async fn create_bucket(endpoint: S3Endpoint) -> Result<(), String> {
         .await
         .map(|_| ())
         .map_err(|e| format!("could not create the bucket {}: {e:?}", endpoint.bucket))
+}
+
+/// Where a moto on `port` answers, with `bucket`, a random key and its data in `dir`.
+fn moto_endpoint(port: u16, bucket: &str, dir: &Path) -> S3Endpoint {
+    S3Endpoint {
+        endpoint: format!("http://127.0.0.1:{port}"),
+        region: MOTO_REGION.into(),
+        bucket: bucket.into(),
+        access_key_id: format!("AKIA{}", random_hex(8).to_uppercase()),
+        secret_access_key: random_hex(20),
+        read_only: None,
+        write_only: None,
+        pid: 0,
+        data_dir: dir.to_path_buf(),
+    }
 }
 
 /// A person of a team on an IAM-enforcing moto: their IAM user name and access key.
