@@ -105,8 +105,9 @@ describe("generating in the window", () => {
       [],
     );
     assert.equal(await finished.findElement(By.css("[role=progressbar]")).getAttribute("aria-valuenow"), "100");
-    // The files were checked together: the App's component, the stylesheet and both packages.
-    assert.equal(await finished.findElement(By.css("[data-testid=fit-summary]")).getText(), "Checked: 3 imports, 2 packages, 0 API calls");
+    // The files were checked together: the App's component, the stylesheet, React's two
+    // packages and the Vite setup's two.
+    assert.equal(await finished.findElement(By.css("[data-testid=fit-summary]")).getText(), "Checked: 3 imports, 4 packages, 0 API calls");
     await screenshot(app, "generate-finished");
 
     // The bucket, read with our own S3 client: every file, byte for byte as the model wrote it.
@@ -115,6 +116,9 @@ describe("generating in the window", () => {
     const manifest = JSON.parse(moto.get(`${prefix}.bucketforge/manifest.json`));
     assert.equal(manifest.status, "complete");
     assert.deepEqual(manifest.check.problems, []);
+    // The counter follows every recipe that applies to it: no finding, every check passed.
+    assert.deepEqual(manifest.quality.findings, []);
+    assert.ok(manifest.quality.checks.length > 5 && manifest.quality.checks.every((c) => c.passed), JSON.stringify(manifest.quality));
   });
 
   it("opens the project and shows a file highlighted", async (t) => {
@@ -125,6 +129,9 @@ describe("generating in the window", () => {
       return found[0];
     }, "the highlighted code viewer", 20_000);
     assert.match(await viewer.getText(), /Clicked \{count\} times/);
+    // The page says how the app follows the recipes: every check that applies passed.
+    const quality = await app.findElement(By.css("[data-testid=quality-summary]")).getText();
+    assert.match(quality, /^(\d+) of \1 checks passed$/);
     const colours = await app.executeScript(
       "return new Set([...document.querySelectorAll('[data-testid=code-viewer] .cm-line span')].map(s => getComputedStyle(s).color)).size",
     );

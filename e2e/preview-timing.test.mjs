@@ -76,7 +76,7 @@ describe("the preview's time to show", () => {
     generateProject(builtIn, PARTS);
     const remote = configuredHome(moto, llm.openaiBaseUrl, LLM_KEY);
     generateProject(remote, PARTS);
-    assert.equal(moto.list("projects/e2e/parts/").filter((k) => !k.includes("/.bucketforge/")).length, 20);
+    assert.equal(moto.list("projects/e2e/parts/").filter((k) => !k.includes("/.bucketforge/")).length, Object.keys(TWENTY_FILES).length);
 
     const rows = [];
     for (const [name, home] of [["built-in", builtIn], ["moto", remote]]) {

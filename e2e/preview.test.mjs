@@ -309,7 +309,7 @@ describe("the preview pane", () => {
     const dependencies = { react: "^19", "react-dom": "^19", "react-router-dom": "^7", "lucide-react": "^1", clsx: "^2", "date-fns": "^4", uuid: "^14", zustand: "^5", axios: "^1" };
     const files = {
       ...COUNTER_FILES,
-      "package.json": JSON.stringify({ name: "packages", private: true, type: "module", scripts: { dev: "vite" }, dependencies }, null, 2),
+      "package.json": JSON.stringify({ name: "packages", private: true, type: "module", scripts: { dev: "vite" }, dependencies, devDependencies: { vite: "^6.0.0", "@vitejs/plugin-react": "^4.3.4" } }, null, 2),
       "src/App.jsx": PACKAGES_APP,
       "src/Chart.jsx": "import axios from 'axios';\n\nexport default function Chart() {\n  return <p>{typeof axios}</p>;\n}\n",
     };

@@ -1,27 +1,33 @@
 // The projects the scripted LLM server writes in the end-to-end tests.
 
+/** The Vite setup every generated frontend has: React's plugin. */
+export const VITE_CONFIG = "import { defineConfig } from 'vite';\nimport react from '@vitejs/plugin-react';\n\nexport default defineConfig({ plugins: [react()] });\n";
+
 /** A small, valid React project: a button that counts its clicks. */
 export const COUNTER_FILES = {
   "index.html": "<!doctype html>\n<html lang=\"en\">\n  <head>\n    <meta charset=\"UTF-8\" />\n    <title>Click Counter</title>\n  </head>\n  <body>\n    <div id=\"root\"></div>\n    <script type=\"module\" src=\"/src/main.jsx\"></script>\n  </body>\n</html>\n",
-  "package.json": "{\n  \"name\": \"click-counter\",\n  \"private\": true,\n  \"type\": \"module\",\n  \"scripts\": { \"dev\": \"vite\" },\n  \"dependencies\": { \"react\": \"^18.3.1\", \"react-dom\": \"^18.3.1\" },\n  \"devDependencies\": { \"vite\": \"^5.4.0\" }\n}\n",
+  "package.json": "{\n  \"name\": \"click-counter\",\n  \"private\": true,\n  \"type\": \"module\",\n  \"scripts\": { \"dev\": \"vite\" },\n  \"dependencies\": { \"react\": \"^19.0.0\", \"react-dom\": \"^19.0.0\" },\n  \"devDependencies\": { \"vite\": \"^6.0.0\", \"@vitejs/plugin-react\": \"^4.3.4\" }\n}\n",
   "src/main.jsx": "import { createRoot } from 'react-dom/client';\nimport App from './App.jsx';\nimport './index.css';\n\ncreateRoot(document.getElementById('root')).render(<App />);\n",
   "src/index.css": "body { font-family: system-ui, sans-serif; margin: 2rem; }\nbutton { font-size: 1.25rem; padding: 0.5rem 1rem; }\n",
   "src/App.jsx": "import { useState } from 'react';\nimport Title from './components/Title.jsx';\n\nexport default function App() {\n  const [count, setCount] = useState(0);\n  return (\n    <main>\n      <Title text=\"Click Counter\" />\n      <button onClick={() => setCount(count + 1)}>Clicked {count} times</button>\n    </main>\n  );\n}\n",
   "src/components/Title.jsx": "export default function Title({ text }) {\n  return <h1>{text}</h1>;\n}\n",
+  "vite.config.js": VITE_CONFIG,
   "README.md": "# Click Counter\n\n1. Install Node.js.\n2. Run `npm install`, then `npm run dev`.\n",
 };
 
 /**
  * A 20-file React project (as in the engine's preview benchmark): a page, an entry, a stylesheet,
- * a shared helper, 14 components, an App, a package.json.
+ * a shared helper, 14 components, an App, a package.json; and its Vite setup, which the preview
+ * does not load.
  */
 export const TWENTY_FILES = (() => {
   const files = {
     "index.html": "<!doctype html>\n<html lang=\"en\">\n  <head>\n    <meta charset=\"UTF-8\" />\n    <title>Parts</title>\n  </head>\n  <body>\n    <div id=\"root\"></div>\n    <script type=\"module\" src=\"/src/main.jsx\"></script>\n  </body>\n</html>\n",
-    "package.json": "{\n  \"name\": \"parts\",\n  \"private\": true,\n  \"type\": \"module\",\n  \"scripts\": { \"dev\": \"vite\" },\n  \"dependencies\": { \"react\": \"^18.3.1\", \"react-dom\": \"^18.3.1\" },\n  \"devDependencies\": { \"vite\": \"^5.4.0\" }\n}\n",
+    "package.json": "{\n  \"name\": \"parts\",\n  \"private\": true,\n  \"type\": \"module\",\n  \"scripts\": { \"dev\": \"vite\" },\n  \"dependencies\": { \"react\": \"^19.0.0\", \"react-dom\": \"^19.0.0\" },\n  \"devDependencies\": { \"vite\": \"^6.0.0\", \"@vitejs/plugin-react\": \"^4.3.4\" }\n}\n",
     "src/main.jsx": "import { createRoot } from 'react-dom/client';\nimport App from './App.jsx';\nimport './index.css';\n\ncreateRoot(document.getElementById('root')).render(<App />);\n",
     "src/index.css": "body { font-family: system-ui, sans-serif; margin: 2rem; }\nbutton { margin: 0.25rem; }\n",
     "src/lib/format.ts": "export const label = (i: number): string => `Part ${i}`;\n",
+    "vite.config.js": VITE_CONFIG,
   };
   const parts = Array.from({ length: 14 }, (_, i) => i);
   for (const i of parts) {
@@ -109,6 +115,7 @@ def stats() -> dict:
   "backend/requirements.txt": "fastapi>=0.110\nuvicorn[standard]>=0.29\n",
   "frontend/index.html": COUNTER_FILES["index.html"].replace("Click Counter", "Todos"),
   "frontend/package.json": COUNTER_FILES["package.json"].replace("click-counter", "todos"),
+  "frontend/vite.config.js": VITE_CONFIG,
   "frontend/src/main.jsx": "import { createRoot } from 'react-dom/client';\nimport App from './App.jsx';\n\ncreateRoot(document.getElementById('root')).render(<App />);\n",
   "frontend/src/App.jsx": `import { useEffect, useState } from 'react';
 

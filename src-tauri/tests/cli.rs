@@ -169,6 +169,11 @@ async fn every_command_works_against_moto_through_the_seed_environment() {
     let report: serde_json::Value = serde_json::from_str(&stdout(&unfit)).unwrap();
     assert_eq!(report["slug"], "todo-app");
     assert_eq!(report["fits"], false);
+    assert_eq!(report["sound"], false);
+    assert!(
+        !report["quality"]["checks"].as_array().unwrap().is_empty(),
+        "{report}"
+    );
     let problems = report["report"]["problems"].as_array().unwrap();
     assert!(
         problems
@@ -181,7 +186,24 @@ async fn every_command_works_against_moto_through_the_seed_environment() {
     let fits = run(&mut cli(), &["verify", "--user", user_arg, "counter"]);
     assert_ok(&fits);
     assert!(
-        stdout(&fits).starts_with("Checked: 1 import, 2 packages"),
+        stdout(&fits).starts_with("Checked: 1 import, 4 packages"),
+        "{}",
+        stdout(&fits)
+    );
+    // Then how the counter follows the recipes: everything that applies to it passes.
+    let recipes = stdout(&fits)
+        .lines()
+        .find(|l| l.starts_with("Recipes: "))
+        .unwrap_or_default()
+        .to_string();
+    let counts: Vec<&str> = recipes
+        .trim_start_matches("Recipes: ")
+        .split(" of ")
+        .collect();
+    assert_eq!(counts.len(), 2, "{}", stdout(&fits));
+    assert_eq!(
+        format!("{} checks passed", counts[0]),
+        counts[1],
         "{}",
         stdout(&fits)
     );

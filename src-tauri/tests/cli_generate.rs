@@ -65,13 +65,13 @@ async fn generate_writes_every_file_to_s3_and_prints_one_json_event_per_line() {
     assert_eq!(events.first().unwrap()["type"], "planning");
     let last = events.last().unwrap();
     assert_eq!(last["type"], "finished", "{last}");
-    assert_eq!(last["files"], 4);
+    assert_eq!(last["files"], counter::FILES.len());
     let uploaded: BTreeSet<String> = events
         .iter()
         .filter(|e| e["type"] == "file_uploaded")
         .map(|e| e["path"].as_str().unwrap().to_string())
         .collect();
-    assert_eq!(uploaded.len(), 4);
+    assert_eq!(uploaded.len(), counter::FILES.len());
 
     let store = server.store().await;
     let key = project(&user, "click-counter");
@@ -125,7 +125,10 @@ async fn share_prints_links_that_download_the_whole_project_and_one_file() {
     let url = String::from_utf8_lossy(&output.stdout).trim().to_string();
     let said = String::from_utf8_lossy(&output.stderr);
     assert!(
-        said.contains("Anyone with the link can download a .zip of “click-counter” (4 files"),
+        said.contains(&format!(
+            "Anyone with the link can download a .zip of “click-counter” ({} files",
+            counter::FILES.len()
+        )),
         "{said}"
     );
     assert!(said.contains("for 2h"), "{said}");

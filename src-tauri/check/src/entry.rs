@@ -18,6 +18,65 @@ pub(crate) fn check(project: &Project<'_>, scripts: &Scripts<'_>, report: &mut C
     }
     check_index(project, report);
     check_dev_script(project, report);
+    check_vite_config(project, scripts, report);
+}
+
+/// The names Vite reads its configuration from, in the frontend's root.
+const VITE_CONFIGS: [&str; 5] = [
+    "vite.config.js",
+    "vite.config.mjs",
+    "vite.config.ts",
+    "vite.config.mts",
+    "vite.config.cjs",
+];
+
+/// A React frontend needs a Vite configuration with the React plugin: without it Vite compiles
+/// JSX the classic way, and every component that does not import React fails in the browser.
+fn check_vite_config(project: &Project<'_>, scripts: &Scripts<'_>, report: &mut CheckReport) {
+    let uses_react = scripts.iter().any(|(path, script)| {
+        project.in_frontend(path)
+            && script
+                .imports
+                .iter()
+                .any(|i| i.specifier == "react" || i.specifier.starts_with("react-dom"))
+    });
+    if !uses_react {
+        return;
+    }
+    let config = VITE_CONFIGS
+        .iter()
+        .map(|name| format!("{}{name}", project.frontend))
+        .find(|path| project.has_file(path));
+    let Some(config) = config else {
+        let path = format!("{}vite.config.js", project.frontend);
+        report.problems.push(FitProblem {
+            kind: FitKind::MissingViteConfig,
+            message: format!(
+                "the frontend has no {path}, so Vite compiles its JSX without React's plugin and the page stays blank: write {path} with `import react from \"@vitejs/plugin-react\"` and `export default defineConfig({{ plugins: [react()] }})`"
+            ),
+            fix_in: Vec::new(),
+            missing_file: Some(path),
+        });
+        return;
+    };
+    // A configuration that does not parse was reported by its own check.
+    let Some(script) = scripts.get(config.as_str()) else {
+        return;
+    };
+    let has_plugin = script
+        .imports
+        .iter()
+        .any(|i| i.specifier.starts_with("@vitejs/plugin-react"));
+    if !has_plugin {
+        report.problems.push(FitProblem {
+            kind: FitKind::MissingViteConfig,
+            message: format!(
+                "{config} does not use React's plugin, so Vite compiles the JSX the classic way and the page stays blank: add `import react from \"@vitejs/plugin-react\"` and `plugins: [react()]`"
+            ),
+            fix_in: vec![config],
+            missing_file: None,
+        });
+    }
 }
 
 fn check_index(project: &Project<'_>, report: &mut CheckReport) {
@@ -118,11 +177,37 @@ fn check_dev_script(project: &Project<'_>, report: &mut CheckReport) {
 
 /// The `src` of every `<script type="module" src="…">` in a page, comments left out.
 fn module_script_sources(html: &str) -> Vec<String> {
-    let mut sources = Vec::new();
+    tags(html)
+        .into_iter()
+        .filter(|tag| tag.name == "script")
+        .filter(|tag| {
+            tag.attributes
+                .iter()
+                .any(|(name, value)| name == "type" && value.eq_ignore_ascii_case("module"))
+        })
+        .filter_map(|tag| {
+            tag.attributes
+                .into_iter()
+                .find(|(name, _)| name == "src")
+                .map(|(_, src)| src)
+        })
+        .collect()
+}
+
+/// An opening tag of a page: its lower-case name, its attributes, where it starts.
+pub(crate) struct Tag {
+    pub name: String,
+    pub attributes: Vec<(String, String)>,
+    pub offset: usize,
+}
+
+/// Every opening tag of a page, in order, comments left out.
+pub(crate) fn tags(html: &str) -> Vec<Tag> {
+    let mut found = Vec::new();
     let lower = html.to_ascii_lowercase();
     let mut at = 0;
-    while let Some(found) = lower[at..].find('<') {
-        let start = at + found;
+    while let Some(i) = lower[at..].find('<') {
+        let start = at + i;
         if lower[start..].starts_with("<!--") {
             at = match lower[start..].find("-->") {
                 Some(end) => start + end + 3,
@@ -131,24 +216,24 @@ fn module_script_sources(html: &str) -> Vec<String> {
             continue;
         }
         at = start + 1;
-        if !lower[start..].starts_with("<script") {
+        let name_end = lower[start + 1..]
+            .find(|c: char| c.is_whitespace() || c == '>' || c == '/')
+            .map_or(lower.len(), |e| start + 1 + e);
+        let name = &lower[start + 1..name_end];
+        if name.is_empty() || !name.starts_with(|c: char| c.is_ascii_alphabetic()) {
             continue;
         }
         let Some(end) = tag_end(&lower, start) else {
             break;
         };
-        let attributes = attributes(&html[start + "<script".len()..end]);
-        let is_module = attributes
-            .iter()
-            .any(|(name, value)| name == "type" && value.eq_ignore_ascii_case("module"));
-        if is_module {
-            if let Some((_, src)) = attributes.iter().find(|(name, _)| name == "src") {
-                sources.push(src.clone());
-            }
-        }
+        found.push(Tag {
+            name: name.to_string(),
+            attributes: attributes(&html[name_end..end]),
+            offset: start,
+        });
         at = end;
     }
-    sources
+    found
 }
 
 /// Where the tag opened at `start` closes (the `>` outside quotes).

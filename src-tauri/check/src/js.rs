@@ -968,7 +968,7 @@ fn is_function(expression: &Expression<'_>) -> bool {
 }
 
 /// The expression inside parentheses, `await`, and TypeScript's `as` / `!` / `satisfies`.
-fn unwrap<'e, 'a>(expression: &'e Expression<'a>) -> &'e Expression<'a> {
+pub(crate) fn unwrap<'e, 'a>(expression: &'e Expression<'a>) -> &'e Expression<'a> {
     let mut current = expression;
     for _ in 0..MAX_EVAL_DEPTH {
         current = match current {

@@ -17,6 +17,7 @@ mod packages;
 mod paths;
 mod project;
 mod python;
+pub mod quality;
 mod routes;
 mod stdlib;
 
@@ -149,6 +150,8 @@ pub enum FitKind {
     MissingEntryScript,
     /// package.json has no `dev` script.
     MissingDevScript,
+    /// A React frontend has no Vite configuration with React's plugin.
+    MissingViteConfig,
 }
 
 impl FitKind {
@@ -168,6 +171,7 @@ impl FitKind {
             FitKind::ExtraRoute => ("extra route", "extra routes"),
             FitKind::MissingEntryScript => ("missing entry script", "missing entry scripts"),
             FitKind::MissingDevScript => ("missing dev script", "missing dev scripts"),
+            FitKind::MissingViteConfig => ("missing Vite setup", "missing Vite setups"),
         }
     }
 }

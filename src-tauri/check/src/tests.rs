@@ -310,6 +310,7 @@ fn react(extra: &[(&str, &str)]) -> Files {
     let mut files = Files::new(&[
         ("index.html", INDEX_HTML),
         ("package.json", PACKAGE_JSON),
+        ("vite.config.js", VITE_CONFIG),
         ("src/main.jsx", MAIN_JSX),
         ("src/index.css", ""),
         (
@@ -1040,4 +1041,44 @@ fn floor_char_boundary(text: &str, mut at: usize) -> usize {
         at -= 1;
     }
     at
+}
+
+#[test]
+fn a_react_frontend_needs_vite_s_react_plugin() {
+    assert!(react(&[])
+        .check(&react_layout(), &Contract::default())
+        .is_clean());
+    // No configuration at all: the file is missing, and the run can write it.
+    let report = react(&[])
+        .without("vite.config.js")
+        .check(&react_layout(), &Contract::default());
+    let missing = only(&report, FitKind::MissingViteConfig);
+    assert_eq!(missing.missing_file.as_deref(), Some("vite.config.js"));
+    assert!(missing.fix_in.is_empty());
+    assert!(
+        missing.message.contains("@vitejs/plugin-react"),
+        "{}",
+        missing.message
+    );
+    // A configuration without the plugin is fixed where it is.
+    let report = fullstack()
+        .set(
+            "frontend/vite.config.js",
+            "import { defineConfig } from 'vite';\nexport default defineConfig({});\n",
+        )
+        .check(&fullstack_layout(), &contract());
+    let plain = only(&report, FitKind::MissingViteConfig);
+    assert_eq!(plain.fix_in, ["frontend/vite.config.js"]);
+    assert_eq!(plain.missing_file, None);
+    // A frontend without React (plain scripts) needs no plugin.
+    let plain_js = Files::new(&[
+        ("index.html", INDEX_HTML),
+        ("package.json", r#"{"scripts": {"dev": "vite"}}"#),
+        ("src/main.js", "document.body.textContent = 'hi';\n"),
+    ]);
+    assert!(!plain_js
+        .check(&react_layout(), &Contract::default())
+        .problems
+        .iter()
+        .any(|p| p.kind == FitKind::MissingViteConfig));
 }

@@ -46,11 +46,12 @@ fn component(i: usize) -> String {
 fn files(n: usize) -> Vec<(String, String)> {
     let mut files = vec![
         ("index.html".to_string(), "<!doctype html>\n<html><head><title>Bench</title></head><body><div id=\"root\"></div><script type=\"module\" src=\"/src/main.jsx\"></script></body></html>\n".to_string()),
-        ("package.json".to_string(), "{\"name\":\"bench\",\"scripts\":{\"dev\":\"vite\"},\"dependencies\":{\"react\":\"^18.3.1\",\"react-dom\":\"^18.3.1\"},\"devDependencies\":{\"vite\":\"^5.4.0\"}}\n".to_string()),
+        ("package.json".to_string(), "{\"name\":\"bench\",\"scripts\":{\"dev\":\"vite\"},\"dependencies\":{\"react\":\"^19.0.0\",\"react-dom\":\"^19.0.0\"},\"devDependencies\":{\"vite\":\"^6.0.0\",\"@vitejs/plugin-react\":\"^4.3.4\"}}\n".to_string()),
         ("src/main.jsx".to_string(), "import { createRoot } from 'react-dom/client';\nimport App from './App.jsx';\ncreateRoot(document.getElementById('root')).render(<App />);\n".to_string()),
         ("src/App.jsx".to_string(), component(0)),
+        ("vite.config.js".to_string(), "import { defineConfig } from 'vite';\nimport react from '@vitejs/plugin-react';\nexport default defineConfig({ plugins: [react()] });\n".to_string()),
     ];
-    for i in 1..=n.saturating_sub(4) {
+    for i in 1..=n.saturating_sub(5) {
         files.push((format!("src/parts/Part{i}.jsx"), component(i)));
     }
     files

@@ -4,6 +4,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
+pub use bucketforge_check::quality::{QualityFinding, QualityReport, QualityRule};
 pub use bucketforge_check::{
     Action, CheckReport, Contract, Endpoint, Field, FitKind, FitProblem, Layout, Method, Model,
 };

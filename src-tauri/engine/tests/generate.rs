@@ -10,7 +10,7 @@ use bucketforge_engine::generate::{
     EventSink, GenerationEvent, GenerationSettings, Generator, NewProject,
 };
 use bucketforge_engine::llm::build_provider;
-use bucketforge_engine::plan::Stack;
+use bucketforge_engine::plan::{QualityFinding, QualityRule, Stack};
 use bucketforge_engine::store::{
     ObjectStore, ProjectKey, ProjectPath, ProjectStatus, Slug, StoreConfig, UserId,
 };
@@ -24,9 +24,10 @@ use tokio_util::sync::CancellationToken;
 const MAIN_PY: &str = "from fastapi import FastAPI\nfrom fastapi.middleware.cors import CORSMiddleware\nfrom pydantic import BaseModel\n\napp = FastAPI()\napp.add_middleware(CORSMiddleware, allow_origins=[\"*\"], allow_methods=[\"*\"], allow_headers=[\"*\"])\n\n\nclass Todo(BaseModel):\n    id: int\n    title: str\n    done: bool = False\n\n\ntodos: dict[int, Todo] = {}\n\n\n@app.get(\"/api/todos\")\ndef list_todos() -> list[Todo]:\n    return list(todos.values())\n\n\n@app.post(\"/api/todos\")\ndef add_todo(todo: Todo) -> Todo:\n    todos[todo.id] = todo\n    return todo\n";
 const REQUIREMENTS: &str = "fastapi>=0.110\nuvicorn[standard]>=0.29\n";
 const INDEX_HTML: &str = "<!doctype html>\n<html lang=\"en\">\n  <head>\n    <meta charset=\"UTF-8\" />\n    <title>Todo</title>\n  </head>\n  <body>\n    <div id=\"root\"></div>\n    <script type=\"module\" src=\"/src/main.jsx\"></script>\n  </body>\n</html>\n";
-const PACKAGE_JSON: &str = "{\n  \"name\": \"todo-frontend\",\n  \"private\": true,\n  \"type\": \"module\",\n  \"scripts\": { \"dev\": \"vite\", \"build\": \"vite build\" },\n  \"dependencies\": { \"react\": \"^18.3.1\", \"react-dom\": \"^18.3.1\" },\n  \"devDependencies\": { \"vite\": \"^5.4.0\", \"@vitejs/plugin-react\": \"^4.3.1\" }\n}\n";
+const PACKAGE_JSON: &str = "{\n  \"name\": \"todo-frontend\",\n  \"private\": true,\n  \"type\": \"module\",\n  \"scripts\": { \"dev\": \"vite\", \"build\": \"vite build\" },\n  \"dependencies\": { \"react\": \"^19.0.0\", \"react-dom\": \"^19.0.0\" },\n  \"devDependencies\": { \"vite\": \"^6.0.0\", \"@vitejs/plugin-react\": \"^4.3.4\" }\n}\n";
 const MAIN_JSX: &str = "import React from 'react';\nimport { createRoot } from 'react-dom/client';\nimport App from './App.jsx';\n\ncreateRoot(document.getElementById('root')).render(<App />);\n";
 const APP_JSX: &str = "import { useEffect, useState } from 'react';\n\nconst API = import.meta.env.VITE_API_URL ?? 'http://localhost:8000';\n\nexport default function App() {\n  const [todos, setTodos] = useState([]);\n  useEffect(() => {\n    fetch(`${API}/api/todos`).then((r) => r.json()).then(setTodos);\n  }, []);\n  return <ul>{todos.map((t) => <li key={t.id}>{t.title}</li>)}</ul>;\n}\n";
+const VITE_CONFIG: &str = "import { defineConfig } from 'vite';\nimport react from '@vitejs/plugin-react';\n\nexport default defineConfig({ plugins: [react()] });\n";
 const README: &str =
     "# Todo\n\n1. Install Python and Node.js.\n2. Run the backend, then the frontend.\n";
 
@@ -40,6 +41,7 @@ fn todo_files() -> Vec<(&'static str, &'static str)> {
         ("backend/requirements.txt", REQUIREMENTS),
         ("frontend/index.html", INDEX_HTML),
         ("frontend/package.json", PACKAGE_JSON),
+        ("frontend/vite.config.js", VITE_CONFIG),
         ("frontend/src/main.jsx", MAIN_JSX),
         ("frontend/src/App.jsx", APP_JSX),
         ("README.md", README),
@@ -264,13 +266,13 @@ async fn a_whole_project_lands_in_the_bucket_exactly_as_written(
     assert_eq!(events.first(), Some(&GenerationEvent::Planning {}));
     assert!(matches!(
         events.last(),
-        Some(GenerationEvent::Finished { files: 7, .. })
+        Some(GenerationEvent::Finished { files: 8, .. })
     ));
     let uploaded = events
         .iter()
         .filter(|e| matches!(e, GenerationEvent::FileUploaded { .. }))
         .count();
-    assert_eq!(uploaded, 7);
+    assert_eq!(uploaded, 8);
     // Every file request carried the idea, the plan and the contract.
     for request in rig
         .llm
@@ -533,7 +535,7 @@ async fn cancelling_stops_every_stream_fast_and_records_exactly_what_landed() {
         let (rig, cancel) = (rig.clone(), cancel.clone());
         tokio::spawn(async move {
             let generator = rig.generator(GenerationSettings {
-                concurrency: 7,
+                concurrency: files.len(),
                 ..GenerationSettings::default()
             });
             generator.generate(rig.project(None), cancel, sink).await
@@ -740,7 +742,7 @@ async fn twelve_files_at_concurrency_six_stream_six_at_once_and_never_seven() {
         .into_iter()
         .map(|(p, c)| (p.to_string(), c.to_string()))
         .collect();
-    for i in 0..5 {
+    for i in 0..12 - files.len() {
         files.push((
             format!("frontend/src/components/Part{i}.jsx"),
             format!("export default function Part{i}() {{ return <p>part {i}</p>; }}\n"),
@@ -793,7 +795,7 @@ async fn twelve_files_at_concurrency_six_stream_six_at_once_and_never_seven() {
 fn quick_lease() -> GenerationSettings {
     GenerationSettings {
         // Every file at once: README must not wait behind the slow ones.
-        concurrency: 7,
+        concurrency: todo_files().len(),
         heartbeat: Duration::from_millis(100),
         lease_ttl: Duration::from_secs(1),
         ..GenerationSettings::default()
@@ -1175,7 +1177,7 @@ async fn quitting_the_app_cancels_its_runs_and_records_each_end() {
         Overrides {
             user: Some(rig.user.clone()),
             // Every file at once: README must not wait behind the slow ones.
-            concurrency: Some(7),
+            concurrency: Some(todo_files().len() as u32),
             ..Overrides::default()
         },
     ));
@@ -1339,11 +1341,11 @@ async fn files_that_do_not_fit_get_one_targeted_fix_each_and_end_consistent() {
         .clone()
         .expect("the record carries the check");
     assert!(check.problems.is_empty(), "{check:?}");
-    // main.jsx → App.jsx → TodoList.jsx; react, react-dom, fastapi, pydantic; the App's GET
-    // and POST of /api/todos, both served by main.py.
+    // main.jsx → App.jsx → TodoList.jsx; react, react-dom, vite, @vitejs/plugin-react,
+    // fastapi, pydantic; the App's GET and POST of /api/todos, both served by main.py.
     assert_eq!(
         (check.imports, check.packages, check.api_calls, check.routes),
-        (2, 4, 2, 2),
+        (2, 6, 2, 2),
         "{check:?}"
     );
     let (stored, _) = rig.store.read_manifest(&key).await.unwrap().unwrap();
@@ -1356,7 +1358,7 @@ async fn files_that_do_not_fit_get_one_targeted_fix_each_and_end_consistent() {
         .any(|e| matches!(e, GenerationEvent::Checked { report } if report.problems.is_empty())));
     assert!(matches!(
         events.last(),
-        Some(GenerationEvent::Finished { files: 8, .. })
+        Some(GenerationEvent::Finished { files: 9, .. })
     ));
 }
 
@@ -1435,5 +1437,173 @@ async fn problems_no_fix_removes_are_recorded_and_fix_with_ai_tries_once_more() 
         kept,
         manifest.files.len(),
         "every file was kept, none written again"
+    );
+}
+
+// ---- the checks that need no model ----
+
+/// The App reading the API's address with no fallback: it would call "undefined/api/todos".
+const APP_UNGUARDED: &str = "import { useEffect, useState } from 'react';\n\nconst API = import.meta.env.VITE_API_URL;\n\nexport default function App() {\n  const [todos, setTodos] = useState([]);\n  useEffect(() => {\n    fetch(`${API}/api/todos`).then((r) => r.json()).then(setTodos);\n  }, []);\n  return <ul>{todos.map((t) => <li key={t.id}>{t.title}</li>)}</ul>;\n}\n";
+
+/// The todo project with the App first written as `first`, each fix answered by `fixes`.
+fn quality_script(first: &str, fixes: &[&str]) -> Script {
+    let files: Vec<(&str, &str)> = todo_files()
+        .into_iter()
+        .map(|(path, content)| match path {
+            "frontend/src/App.jsx" => (path, first),
+            _ => (path, content),
+        })
+        .collect();
+    let mut script = script_for("Todo", &files);
+    for fix in fixes {
+        script = script.reply("fix frontend/src/App.jsx", Reply::text(*fix));
+    }
+    script
+}
+
+#[tokio::test]
+async fn a_file_that_would_break_the_app_gets_exactly_one_targeted_fix_and_the_project_passes() {
+    let rig = Rig::start(
+        ServerKind::BuiltIn,
+        quality_script(APP_UNGUARDED, &[APP_JSX]),
+    )
+    .await;
+    let (result, events) = rig.generate(None).await;
+    let manifest = result.unwrap();
+    assert_eq!(manifest.status, ProjectStatus::Complete);
+
+    let asked = tasks(&rig);
+    let fixes: Vec<&String> = asked.iter().filter(|t| t.starts_with("fix ")).collect();
+    assert_eq!(fixes, ["fix frontend/src/App.jsx"], "{asked:?}");
+    // The fix names the line and the recipe, with the file as it was.
+    let fix_requests = rig.llm.requests_for("fix frontend/src/App.jsx");
+    let prompt = fix_requests[0].last_user_message().unwrap();
+    assert!(prompt.contains("would break the app"), "{prompt}");
+    assert!(
+        prompt.contains("line 3: reads `import.meta.env.VITE_API_URL` with no fallback"),
+        "{prompt}"
+    );
+    assert!(
+        prompt.contains("const API = import.meta.env.VITE_API_URL;\n"),
+        "{prompt}"
+    );
+
+    let key = rig.key("todo");
+    assert_eq!(
+        rig.read(&key, "frontend/src/App.jsx").await.as_deref(),
+        Some(APP_JSX)
+    );
+    let app = manifest
+        .files
+        .iter()
+        .find(|f| f.path.as_str() == "frontend/src/App.jsx")
+        .unwrap();
+    assert_eq!(app.attempts, 2, "the write and its one fix");
+    assert!(events.all().iter().any(|e| matches!(e,
+        GenerationEvent::FileRepairing { path, reason, .. }
+            if path == "frontend/src/App.jsx" && reason.contains("VITE_API_URL"))));
+
+    // The record's report: nothing that breaks the app; the unhandled fetch stays a note.
+    let quality = manifest
+        .quality
+        .clone()
+        .expect("the record carries the report");
+    assert_eq!(quality.breaking().count(), 0, "{quality:?}");
+    assert!(quality
+        .checks
+        .iter()
+        .any(|c| c.rule == QualityRule::GuardedEnv && c.passed));
+    let notes: Vec<(QualityRule, &str)> = quality
+        .findings
+        .iter()
+        .map(|f| (f.rule, f.path.as_str()))
+        .collect();
+    assert_eq!(
+        notes,
+        [(QualityRule::HandledRequests, "frontend/src/App.jsx")]
+    );
+    let (stored, _) = rig.store.read_manifest(&key).await.unwrap().unwrap();
+    assert_eq!(stored.quality, manifest.quality);
+}
+
+#[tokio::test]
+async fn a_fix_that_still_breaks_or_does_not_parse_is_asked_once_and_nothing_is_lost() {
+    // The fix answers with the same unguarded App: one fix only, and the report says so.
+    let rig = Rig::start(
+        ServerKind::BuiltIn,
+        quality_script(APP_UNGUARDED, &[APP_UNGUARDED]),
+    )
+    .await;
+    let (result, _) = rig.generate(None).await;
+    let manifest = result.unwrap();
+    assert_eq!(manifest.status, ProjectStatus::Complete);
+    assert_eq!(rig.llm.requests_for("fix frontend/src/App.jsx").len(), 1);
+    let quality = manifest.quality.unwrap();
+    let breaking: Vec<&QualityFinding> = quality.breaking().collect();
+    assert_eq!(breaking.len(), 1, "{quality:?}");
+    assert_eq!(breaking[0].rule, QualityRule::GuardedEnv);
+    assert_eq!(breaking[0].line, Some(3));
+
+    // The fix answers with code no parser accepts, every time: the valid App before it lands.
+    let rig = Rig::start(
+        ServerKind::BuiltIn,
+        quality_script(APP_UNGUARDED, &["export default function App( {"]),
+    )
+    .await;
+    let (result, _) = rig.generate(None).await;
+    let manifest = result.unwrap();
+    assert_eq!(manifest.status, ProjectStatus::Complete);
+    assert_eq!(
+        rig.read(&rig.key("todo"), "frontend/src/App.jsx")
+            .await
+            .as_deref(),
+        Some(APP_UNGUARDED)
+    );
+    // One targeted fix, then the parser's own repairs of that answer, then no more.
+    let fixes = rig.llm.requests_for("fix frontend/src/App.jsx").len();
+    assert_eq!(
+        fixes as u32,
+        1 + GenerationSettings::default().max_repairs,
+        "{:?}",
+        tasks(&rig)
+    );
+}
+
+#[tokio::test]
+async fn fix_with_ai_asks_once_more_for_a_recipe_the_run_left_broken() {
+    // The run's one fix keeps the App broken; Fix with AI's answers it properly.
+    let rig = Rig::start(
+        ServerKind::BuiltIn,
+        quality_script(APP_UNGUARDED, &[APP_UNGUARDED, APP_JSX]),
+    )
+    .await;
+    let (result, _) = rig.generate(None).await;
+    let manifest = result.unwrap();
+    assert_eq!(manifest.quality.as_ref().unwrap().breaking().count(), 1);
+    assert!(manifest.check.as_ref().unwrap().is_clean(), "the files fit");
+
+    let before = rig.llm.requests().len();
+    let key = rig.key("todo");
+    let refitted = rig
+        .generator(GenerationSettings::default())
+        .refit(
+            key.clone(),
+            CancellationToken::new(),
+            Events::default().sink(),
+        )
+        .await
+        .unwrap();
+    let requests = rig.llm.requests();
+    let asked: Vec<String> = requests[before..]
+        .iter()
+        .filter_map(|r| r.task.clone())
+        .collect();
+    assert_eq!(asked, ["fix frontend/src/App.jsx"]);
+    let prompt = requests[before].last_user_message().unwrap();
+    assert!(prompt.contains("would break the app"), "{prompt}");
+    assert_eq!(refitted.quality.as_ref().unwrap().breaking().count(), 0);
+    assert_eq!(
+        rig.read(&key, "frontend/src/App.jsx").await.as_deref(),
+        Some(APP_JSX)
     );
 }

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
 use bucketforge_engine::generate::{EventSink, GenerationEvent};
-use bucketforge_engine::plan::CheckReport;
+use bucketforge_engine::plan::{CheckReport, QualityReport};
 use bucketforge_engine::session::{GenerateRequest, Session};
 use bucketforge_engine::{Error, Result};
 use futures::FutureExt;
@@ -237,6 +237,21 @@ pub fn fit_lines(report: &CheckReport) -> String {
     for problem in &report.problems {
         out.push_str("\n  - ");
         out.push_str(&problem.message);
+    }
+    out
+}
+
+/// The recipes' summary, then each departure left on a line of its own: those that would
+/// break the app, then the notes.
+pub fn quality_lines(report: &QualityReport) -> String {
+    let mut out = format!("Recipes: {}", report.summary());
+    for finding in &report.findings {
+        let kind = if finding.breaks { "problem" } else { "note" };
+        let place = match finding.line {
+            Some(line) => format!("{}:{line}", finding.path),
+            None => finding.path.clone(),
+        };
+        out.push_str(&format!("\n  - {kind}, {place}: {}", finding.message));
     }
     out
 }

@@ -323,16 +323,21 @@ async fn run(storage: &StorageArgs, json: bool, command: Command) -> Result<Exit
         Command::Verify { user, slug } => {
             let session = user_session(storage, &user)?;
             let key = session.project_key(&slug)?;
-            let report = session.verify(key.slug().as_str()).await?;
+            let verified = session.verify(key.slug().as_str()).await?;
             if json {
-                print_json(
-                    json!({ "slug": key.slug(), "fits": report.is_clean(), "report": report }),
-                );
+                print_json(json!({
+                    "slug": key.slug(),
+                    "fits": verified.check.is_clean(),
+                    "sound": verified.is_sound(),
+                    "report": verified.check,
+                    "quality": verified.quality,
+                }));
             } else {
                 // Problems name files and packages from the bucket: print them as text.
-                println!("{}", printable(&generate::fit_lines(&report)));
+                println!("{}", printable(&generate::fit_lines(&verified.check)));
+                println!("{}", printable(&generate::quality_lines(&verified.quality)));
             }
-            if !report.is_clean() {
+            if !verified.is_sound() {
                 return Ok(ExitCode::FAILURE);
             }
         }

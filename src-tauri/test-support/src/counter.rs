@@ -4,11 +4,12 @@
 use bucketforge_scripted_llm::{Reply, Script};
 
 /// Its files, as the scripted LLM writes them.
-pub const FILES: [(&str, &str); 4] = [
+pub const FILES: [(&str, &str); 5] = [
     ("index.html", "<!doctype html>\n<html><head><title>Counter</title></head><body><div id=\"root\"></div><script type=\"module\" src=\"/src/main.jsx\"></script></body></html>\n"),
-    ("package.json", "{\"name\":\"counter\",\"private\":true,\"scripts\":{\"dev\":\"vite\"},\"dependencies\":{\"react\":\"^18.3.1\",\"react-dom\":\"^18.3.1\"},\"devDependencies\":{\"vite\":\"^5.4.0\"}}\n"),
+    ("package.json", "{\"name\":\"counter\",\"private\":true,\"scripts\":{\"dev\":\"vite\"},\"dependencies\":{\"react\":\"^19.0.0\",\"react-dom\":\"^19.0.0\"},\"devDependencies\":{\"vite\":\"^6.0.0\",\"@vitejs/plugin-react\":\"^4.3.4\"}}\n"),
     ("src/main.jsx", "import { createRoot } from 'react-dom/client';\nimport App from './App.jsx';\ncreateRoot(document.getElementById('root')).render(<App />);\n"),
     ("src/App.jsx", "import { useState } from 'react';\nexport default function App() {\n  const [n, setN] = useState(0);\n  return <button onClick={() => setN(n + 1)}>Clicked {n} times</button>;\n}\n"),
+    ("vite.config.js", "import { defineConfig } from 'vite';\nimport react from '@vitejs/plugin-react';\nexport default defineConfig({ plugins: [react()] });\n"),
 ];
 
 /// The name the plan gives it unless a test asks for another.

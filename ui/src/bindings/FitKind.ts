@@ -3,4 +3,4 @@
 /**
  * The kinds of mismatch the check finds.
  */
-export type FitKind = "missing_file" | "missing_export" | "undeclared_package" | "undeclared_python_package" | "unknown_endpoint" | "missing_route" | "extra_route" | "missing_entry_script" | "missing_dev_script";
+export type FitKind = "missing_file" | "missing_export" | "undeclared_package" | "undeclared_python_package" | "unknown_endpoint" | "missing_route" | "extra_route" | "missing_entry_script" | "missing_dev_script" | "missing_vite_config";

@@ -4,6 +4,7 @@ import type { Lease } from "./Lease";
 import type { ManifestFile } from "./ManifestFile";
 import type { Plan } from "./Plan";
 import type { ProjectStatus } from "./ProjectStatus";
+import type { QualityReport } from "./QualityReport";
 import type { Timings } from "./Timings";
 import type { TokenUsage } from "./TokenUsage";
 
@@ -31,4 +32,9 @@ lease?: Lease | null,
  * How the files fit together (the cross-file check) when the run last checked them,
  * with every problem left; absent on projects written before the check existed.
  */
-check?: CheckReport | null, };
+check?: CheckReport | null, 
+/**
+ * How the files hold to the recipes the prompts give (checks that need no model), when
+ * the run last checked them; absent on projects written before these checks existed.
+ */
+quality?: QualityReport | null, };

@@ -16,6 +16,7 @@ import RunPanel from "../components/RunPanel";
 import StatusBadge from "../components/StatusBadge";
 import ContractTable from "../components/ContractTable";
 import FitReport from "../components/FitReport";
+import QualityReport from "../components/QualityReport";
 import { formatDate } from "../dates";
 import { preferredFile } from "../file-tree";
 import { formatBytes, formatCost, formatElapsed, formatTokens, isRunning } from "../generation";
@@ -322,6 +323,18 @@ export default function ProjectView({ slug, tab }: Props) {
                     <dt>Fit</dt>
                     <dd>
                       <FitReport report={manifest.check} onFix={running ? undefined : fixRun} busy={busy !== null} />
+                    </dd>
+                  </div>
+                )}
+                {manifest.quality && (
+                  <div className="wide-detail">
+                    <dt>Quality</dt>
+                    <dd>
+                      <QualityReport
+                        report={manifest.quality}
+                        onFix={running || (manifest.check?.problems.length ?? 0) > 0 ? undefined : fixRun}
+                        busy={busy !== null}
+                      />
                     </dd>
                   </div>
                 )}

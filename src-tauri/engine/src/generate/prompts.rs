@@ -4,40 +4,80 @@
 use crate::plan::{Plan, PlannedFile, Stack};
 use crate::validate::Problem;
 
-/// The system prompt shared by every request of a run.
+/// The system prompt shared by every request of a run: who writes, where the app will run,
+/// what it may use, and the recipes every file follows (each one held by a check in
+/// `bucketforge_check::quality` or the cross-file check).
 pub fn system(stack: Stack) -> String {
     let packages = crate::preview::PREVIEW_PACKAGES
         .iter()
         .map(|(name, range)| format!("{name} {range}"))
         .collect::<Vec<_>>()
         .join(", ");
-    let frontend_packages = format!(
-        "The frontend imports only these npm packages, the ones the preview runs, at these versions: {packages}. \
-         package.json declares each package the frontend imports with that version range, with vite and @vitejs/plugin-react as devDependencies and a \"dev\" script."
-    );
-    let stack_rules = match stack {
-        Stack::FastapiReact => format!(
-            "The project has two parts.\n\
-             - backend/: a Python 3.11 FastAPI app in backend/main.py, run with `uvicorn main:app --reload --port 8000` from backend/. \
-               It implements exactly the contract's endpoints, each with the method and path written there, and no others. \
-               Enable CORS for the frontend's origin (http://localhost:5173). Use pydantic models, named and shaped as the contract's models, for every request and response body. \
-               Keep data in memory or in SQLite (standard library sqlite3), created at start-up; no external services. \
-               List every package the backend imports in backend/requirements.txt.\n\
-             - frontend/: a Vite + React app (frontend/index.html, frontend/src/main.jsx, frontend/src/App.jsx), run with `npm install && npm run dev`. \
-               It reaches the backend through one base URL, `import.meta.env.VITE_API_URL ?? \"http://localhost:8000\"`, and calls only the contract's endpoints. \
-               {frontend_packages}"
+    let react = crate::preview::standards().react_major;
+    let (front, run_steps, data) = match stack {
+        Stack::FastapiReact => (
+            "frontend/",
+            "README.md explains, step by step for Windows, macOS and Linux: install Python 3.11+ and Node.js 20+; \
+             in one terminal `cd backend`, create and activate a virtual environment, `pip install -r requirements.txt`, \
+             `uvicorn main:app --reload --port 8000`; in a second terminal `cd frontend`, `npm install`, `npm run dev`; \
+             then open the address Vite prints (http://localhost:5173).",
+            "- One API module, frontend/src/api.js: `const API_URL = import.meta.env.VITE_API_URL ?? \"http://localhost:8000\";` \
+             and one exported async function per contract endpoint. Each wraps `fetch` in try/catch, checks `response.ok`, \
+             and throws an Error with a friendly sentence (\"Could not load your tasks. Is the server running?\"). \
+             Components call only these functions and show that message.",
         ),
-        Stack::React => format!(
-            "The project is a Vite + React single-page app (index.html, src/main.jsx, src/App.jsx) run with `npm install && npm run dev`. \
-             Keep data in the browser (state and localStorage); there is no backend. {frontend_packages}"
+        Stack::React => (
+            "",
+            "README.md explains, step by step for Windows, macOS and Linux: install Node.js 20+, then `npm install` and \
+             `npm run dev` in the project folder, and open the address Vite prints (http://localhost:5173).",
+            "- One storage module, src/storage.js: `load(key, fallback)` and `save(key, value)` wrap localStorage in \
+             try/catch (JSON that does not parse gives the fallback). Components never touch localStorage, alert or \
+             confirm themselves.",
         ),
+    };
+    let backend = if stack.has_backend() {
+        "BACKEND\n\
+         - Python 3.11, FastAPI, pydantic, uvicorn and the standard library only; backend/requirements.txt lists fastapi, uvicorn and pydantic.\n\
+         - backend/main.py creates `app = FastAPI()`, implements exactly the contract's endpoints (each with the method and path written there, no others), \
+           and uses pydantic models named and shaped as the contract's models for every request and response body.\n\
+         - CORS: `app.add_middleware(CORSMiddleware, allow_origin_regex=r\"http://(localhost|127\\.0\\.0\\.1)(:\\d+)?\", allow_methods=[\"*\"], allow_headers=[\"*\"])`.\n\
+         - Data in memory, or in SQLite when it must survive a restart: `DB_PATH = Path(__file__).parent / \"app.db\"`; \
+           a `get_db()` helper opens a new `sqlite3.connect(DB_PATH)` for each request (never one connection shared by the module); \
+           `CREATE TABLE IF NOT EXISTS` at start-up; a few sample rows when a table is empty. No other services.\n"
+    } else {
+        ""
     };
     format!(
         "You are BucketForge, a senior full-stack engineer who writes complete, runnable projects for people who cannot code.\n\
-         {stack_rules}\n\
-         Every file must be complete and correct on its own: no placeholders, no \"TODO\", no \"...\". \
-         Use only the names, endpoints and data shapes in the plan's contract, and import only files the plan lists, so the files fit together. \
-         Include a README.md that tells a non-coder, step by step, how to install what is needed and run the app."
+         WHERE THE APP RUNS\n\
+         - In BucketForge's preview: the frontend runs in the browser with the packages below and nothing else{simulated}; \
+           there is no internet, so remote images, fonts, scripts and stylesheets never load; alert and confirm work.\n\
+         - On the user's computer: {run_steps}\n\
+         FRONTEND\n\
+         - A Vite + React app in {place}: index.html with `<div id=\"root\">` and `<script type=\"module\" src=\"/src/main.jsx\">`; \
+           {root}vite.config.js is `import {{ defineConfig }} from \"vite\"; import react from \"@vitejs/plugin-react\"; export default defineConfig({{ plugins: [react()] }});`; \
+           {root}src/main.jsx starts the app with `createRoot(document.getElementById(\"root\")).render(<App />)` from \"react-dom/client\". JSX only in .jsx files.\n\
+         - Packages: only these npm packages, the ones the preview runs: {packages}. package.json has \"type\": \"module\", a \"dev\": \"vite\" script, \
+           each imported package at that range (react and react-dom ^{react}.0.0), and vite and @vitejs/plugin-react as devDependencies.\n\
+         {data}\n\
+         - Styling: plain CSS in {root}src/index.css, imported once by main.jsx, with CSS variables for colours; no Tailwind, no CSS framework, no `@apply`.\n\
+         - Design: one primary colour plus neutral greys; mobile-first layouts that widen on larger screens; visible focus outlines; \
+           a <label> for every input, select and textarea; alt text on every image; the system font stack and inline SVG or lucide-react icons, \
+           never remote images or fonts; a loading state, an empty state with a hint, and an error state wherever data loads; a few sample items so the app never starts empty.\n\
+         {backend}\
+         SCOPE AND SIZE\n\
+         - 3 to 5 core features, done well. Components of about 150 lines at most; one default-exported component per file, named like the file (TodoList.jsx exports TodoList).\n\
+         - Every file is complete and correct on its own: no placeholders, no \"TODO\", no \"...\". \
+           Use only the names, endpoints and data shapes in the plan's contract, and import only files the plan lists, so the files fit together. \
+           When a request shows the exports of files this one may import, use exactly those names.\n\
+         - README.md tells a non-coder how to install what is needed and run the app.",
+        simulated = if stack.has_backend() {
+            "; the backend is simulated from the contract (each endpoint answers as its action says, data kept in memory)"
+        } else {
+            "; localStorage is kept in memory"
+        },
+        root = front,
+        place = if front.is_empty() { "the project's root" } else { front },
     )
 }
 
@@ -79,10 +119,12 @@ pub fn plan(idea: &str, name: Option<&str>, stack: Stack) -> String {
          {{\"name\": \"short project name\", \"summary\": \"one paragraph for the user\", \"stack\": \"{stack}\", \
          \"contract\": {contract}, \
          \"files\": [{{\"path\": \"relative/path\", \"purpose\": \"what this file does\"}}]}}\n\
-         Rules: at most {max} files; paths are relative, use \"/\", never \"..\"; include {required}, and README.md.{endpoint_rules}",
+         Rules: 3 to 5 core features; at most {max} files; paths are relative, use \"/\", never \"..\"; include {required}, {front}vite.config.js, and README.md; \
+         list first the files others import (the API or storage module, the backend's models).{endpoint_rules}",
         stack = stack.as_str(),
         max = crate::plan::MAX_PLANNED_FILES,
         required = required.join(", "),
+        front = stack.frontend_root(),
     )
 }
 
@@ -111,16 +153,108 @@ fn context(idea: &str, plan: &Plan) -> String {
     )
 }
 
-/// The request for one file.
-pub fn write(idea: &str, plan: &Plan, file: &PlannedFile) -> String {
+/// The request for one file. `shared` holds the export lines of the files written before it
+/// that others import (path, lines), so it uses their names exactly.
+pub fn write(
+    idea: &str,
+    plan: &Plan,
+    file: &PlannedFile,
+    shared: &[(String, Vec<String>)],
+) -> String {
+    let recipe = file_recipe(&file.path, plan.stack)
+        .map(|r| format!("RECIPE FOR THIS FILE: {r}\n\n"))
+        .unwrap_or_default();
+    let exports: Vec<String> = shared
+        .iter()
+        .filter(|(path, lines)| *path != file.path && !lines.is_empty())
+        .map(|(path, lines)| format!("{path}:\n{}", lines.join("\n")))
+        .collect();
+    let exports = if exports.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "EXPORTS OF FILES ALREADY WRITTEN (import these names exactly):\n{}\n\n",
+            exports.join("\n\n")
+        )
+    };
     format!(
         "TASK: write {path}\n\
-         Write the complete content of {path} ({purpose}).\n\n{context}\n\n\
+         Write the complete content of {path} ({purpose}).\n\n{recipe}{exports}{context}\n\n\
          Reply with the content of {path} only, in one code block.",
         path = file.path,
         purpose = file.purpose,
         context = context(idea, plan),
     )
+}
+
+/// The recipe a file of this name follows, in one or two sentences: the part of the system
+/// prompt that matters most for it.
+fn file_recipe(path: &str, stack: Stack) -> Option<&'static str> {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let stem = name.split('.').next().unwrap_or(name);
+    Some(match (name, stem) {
+        ("vite.config.js", _) => "exactly `import { defineConfig } from \"vite\";\nimport react from \"@vitejs/plugin-react\";\n\nexport default defineConfig({ plugins: [react()] });`",
+        ("main.jsx" | "main.tsx", _) => "import React's `createRoot` from \"react-dom/client\", the App and ./index.css; `createRoot(document.getElementById(\"root\")).render(<App />)`.",
+        ("package.json", _) => "\"type\": \"module\", a \"dev\": \"vite\" script, every package the frontend imports at the preview's range (react and react-dom at the major version the system prompt names), vite and @vitejs/plugin-react in devDependencies.",
+        ("index.html", _) => "`<div id=\"root\"></div>` and `<script type=\"module\" src=\"/src/main.jsx\"></script>`; no remote scripts, stylesheets or fonts.",
+        ("main.py", _) if stack.has_backend() => "`app = FastAPI()`; CORSMiddleware with `allow_origin_regex=r\"http://(localhost|127\\.0\\.0\\.1)(:\\d+)?\"`; exactly the contract's endpoints; SQLite, if used, at `Path(__file__).parent / \"app.db\"` with a connection per request and `CREATE TABLE IF NOT EXISTS`.",
+        ("requirements.txt", _) => "fastapi, uvicorn[standard] and pydantic, one per line, with minimum versions.",
+        ("README.md", _) => "numbered steps for Windows, macOS and Linux: what to install, the commands to start the app, the address to open; what the app does, in two sentences.",
+        (_, "api") => "`const API_URL = import.meta.env.VITE_API_URL ?? \"http://localhost:8000\";` then one exported async function per endpoint: fetch inside try/catch, check `response.ok`, throw an Error with a friendly sentence on any failure.",
+        (_, "storage") => "export `load(key, fallback)` and `save(key, value)`, each wrapping localStorage and JSON in try/catch.",
+        (_, "index") if name.ends_with(".css") => "plain CSS: CSS variables for one primary colour and neutral greys, the system font stack, mobile-first rules with a wider layout from 640px, visible :focus-visible outlines.",
+        _ if name.ends_with(".jsx") || name.ends_with(".tsx") => "one default-exported component named like the file, about 150 lines at most; a <label> for every field, alt text on images; loading, empty and error states where it shows data; calls the API or storage module, never fetch or localStorage directly.",
+        _ => return None,
+    })
+}
+
+/// Whether other files are likely to import this one (the API or storage module, backend
+/// models): such files are written first, and their exports shown to the rest.
+pub fn is_shared(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let Some((stem, extension)) = name.rsplit_once('.') else {
+        return false;
+    };
+    let code = matches!(extension, "js" | "ts" | "mjs" | "py");
+    const STEMS: [&str; 11] = [
+        "api",
+        "client",
+        "storage",
+        "store",
+        "db",
+        "database",
+        "models",
+        "schemas",
+        "types",
+        "constants",
+        "utils",
+    ];
+    code && (STEMS.contains(&stem) || ["/lib/", "/services/"].iter().any(|f| path.contains(f)))
+}
+
+/// The lines of a file that declare what it exports: `export …` lines of a script, the
+/// top-level `def`, `class` and names of a Python module. At most 40.
+pub fn export_lines(path: &str, content: &str) -> Vec<String> {
+    let python = path.ends_with(".py");
+    content
+        .lines()
+        .filter(|line| {
+            if python {
+                let top = !line.starts_with([' ', '\t', '#', '@', ')', ']', '}']);
+                top && (line.starts_with("def ")
+                    || line.starts_with("async def ")
+                    || line.starts_with("class ")
+                    || line.split_once(['=', ':']).is_some_and(|(name, _)| {
+                        let name = name.trim();
+                        !name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || c == '_')
+                    }))
+            } else {
+                line.starts_with("export ")
+            }
+        })
+        .map(|line| line.trim_end().trim_end_matches('{').trim_end().to_string())
+        .take(40)
+        .collect()
 }
 
 /// The repair request for a file a parser rejected.
@@ -150,9 +284,39 @@ pub fn fit_fix(
     content: &str,
     problems: &[String],
 ) -> String {
+    targeted_fix(
+        idea,
+        plan,
+        file,
+        content,
+        "does not fit with the project's other files",
+        problems,
+    )
+}
+
+/// The repair request for a file that departs from a recipe in a way that breaks the app:
+/// each finding with its line.
+pub fn quality_fix(
+    idea: &str,
+    plan: &Plan,
+    file: &PlannedFile,
+    content: &str,
+    problems: &[String],
+) -> String {
+    targeted_fix(idea, plan, file, content, "would break the app", problems)
+}
+
+fn targeted_fix(
+    idea: &str,
+    plan: &Plan,
+    file: &PlannedFile,
+    content: &str,
+    why: &str,
+    problems: &[String],
+) -> String {
     format!(
         "TASK: fix {path}\n\
-         {path} does not fit with the project's other files:\n- {problems}\n\
+         {path} {why}:\n- {problems}\n\
          Change only what these problems need; keep everything else as it is.\n\n\
          CURRENT CONTENT:\n```\n{content}\n```\n\n{context}\n\n\
          Reply with the complete corrected content of {path} only, in one code block.",
@@ -209,7 +373,7 @@ mod tests {
         );
         assert_eq!(task_line(&plan_repair(&["x".into()])), "TASK: plan");
         assert_eq!(
-            task_line(&write("idea", &p, f)),
+            task_line(&write("idea", &p, f, &[])),
             "TASK: write backend/main.py"
         );
         let problem = Problem::at_line("invalid syntax", 3, None);
@@ -230,7 +394,7 @@ mod tests {
     #[test]
     fn file_prompts_carry_the_idea_the_plan_and_the_contract() {
         let p = plan();
-        let prompt = write("a shared shopping list", &p, &p.files[0]);
+        let prompt = write("a shared shopping list", &p, &p.files[0], &[]);
         assert!(prompt.contains("a shared shopping list"));
         assert!(prompt.contains(r#""path":"/api/todos""#), "{prompt}");
         assert!(prompt.contains("- backend/main.py: the API"));

@@ -6,6 +6,7 @@ use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
+use bucketforge_check::quality::{review_file, QualityReport};
 use bucketforge_check::CheckReport;
 use futures::FutureExt;
 use futures_util::StreamExt;
@@ -132,6 +133,8 @@ struct Run {
     texts: Mutex<BTreeMap<String, String>>,
     /// What the cross-file check found last.
     fit: Mutex<Option<CheckReport>>,
+    /// How the files hold to the prompts' recipes, as last reviewed.
+    quality: Mutex<Option<QualityReport>>,
 }
 
 /// The run's hold on the project's manifest: its lease, the files landed so far and the
@@ -228,7 +231,9 @@ impl Generator {
         let todo = run.plan.files.clone();
         let _heartbeat = run.start_heartbeat();
         let outcome = run.write_files(todo, Vec::new()).await;
-        let outcome = run.check_fit(outcome, self.settings.max_fit_rounds).await;
+        let outcome = run
+            .check_fit(outcome, self.settings.max_fit_rounds, false)
+            .await;
         run.finish(outcome, &cancel, started, started_at).await
     }
 
@@ -248,9 +253,9 @@ impl Generator {
         self.take_up(key, Resumption::Resume, cancel, events).await
     }
 
-    /// One more round of targeted repairs for a project whose files don't fit together
-    /// (Fix with AI): writes any planned file missing, checks the files and asks again only
-    /// for those with a problem.
+    /// One more round of targeted repairs for a project whose files don't fit together or
+    /// break a recipe in a way that breaks the app (Fix with AI): writes any planned file
+    /// missing, checks the files and asks again only for those with a problem.
     #[tracing::instrument(name = "refit", skip_all, fields(
         user = %key.user(), slug = %key.slug(), provider = %self.provider, model = %self.model,
     ))]
@@ -319,7 +324,9 @@ impl Generator {
             Resumption::Resume => self.settings.max_fit_rounds,
             Resumption::Refit => 1,
         };
-        let outcome = run.check_fit(outcome, rounds).await;
+        let outcome = run
+            .check_fit(outcome, rounds, how == Resumption::Refit)
+            .await;
         run.finish(outcome, &cancel, started, started_at).await
     }
 
@@ -362,6 +369,7 @@ impl Generator {
             },
             texts: Mutex::new(BTreeMap::new()),
             fit: Mutex::new(None),
+            quality: Mutex::new(None),
         })
     }
 
@@ -547,6 +555,7 @@ impl Run {
         manifest.status = status;
         manifest.files = files;
         manifest.check = lock(&self.fit).clone().or(manifest.check);
+        manifest.quality = lock(&self.quality).clone().or(manifest.quality);
         manifest.usage = lock(&self.usage).clone();
         if let Some(timings) = timings {
             manifest.timings = timings;
@@ -647,8 +656,9 @@ impl Run {
         kept
     }
 
-    /// Writes `todo` in parallel. The first file that fails stops the others; in-flight
-    /// uploads are allowed to finish so the manifest can list them.
+    /// Writes `todo` in parallel: the files others import first, then the rest. The first file
+    /// that fails stops the others; in-flight uploads are allowed to finish so the manifest can
+    /// list them.
     async fn write_files(
         self: &Arc<Self>,
         todo: Vec<PlannedFile>,
@@ -676,8 +686,29 @@ impl Run {
             )
         });
         lock(&self.record.landed).extend(kept);
+        // Files others import go first, so the rest are written against their real exports.
+        let (shared, rest): (Vec<PlannedFile>, Vec<PlannedFile>) =
+            todo.into_iter().partition(|f| prompts::is_shared(&f.path));
+        let mut error = None;
+        for batch in [shared, rest] {
+            if batch.is_empty() {
+                continue;
+            }
+            error = self.write_batch(batch).await;
+            if error.is_some() || self.stop.is_cancelled() {
+                break;
+            }
+        }
+        if let Some(watcher) = watcher {
+            watcher.abort();
+        }
+        FilesOutcome { error }
+    }
+
+    /// Writes `files` in parallel; the first that fails stops the others. Returns its error.
+    async fn write_batch(self: &Arc<Self>, files: Vec<PlannedFile>) -> Option<Error> {
         let mut tasks = JoinSet::new();
-        for file in todo {
+        for file in files {
             let run = Arc::clone(self);
             tasks.spawn(
                 async move {
@@ -721,21 +752,34 @@ impl Run {
                 }
             }
         }
-        if let Some(watcher) = watcher {
-            watcher.abort();
-        }
-        FilesOutcome { error }
+        error
     }
 
     /// One file, from first request to upload.
     async fn produce_file(&self, file: &PlannedFile) -> Result<ManifestFile> {
-        let prompt = prompts::write(&self.idea, &self.plan, file);
-        self.produce_with(file, prompt).await
+        let prompt = prompts::write(&self.idea, &self.plan, file, &self.shared_exports());
+        self.produce_with(file, prompt, true).await
+    }
+
+    /// The export lines of every file in the bucket that others import (the API module, the
+    /// backend's models), for the prompts of the files written after them.
+    fn shared_exports(&self) -> Vec<(String, Vec<String>)> {
+        lock(&self.texts)
+            .iter()
+            .filter(|(path, _)| prompts::is_shared(path))
+            .map(|(path, text)| (path.clone(), prompts::export_lines(path, text)))
+            .collect()
     }
 
     /// One file answering `prompt` (a write, or a repair of a file already landed): validated,
-    /// repaired, continued, then uploaded over any earlier version.
-    async fn produce_with(&self, file: &PlannedFile, mut prompt: String) -> Result<ManifestFile> {
+    /// repaired, continued, then uploaded over any earlier version. With `review`, a valid
+    /// answer that breaks a recipe in a way that breaks the app gets one targeted fix.
+    async fn produce_with(
+        &self,
+        file: &PlannedFile,
+        mut prompt: String,
+        review: bool,
+    ) -> Result<ManifestFile> {
         let path = ProjectPath::new(&file.path)?;
         let _slot = tokio::select! {
             slot = self.limit.acquire() => slot,
@@ -747,6 +791,8 @@ impl Run {
         let mut attempts = 0;
         let mut repairs = 0;
         let mut interruptions = 0;
+        // The valid version a targeted fix started from: kept if the fix can't be used.
+        let mut before_fix: Option<String> = None;
         let content = loop {
             let content = match self.answer(file, &prompt, &mut attempts).await {
                 Ok(content) => content,
@@ -761,9 +807,17 @@ impl Run {
                     });
                     continue;
                 }
+                // A targeted fix that can't be had leaves the valid version before it.
+                Err(e) if !matches!(e, Error::Cancelled) && before_fix.is_some() => {
+                    tracing::warn!(path = %file.path, error = %e, "the targeted fix failed; keeping the version before it");
+                    break before_fix.take().unwrap_or_default();
+                }
                 Err(e) => return Err(e),
             };
             if content.len() > self.settings.max_file_bytes {
+                if let Some(earlier) = before_fix.take() {
+                    break earlier;
+                }
                 return Err(Error::FileTooLarge {
                     path: file.path.clone(),
                     bytes: content.len() as u64,
@@ -771,7 +825,21 @@ impl Run {
                 });
             }
             match validate(&path, &content) {
-                Ok(()) => break content,
+                Ok(()) if before_fix.is_some() || !review => break content,
+                Ok(()) => match self.breaking_findings(file, &content) {
+                    problems if problems.is_empty() => break content,
+                    problems => {
+                        tracing::info!(path = %file.path, problems = problems.len(), "asking for a fix of what would break the app");
+                        self.emit(GenerationEvent::FileRepairing {
+                            path: file.path.clone(),
+                            reason: problems.join("; "),
+                            attempt: 1,
+                        });
+                        prompt =
+                            prompts::quality_fix(&self.idea, &self.plan, file, &content, &problems);
+                        before_fix = Some(content);
+                    }
+                },
                 Err(problem) if repairs < self.settings.max_repairs => {
                     repairs += 1;
                     tracing::info!(path = %file.path, %problem, repairs, "asking for a repair");
@@ -782,12 +850,18 @@ impl Run {
                     });
                     prompt = prompts::fix(&self.idea, &self.plan, file, &content, &problem);
                 }
-                Err(problem) => {
-                    return Err(Error::FileInvalid {
-                        path: file.path.clone(),
-                        problem: problem.to_string(),
-                    })
-                }
+                Err(problem) => match before_fix.take() {
+                    Some(earlier) => {
+                        tracing::warn!(path = %file.path, %problem, "the targeted fix did not parse; keeping the version before it");
+                        break earlier;
+                    }
+                    None => {
+                        return Err(Error::FileInvalid {
+                            path: file.path.clone(),
+                            problem: problem.to_string(),
+                        })
+                    }
+                },
             }
         };
         // A file finished after a cancel is not uploaded; uploads already running finish.
@@ -814,6 +888,21 @@ impl Run {
             content_type: receipt.content_type,
             attempts,
         })
+    }
+
+    /// What in `content` departs from a recipe in a way that would break the app, each with its
+    /// line: the checks that need no model.
+    fn breaking_findings(&self, file: &PlannedFile, content: &str) -> Vec<String> {
+        review_file(
+            &self.plan.stack.layout(),
+            &crate::preview::standards(),
+            &file.path,
+            content,
+        )
+        .into_iter()
+        .filter(|f| f.breaks)
+        .map(|f| f.for_fix())
+        .collect()
     }
 
     /// One answer for `prompt`, continued when it hits the token limit.

@@ -62,6 +62,17 @@ pub const PREVIEW_PACKAGES: &[(&str, &str)] = &[
     ("zustand", "^5"),
 ];
 
+/// What the checks that need no model hold a project to: the React the preview runs.
+pub fn standards() -> bucketforge_check::quality::Standards {
+    let react = PREVIEW_PACKAGES
+        .iter()
+        .find(|(name, _)| *name == "react")
+        .map_or("^19", |(_, range)| range);
+    bucketforge_check::quality::Standards {
+        react_major: react.trim_start_matches('^').parse().unwrap_or(19),
+    }
+}
+
 /// The npm packages the preview can run: what the prompts allow a frontend to import.
 pub fn preview_packages() -> Vec<&'static str> {
     PREVIEW_PACKAGES.iter().map(|(name, _)| *name).collect()

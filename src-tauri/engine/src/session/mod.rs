@@ -21,7 +21,7 @@ mod store;
 pub use llm::{providers, LlmCheck, ProviderInfo};
 pub use projects::{
     run_activity, FileContent, ProjectDetails, ProjectListItem, ProjectShareLink, ProjectsPage,
-    RunActivity, ShareLink, MAX_SHARE_SECS,
+    RunActivity, ShareLink, Verified, MAX_SHARE_SECS,
 };
 use registry::RunEntry;
 pub use registry::RunInfo;

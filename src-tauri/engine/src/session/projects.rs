@@ -137,6 +137,20 @@ const MANIFEST_READS_AT_ONCE: usize = 8;
 /// The longest a share link may live (S3's limit for signed URLs).
 pub const MAX_SHARE_SECS: u64 = 7 * 24 * 3600;
 
+/// What `verify` found: how the files fit together, and how they hold to the recipes.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Verified {
+    pub check: bucketforge_check::CheckReport,
+    pub quality: bucketforge_check::quality::QualityReport,
+}
+
+impl Verified {
+    /// Nothing that would break the app: the files fit, and no recipe that matters is broken.
+    pub fn is_sound(&self) -> bool {
+        self.check.is_clean() && self.quality.breaking().next().is_none()
+    }
+}
+
 impl Session {
     /// The project a name the user typed means, by [`resolve_slug`], among the user's own.
     pub fn project_key(&self, typed: &str) -> Result<ProjectKey> {
@@ -231,9 +245,10 @@ impl Session {
         crate::store::export_project(&self.store().await?, &key, out, partial).await
     }
 
-    /// Checks that the project's files fit together and with its contract, as a run does
-    /// before its manifest; any project, older ones included. Changes nothing.
-    pub async fn verify(&self, slug: &str) -> Result<bucketforge_check::CheckReport> {
+    /// Checks that the project's files fit together and with its contract, and how they hold
+    /// to the prompts' recipes, as a run does before its manifest; any project, older ones
+    /// included. Changes nothing.
+    pub async fn verify(&self, slug: &str) -> Result<Verified> {
         let key = self.project_key(slug)?;
         let store = self.store().await?;
         let (manifest, _) =
@@ -264,11 +279,15 @@ impl Session {
             .iter()
             .map(|(path, text)| bucketforge_check::SourceFile { path, text })
             .collect();
-        Ok(bucketforge_check::check_project(
-            &manifest.plan.stack.layout(),
-            &manifest.plan.contract,
-            &files,
-        ))
+        let layout = manifest.plan.stack.layout();
+        Ok(Verified {
+            check: bucketforge_check::check_project(&layout, &manifest.plan.contract, &files),
+            quality: bucketforge_check::quality::review_project(
+                &layout,
+                &crate::preview::standards(),
+                &files,
+            ),
+        })
     }
 
     /// Deletes the project; one that a run is writing right now only with `force`.

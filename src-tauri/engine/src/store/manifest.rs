@@ -6,6 +6,7 @@ use super::keys::ProjectPath;
 use super::lease::{Lease, LeaseState};
 use crate::plan::Plan;
 use crate::Error;
+use bucketforge_check::quality::QualityReport;
 use bucketforge_check::CheckReport;
 
 /// Bumped whenever a reader could misread a newer manifest.
@@ -90,6 +91,10 @@ pub struct Manifest {
     /// with every problem left; absent on projects written before the check existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub check: Option<CheckReport>,
+    /// How the files hold to the recipes the prompts give (checks that need no model), when
+    /// the run last checked them; absent on projects written before these checks existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quality: Option<QualityReport>,
 }
 
 impl Manifest {
@@ -120,6 +125,7 @@ impl Manifest {
             error: None,
             lease: None,
             check: None,
+            quality: None,
         }
     }
 

@@ -3,9 +3,10 @@
 //! targeted `TASK: fix`, a file the plan lacked one `TASK: write`, and the check runs again.
 //! Files with no problem are never asked for again; problems left are recorded, not hidden.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+use bucketforge_check::quality::{review_project, QualityReport};
 use bucketforge_check::{check_project, CheckReport, SourceFile};
 use tokio::task::JoinSet;
 use tracing::Instrument;
@@ -24,12 +25,20 @@ use crate::Error;
 struct Round {
     fixes: BTreeMap<String, Vec<String>>,
     writes: BTreeMap<String, Vec<String>>,
+    /// Files asked to fix something that does not fit (the rest break only a recipe).
+    unfit: BTreeSet<String>,
 }
 
 impl Round {
     /// Each problem goes to the first file that can fix it; a missing file the project may
-    /// still hold is written instead, once.
-    fn plan(report: &CheckReport, existing: &[String], room: usize) -> Round {
+    /// still hold is written instead, once. `recipes` are (file, finding) pairs of recipes
+    /// broken in a way that breaks the app, asked of their own file.
+    fn plan(
+        report: &CheckReport,
+        recipes: &[(String, String)],
+        existing: &[String],
+        room: usize,
+    ) -> Round {
         let mut round = Round::default();
         for problem in &report.problems {
             if let Some(missing) = &problem.missing_file {
@@ -55,6 +64,16 @@ impl Round {
                     .entry(file.clone())
                     .or_default()
                     .push(problem.message.clone());
+                round.unfit.insert(file.clone());
+            }
+        }
+        for (path, finding) in recipes {
+            if existing.iter().any(|e| e == path) {
+                round
+                    .fixes
+                    .entry(path.clone())
+                    .or_default()
+                    .push(finding.clone());
             }
         }
         round
@@ -67,35 +86,50 @@ impl Round {
 
 impl Run {
     /// Checks the files against each other and the contract, with up to `rounds` rounds of
-    /// targeted repairs, and records the report for the manifest. A run that already failed
-    /// or was cancelled is not checked.
+    /// targeted repairs, reviews them against the recipes, and records both reports for the
+    /// manifest. With `recipes` (Fix with AI), a file that still breaks a recipe in a way that
+    /// breaks the app is asked to fix that too. A run that already failed or was cancelled is
+    /// not checked.
     pub(super) async fn check_fit(
         self: &Arc<Self>,
         outcome: FilesOutcome,
         rounds: u32,
+        recipes: bool,
     ) -> FilesOutcome {
         if outcome.error.is_some() || self.stop.is_cancelled() {
             return outcome;
         }
         self.emit(GenerationEvent::Checking {});
         let mut report = self.fit_report();
+        let mut quality = self.quality_report();
         for round in 1..=rounds {
-            if report.is_clean() || self.stop.is_cancelled() {
+            let broken: Vec<(String, String)> = if recipes {
+                quality
+                    .breaking()
+                    .map(|f| (f.path.clone(), f.for_fix()))
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            if (report.is_clean() && broken.is_empty()) || self.stop.is_cancelled() {
                 break;
             }
-            let asked = self.repair_round(&report, round).await;
+            let asked = self.repair_round(&report, &broken, round).await;
             if asked == 0 {
                 break;
             }
             report = self.fit_report();
+            quality = self.quality_report();
         }
         tracing::info!(
             imports = report.imports,
             packages = report.packages,
             api_calls = report.api_calls,
             problems = report.problems.len(),
+            recipes = %quality.summary(),
             "files checked together"
         );
+        *lock(&self.quality) = Some(quality);
         *lock(&self.fit) = Some(report.clone());
         self.emit(GenerationEvent::Checked { report });
         self.record.changed.notify_one();
@@ -112,13 +146,32 @@ impl Run {
         check_project(&self.plan.stack.layout(), &self.plan.contract, &files)
     }
 
+    /// The checks that need no model, over the files as they are in the bucket now.
+    fn quality_report(&self) -> QualityReport {
+        let texts = lock(&self.texts);
+        let files: Vec<SourceFile<'_>> = texts
+            .iter()
+            .map(|(path, text)| SourceFile { path, text })
+            .collect();
+        review_project(
+            &self.plan.stack.layout(),
+            &crate::preview::standards(),
+            &files,
+        )
+    }
+
     /// Asks, in parallel, for each file one round names; returns how many were asked. A file
     /// whose repair fails keeps its earlier version (its problems stay in the report).
-    async fn repair_round(self: &Arc<Self>, report: &CheckReport, round: u32) -> usize {
+    async fn repair_round(
+        self: &Arc<Self>,
+        report: &CheckReport,
+        recipes: &[(String, String)],
+        round: u32,
+    ) -> usize {
         let existing: Vec<String> = lock(&self.texts).keys().cloned().collect();
         let planned = self.plan.files.len() + lock(&self.record.added).len();
         let room = crate::limits::MAX_PLANNED_FILES.saturating_sub(planned);
-        let plan = Round::plan(report, &existing, room);
+        let plan = Round::plan(report, recipes, &existing, room);
         if plan.is_empty() {
             return 0;
         }
@@ -127,7 +180,11 @@ impl Run {
         for (path, problems) in plan.fixes {
             let file = self.planned(&path);
             let content = lock(&self.texts).get(&path).cloned().unwrap_or_default();
-            let prompt = prompts::fit_fix(&self.idea, &self.plan, &file, &content, &problems);
+            let prompt = if plan.unfit.contains(&path) {
+                prompts::fit_fix(&self.idea, &self.plan, &file, &content, &problems)
+            } else {
+                prompts::quality_fix(&self.idea, &self.plan, &file, &content, &problems)
+            };
             self.emit(GenerationEvent::FileRepairing {
                 path: path.clone(),
                 reason: problems.join("; "),
@@ -135,7 +192,7 @@ impl Run {
             });
             let run = Arc::clone(self);
             tasks.spawn(
-                async move { (file.clone(), run.produce_with(&file, prompt).await) }
+                async move { (file.clone(), run.produce_with(&file, prompt, false).await) }
                     .in_current_span(),
             );
         }
@@ -145,10 +202,10 @@ impl Run {
                 purpose: format!("a file the others need: {}", problems.join("; ")),
             };
             lock(&self.record.added).push(file.clone());
-            let prompt = prompts::write(&self.idea, &self.plan, &file);
+            let prompt = prompts::write(&self.idea, &self.plan, &file, &self.shared_exports());
             let run = Arc::clone(self);
             tasks.spawn(
-                async move { (file.clone(), run.produce_with(&file, prompt).await) }
+                async move { (file.clone(), run.produce_with(&file, prompt, true).await) }
                     .in_current_span(),
             );
         }
@@ -227,6 +284,7 @@ mod tests {
                 problem(&["src/App.jsx", "package.json"], None, "imports axios"),
                 problem(&["src/App.jsx"], None, "calls GET /api/x"),
             ]),
+            &[],
             &existing,
             10,
         );
@@ -251,12 +309,12 @@ mod tests {
                 "imports { Item } from ./List",
             ),
         ];
-        let round = Round::plan(&report(both.clone()), &existing, 10);
+        let round = Round::plan(&report(both.clone()), &[], &existing, 10);
         assert_eq!(round.writes.len(), 1);
         assert_eq!(round.writes["src/List.jsx"].len(), 2);
         assert!(round.fixes.is_empty());
         // No room left in the plan: the importing file is asked to do without it.
-        let full = Round::plan(&report(both), &existing, 0);
+        let full = Round::plan(&report(both), &[], &existing, 0);
         assert!(full.writes.is_empty());
         assert_eq!(full.fixes["src/App.jsx"].len(), 2);
     }
@@ -265,9 +323,36 @@ mod tests {
     fn a_problem_no_existing_file_can_fix_asks_nothing() {
         let round = Round::plan(
             &report(vec![problem(&["gone.js"], Some("../escape.js"), "x")]),
+            &[("gone.js".to_string(), "line 1: breaks".to_string())],
             &["src/App.jsx".to_string()],
             10,
         );
         assert!(round.is_empty());
+    }
+
+    #[test]
+    fn a_broken_recipe_joins_its_file_s_fix_and_a_file_with_only_that_gets_a_recipe_fix() {
+        let existing = ["src/App.jsx".to_string(), "src/api.js".to_string()];
+        let round = Round::plan(
+            &report(vec![problem(&["src/App.jsx"], None, "imports axios")]),
+            &[
+                (
+                    "src/App.jsx".to_string(),
+                    "line 3: reads VITE_API_URL".to_string(),
+                ),
+                (
+                    "src/api.js".to_string(),
+                    "line 1: reads VITE_API_URL".to_string(),
+                ),
+            ],
+            &existing,
+            10,
+        );
+        assert_eq!(
+            round.fixes["src/App.jsx"],
+            ["imports axios", "line 3: reads VITE_API_URL"]
+        );
+        assert_eq!(round.fixes["src/api.js"], ["line 1: reads VITE_API_URL"]);
+        assert_eq!(round.unfit, BTreeSet::from(["src/App.jsx".to_string()]));
     }
 }
