@@ -168,7 +168,10 @@ async function openPreview(app, slug) {
   await goTo(app, "Projects");
   await click(app, await app.wait(until.elementLocated(By.css(`[data-testid=project-row][data-slug=${slug}]`)), 20_000));
   await click(app, await app.wait(until.elementLocated(By.xpath("//button[normalize-space()='Preview']")), 20_000));
-  return app.wait(until.elementLocated(By.css("[data-testid=preview-frame]")), 20_000);
+  const frame = await app.wait(until.elementLocated(By.css("[data-testid=preview-frame]")), 20_000);
+  // As a user scrolls to the pane: a click inside the frame scrolls only the frame's own page.
+  await app.executeScript("arguments[0].scrollIntoView({ block: 'start' })", frame);
+  return frame;
 }
 
 describe("the preview pane", () => {

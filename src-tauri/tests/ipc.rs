@@ -569,7 +569,12 @@ async fn no_command_ever_returns_a_secret() {
     assert_eq!(paths_of(&resumed, "file_uploaded"), ["src/App.jsx"]);
     assert_eq!(
         paths_of(&resumed, "file_kept"),
-        ["index.html", "package.json", "src/main.jsx", "vite.config.js"]
+        [
+            "index.html",
+            "package.json",
+            "src/main.jsx",
+            "vite.config.js"
+        ]
     );
     // Fix with AI on a project whose files fit: all kept, checked, nothing asked for again.
     let asked_before = llm.requests().len();

@@ -40,6 +40,17 @@ describe("QualityReport", () => {
     expect(checks[1].textContent).toContain("Passed: The server lets the app in from any local address");
   });
 
+  it("keeps the notes and the checks folded behind the summary line, and what breaks the app in view", async () => {
+    render(<QualityReport report={report} />);
+    const more = screen.getByTestId("quality-summary").closest("details")!;
+    expect(more.open).toBe(false);
+    expect(more.contains(screen.getByTestId("quality-notes"))).toBe(true);
+    expect(more.contains(screen.getByTestId("quality-checks"))).toBe(true);
+    expect(more.contains(screen.getByTestId("quality-problems"))).toBe(false);
+    await userEvent.click(screen.getByTestId("quality-summary"));
+    expect(more.open).toBe(true);
+  });
+
   it("shows a clean report as just the count", () => {
     render(<QualityReport report={{ checks: report.checks.map((c) => ({ ...c, passed: true })), findings: [] }} />);
     expect(screen.getByTestId("quality-summary").textContent).toBe("3 of 3 checks passed");

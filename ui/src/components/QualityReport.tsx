@@ -1,5 +1,6 @@
-// How a project holds to the recipes its prompts give: a summary line, what would break the app
-// and the notes, each naming its file and line, and every recipe checked, in plain words.
+// How a project holds to the recipes its prompts give, in plain words: one summary line that opens
+// onto the notes and every recipe checked, and below it, always shown, what would break the app,
+// each naming its file and line.
 import type { QualityReport as Report } from "../bindings/QualityReport";
 
 interface Props {
@@ -20,11 +21,35 @@ export default function QualityReport({ report, onFix, busy = false }: Props) {
   const state = problems.length > 0 ? "has-problems" : notes.length > 0 ? "has-notes" : "is-clean";
   return (
     <section className={`quality-report ${state}`} data-testid="quality-report" aria-label="How the app follows good practice">
-      <p className="quality-summary" data-testid="quality-summary">
-        {passed} of {report.checks.length} checks passed
-        {problems.length > 0 && ` · ${problems.length} ${problems.length === 1 ? "problem" : "problems"} that can break the app`}
-        {notes.length > 0 && ` · ${notes.length} ${notes.length === 1 ? "note" : "notes"}`}
-      </p>
+      {/* One line until opened: the notes and the full list of checks sit behind the summary. */}
+      <details className="quality-more">
+        <summary className="quality-summary" data-testid="quality-summary">
+          {passed} of {report.checks.length} checks passed
+          {problems.length > 0 && ` · ${problems.length} ${problems.length === 1 ? "problem" : "problems"} that can break the app`}
+          {notes.length > 0 && ` · ${notes.length} ${notes.length === 1 ? "note" : "notes"}`}
+        </summary>
+        {notes.length > 0 && (
+          <>
+            <h4>Worth improving</h4>
+            <ul className="quality-findings is-note" data-testid="quality-notes">
+              {notes.map((f, i) => (
+                <li key={i} data-rule={f.rule}>
+                  <span className="quality-place">{place(f.path, f.line)}</span> {f.message}
+                </li>
+              ))}
+            </ul>
+          </>
+        )}
+        <h4>Every check</h4>
+        <ul className="quality-checks" data-testid="quality-checks">
+          {report.checks.map((c) => (
+            <li key={c.rule} className={c.passed ? "passed" : "failed"} data-rule={c.rule}>
+              <span aria-hidden="true">{c.passed ? "✓" : "✗"}</span> <span className="visually-hidden">{c.passed ? "Passed:" : "Not passed:"}</span>{" "}
+              {c.label}
+            </li>
+          ))}
+        </ul>
+      </details>
       {problems.length > 0 && (
         <>
           <h4>Can break the app</h4>
@@ -45,29 +70,6 @@ export default function QualityReport({ report, onFix, busy = false }: Props) {
           )}
         </>
       )}
-      {notes.length > 0 && (
-        <>
-          <h4>Worth improving</h4>
-          <ul className="quality-findings is-note" data-testid="quality-notes">
-            {notes.map((f, i) => (
-              <li key={i} data-rule={f.rule}>
-                <span className="quality-place">{place(f.path, f.line)}</span> {f.message}
-              </li>
-            ))}
-          </ul>
-        </>
-      )}
-      <details className="quality-checks">
-        <summary>Every check</summary>
-        <ul data-testid="quality-checks">
-          {report.checks.map((c) => (
-            <li key={c.rule} className={c.passed ? "passed" : "failed"} data-rule={c.rule}>
-              <span aria-hidden="true">{c.passed ? "✓" : "✗"}</span> <span className="visually-hidden">{c.passed ? "Passed:" : "Not passed:"}</span>{" "}
-              {c.label}
-            </li>
-          ))}
-        </ul>
-      </details>
     </section>
   );
 }
