@@ -103,6 +103,7 @@ export default function App() {
       <ul id="notes">{notes.map((n, i) => <li key={i}>{n}</li>)}</ul>
       <button type="button" id="clear" onClick={clear}>Clear</button>
       <p id="stored">{localStorage.getItem('notes')}</p>
+      <p id="arbitrary" className="w-[137px] mt-[7px]">sized</p>
     </main>
   );
 }
@@ -270,7 +271,7 @@ describe("the preview pane", () => {
     await app.switchTo().defaultContent();
   });
 
-  it("runs what every browser page has: a form's submit, localStorage, import.meta.env and Tailwind v4", async (t) => {
+  it("runs what every browser page has: a form's submit, localStorage, import.meta.env and Tailwind v4, arbitrary values included", async (t) => {
     const files = {
       ...COUNTER_FILES,
       "src/index.css": '@import "tailwindcss";\nbody { margin: 2rem; }\n',
@@ -304,6 +305,9 @@ describe("the preview pane", () => {
       return c && c !== "rgba(0, 0, 0, 0)" ? c : null;
     }, "the Tailwind-styled button", 20_000);
     assert.match(colour, /37, 99, 235|oklch/);
+    // Arbitrary values are built too, which is why the quality checks flag only `@apply`.
+    const sized = await app.executeScript("const s = getComputedStyle(document.getElementById('arbitrary')); return [s.width, s.marginTop]");
+    assert.deepEqual(sized, ["137px", "7px"]);
     await app.switchTo().defaultContent();
     await screenshot(app, "preview-browser-features");
   });

@@ -6,9 +6,8 @@ use std::io::{self, Write};
 use std::sync::{Arc, RwLock};
 
 use async_trait::async_trait;
-use base64::Engine as _;
 use bucketforge_engine::llm::ProviderKind;
-use bucketforge_engine::secrets::{SecretName, SecretStore, MIN_SECRET_LEN};
+use bucketforge_engine::secrets::{text_forms, SecretName, SecretStore, MIN_SECRET_LEN};
 use bucketforge_engine::Result;
 use secrecy::{ExposeSecret, SecretString};
 use tracing_subscriber::fmt::MakeWriter;
@@ -43,45 +42,18 @@ pub fn remember(secret: &str) {
     known.sort_by_key(|form| std::cmp::Reverse(form.len()));
 }
 
-/// The ways a secret is commonly written out: as text, as UTF-16 (either byte order), base64
-/// (standard and URL-safe, with and without padding), percent-encoded, and escaped in JSON or
-/// Rust's debug form.
+/// The ways a secret is commonly written out: the engine's text forms (as it is, base64,
+/// percent-encoded, JSON and debug escapes) and UTF-16 in either byte order.
 fn forms_of(secret: &str) -> Vec<Vec<u8>> {
-    let b64 = &base64::engine::general_purpose::STANDARD;
-    let b64_url = &base64::engine::general_purpose::URL_SAFE;
-    let b64_bare = &base64::engine::general_purpose::STANDARD_NO_PAD;
-    let b64_url_bare = &base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    let quoted = |s: String| s[1..s.len() - 1].to_string();
-    let mut forms = vec![
-        secret.as_bytes().to_vec(),
-        secret.encode_utf16().flat_map(u16::to_le_bytes).collect(),
-        secret.encode_utf16().flat_map(u16::to_be_bytes).collect(),
-        b64.encode(secret).into_bytes(),
-        b64_url.encode(secret).into_bytes(),
-        b64_bare.encode(secret).into_bytes(),
-        b64_url_bare.encode(secret).into_bytes(),
-        percent_encoded(secret).into_bytes(),
-        quoted(format!("{secret:?}")).into_bytes(),
-    ];
-    if let Ok(json) = serde_json::to_string(secret) {
-        forms.push(quoted(json).into_bytes());
-    }
+    let mut forms: Vec<Vec<u8>> = text_forms(secret)
+        .into_iter()
+        .map(String::into_bytes)
+        .collect();
+    forms.push(secret.encode_utf16().flat_map(u16::to_le_bytes).collect());
+    forms.push(secret.encode_utf16().flat_map(u16::to_be_bytes).collect());
     forms.sort();
     forms.dedup();
     forms
-}
-
-/// `secret` as it appears in a URL or a form body: unreserved characters as they are.
-fn percent_encoded(secret: &str) -> String {
-    secret
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// `bytes` with every known secret form replaced by [`REDACTED`]; borrowed when none is there.
@@ -198,6 +170,8 @@ pub fn remember_environment() {
 
 #[cfg(test)]
 mod tests {
+    use base64::Engine as _;
+
     use super::*;
 
     fn scrubbed(text: &[u8]) -> String {

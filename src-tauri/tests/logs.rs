@@ -181,10 +181,11 @@ async fn the_log_records_commands_and_runs_and_no_saved_secret_in_any_encoding()
             "the log has no “{expected}”:\n{text}"
         );
     }
-    // The provider's echo was in the failed run's line, and the scrubber took it out.
+    // The provider's echo, raw and base64, was taken out of the error itself (so of the run's
+    // Failed event too) before the line was written.
     let failed = text.lines().find(|l| l.contains("run failed")).unwrap();
     assert!(
-        failed.contains("request refused for key [secret]"),
+        failed.contains("request refused for key [API key] ([API key])"),
         "{failed}"
     );
     let secrets = [
@@ -206,7 +207,7 @@ async fn the_log_records_commands_and_runs_and_no_saved_secret_in_any_encoding()
         "Ollama API key: not saved",
         "\"user_id\": \"alice\"",
         "deliberately naming the storage secret [secret]",
-        "request refused for key [secret]",
+        "request refused for key [API key] ([API key])",
     ] {
         assert!(
             report.contains(expected),

@@ -16,6 +16,50 @@ pub const KEYRING_SERVICE: &str = "bucketforge";
 /// into Settings) would match ordinary words and wreck every message; no real key is this short.
 pub const MIN_SECRET_LEN: usize = 8;
 
+/// Characters a URL or form body carries as they are (RFC 3986's unreserved set).
+const URL_UNRESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// The ways a secret is commonly written out as text: as it is, base64 (standard and URL-safe,
+/// with and without padding), percent-encoded, and escaped in JSON or Rust's debug form; longest
+/// first, so a form that contains another is replaced whole. Empty for a value shorter than
+/// [`MIN_SECRET_LEN`], which is not a secret yet.
+pub fn text_forms(secret: &str) -> Vec<String> {
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+    use base64::Engine as _;
+    if secret.len() < MIN_SECRET_LEN {
+        return Vec::new();
+    }
+    let quoted = |s: String| s[1..s.len() - 1].to_string();
+    let mut forms = vec![
+        secret.to_string(),
+        STANDARD.encode(secret),
+        URL_SAFE.encode(secret),
+        STANDARD_NO_PAD.encode(secret),
+        URL_SAFE_NO_PAD.encode(secret),
+        percent_encoding::utf8_percent_encode(secret, URL_UNRESERVED).to_string(),
+        quoted(format!("{secret:?}")),
+    ];
+    if let Ok(json) = serde_json::to_string(secret) {
+        forms.push(quoted(json));
+    }
+    forms.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+    forms.dedup();
+    forms
+}
+
+/// `text` with every written form of `secret` (see [`text_forms`]) replaced by `with`.
+pub fn replace_forms(secret: &str, text: &str, with: &str) -> String {
+    text_forms(secret)
+        .iter()
+        .fold(text.to_string(), |text, form| {
+            text.replace(form.as_str(), with)
+        })
+}
+
 /// How long a keyring call may take. A locked keyring shows an unlock window and waits for
 /// the user; without this, a prompt nobody sees would hang Settings forever.
 const KEYRING_PATIENCE: std::time::Duration = std::time::Duration::from_secs(60);

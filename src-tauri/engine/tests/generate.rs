@@ -1445,8 +1445,12 @@ async fn problems_no_fix_removes_are_recorded_and_fix_with_ai_tries_once_more() 
 /// The App reading the API's address with no fallback: it would call "undefined/api/todos".
 const APP_UNGUARDED: &str = "import { useEffect, useState } from 'react';\n\nconst API = import.meta.env.VITE_API_URL;\n\nexport default function App() {\n  const [todos, setTodos] = useState([]);\n  useEffect(() => {\n    fetch(`${API}/api/todos`).then((r) => r.json()).then(setTodos);\n  }, []);\n  return <ul>{todos.map((t) => <li key={t.id}>{t.title}</li>)}</ul>;\n}\n";
 
-/// The todo project with the App first written as `first`, each fix answered by `fixes`.
-fn quality_script(first: &str, fixes: &[&str]) -> Script {
+/// Generates the todo project in the built-in bucket with the App first written as `first` and
+/// each fix of it answered by the next of `fixes`: the rig, the finished record and the events.
+async fn generate_with_app(
+    first: &str,
+    fixes: &[&str],
+) -> (Rig, bucketforge_engine::store::Manifest, Events) {
     let files: Vec<(&str, &str)> = todo_files()
         .into_iter()
         .map(|(path, content)| match path {
@@ -1458,19 +1462,16 @@ fn quality_script(first: &str, fixes: &[&str]) -> Script {
     for fix in fixes {
         script = script.reply("fix frontend/src/App.jsx", Reply::text(*fix));
     }
-    script
+    let rig = Rig::start(ServerKind::BuiltIn, script).await;
+    let (result, events) = rig.generate(None).await;
+    let manifest = result.unwrap();
+    assert_eq!(manifest.status, ProjectStatus::Complete);
+    (rig, manifest, events)
 }
 
 #[tokio::test]
 async fn a_file_that_would_break_the_app_gets_exactly_one_targeted_fix_and_the_project_passes() {
-    let rig = Rig::start(
-        ServerKind::BuiltIn,
-        quality_script(APP_UNGUARDED, &[APP_JSX]),
-    )
-    .await;
-    let (result, events) = rig.generate(None).await;
-    let manifest = result.unwrap();
-    assert_eq!(manifest.status, ProjectStatus::Complete);
+    let (rig, manifest, events) = generate_with_app(APP_UNGUARDED, &[APP_JSX]).await;
 
     let asked = tasks(&rig);
     let fixes: Vec<&String> = asked.iter().filter(|t| t.starts_with("fix ")).collect();
@@ -1529,14 +1530,7 @@ async fn a_file_that_would_break_the_app_gets_exactly_one_targeted_fix_and_the_p
 #[tokio::test]
 async fn a_fix_that_still_breaks_or_does_not_parse_is_asked_once_and_nothing_is_lost() {
     // The fix answers with the same unguarded App: one fix only, and the report says so.
-    let rig = Rig::start(
-        ServerKind::BuiltIn,
-        quality_script(APP_UNGUARDED, &[APP_UNGUARDED]),
-    )
-    .await;
-    let (result, _) = rig.generate(None).await;
-    let manifest = result.unwrap();
-    assert_eq!(manifest.status, ProjectStatus::Complete);
+    let (rig, manifest, _) = generate_with_app(APP_UNGUARDED, &[APP_UNGUARDED]).await;
     assert_eq!(rig.llm.requests_for("fix frontend/src/App.jsx").len(), 1);
     let quality = manifest.quality.unwrap();
     let breaking: Vec<&QualityFinding> = quality.breaking().collect();
@@ -1545,14 +1539,14 @@ async fn a_fix_that_still_breaks_or_does_not_parse_is_asked_once_and_nothing_is_
     assert_eq!(breaking[0].line, Some(3));
 
     // The fix answers with code no parser accepts, every time: the valid App before it lands.
-    let rig = Rig::start(
-        ServerKind::BuiltIn,
-        quality_script(APP_UNGUARDED, &["export default function App( {"]),
-    )
-    .await;
-    let (result, _) = rig.generate(None).await;
-    let manifest = result.unwrap();
-    assert_eq!(manifest.status, ProjectStatus::Complete);
+    let (rig, manifest, _) =
+        generate_with_app(APP_UNGUARDED, &["export default function App( {"]).await;
+    // What still breaks the app is recorded, not hidden.
+    let quality = manifest.quality.unwrap();
+    assert_eq!(
+        quality.breaking().map(|f| f.rule).collect::<Vec<_>>(),
+        [QualityRule::GuardedEnv]
+    );
     assert_eq!(
         rig.read(&rig.key("todo"), "frontend/src/App.jsx")
             .await
@@ -1572,13 +1566,7 @@ async fn a_fix_that_still_breaks_or_does_not_parse_is_asked_once_and_nothing_is_
 #[tokio::test]
 async fn fix_with_ai_asks_once_more_for_a_recipe_the_run_left_broken() {
     // The run's one fix keeps the App broken; Fix with AI's answers it properly.
-    let rig = Rig::start(
-        ServerKind::BuiltIn,
-        quality_script(APP_UNGUARDED, &[APP_UNGUARDED, APP_JSX]),
-    )
-    .await;
-    let (result, _) = rig.generate(None).await;
-    let manifest = result.unwrap();
+    let (rig, manifest, _) = generate_with_app(APP_UNGUARDED, &[APP_UNGUARDED, APP_JSX]).await;
     assert_eq!(manifest.quality.as_ref().unwrap().breaking().count(), 1);
     assert!(manifest.check.as_ref().unwrap().is_clean(), "the files fit");
 

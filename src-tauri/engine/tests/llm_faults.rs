@@ -682,3 +682,38 @@ async fn an_endless_error_body_is_read_only_up_to_its_cap() {
         expect_disconnects(&server, 1, protocol).await;
     }
 }
+
+#[tokio::test]
+async fn a_key_the_server_echoes_in_any_encoding_never_reaches_the_error() {
+    use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+    use base64::Engine as _;
+    let echoed = format!(
+        "refused {API_KEY}, {}, {}",
+        STANDARD.encode(API_KEY),
+        URL_SAFE_NO_PAD.encode(API_KEY)
+    );
+    for protocol in BOTH {
+        let server = server_with(
+            "plan",
+            vec![Reply::fault(Fault::Status {
+                status: 400,
+                retry_after_secs: None,
+                retry_after_ms: None,
+                message: Some(echoed.clone()),
+            })],
+        )
+        .await;
+        let provider = provider_for(&server, protocol);
+
+        let err = ask(provider.as_ref(), &request("plan")).await.unwrap_err();
+
+        let message = err.to_string();
+        // The server's words still say what happened, with the key in none of its forms.
+        assert!(
+            message.contains("refused [API key], [API key], [API key]"),
+            "{protocol:?}: {message}"
+        );
+        bucketforge_test_support::sweep::SecretSweep::new([API_KEY])
+            .assert_clean("the error", message.as_bytes());
+    }
+}

@@ -11,15 +11,11 @@ const IDEA: &str = "A to-do list where I can tick tasks off and see how many are
 fn plan(stack: Stack) -> Plan {
     let (contract, files) = match stack {
         Stack::FastapiReact => (
-            serde_json::json!({
-                "models": [{ "name": "Todo", "fields": [
-                    { "name": "id", "type": "int" }, { "name": "title", "type": "str" },
-                    { "name": "done", "type": "bool", "default": false }] }],
-                "endpoints": [
-                    { "method": "GET", "path": "/api/todos", "action": "list", "model": "Todo" },
-                    { "method": "POST", "path": "/api/todos", "action": "create", "model": "Todo" }],
-                "notes": "App shows TodoList; api.js has listTodos and addTodo.",
-            }),
+            {
+                let mut contract = bucketforge_test_support::todo_contract();
+                contract["notes"] = "App shows TodoList; api.js has listTodos and addTodo.".into();
+                contract
+            },
             vec![
                 ("frontend/src/api.js", "one function per endpoint"),
                 ("backend/main.py", "the API"),

@@ -2,6 +2,7 @@
 // in plain words, with Fix with AI for one more round of repairs.
 import type { CheckReport } from "../bindings/CheckReport";
 import { checkSummary } from "../generation";
+import FixWithAi from "./FixWithAi";
 
 interface Props {
   report: CheckReport;
@@ -26,14 +27,7 @@ export default function FitReport({ report, onFix, busy = false }: Props) {
               </li>
             ))}
           </ul>
-          {onFix && (
-            <div className="actions">
-              <button type="button" className="primary" disabled={busy} onClick={onFix}>
-                Fix with AI
-              </button>
-              <span className="hint">Asks the AI once more, only for the files with a problem.</span>
-            </div>
-          )}
+          {onFix && <FixWithAi onFix={onFix} busy={busy} hint="Asks the AI once more, only for the files with a problem." />}
         </>
       )}
     </section>

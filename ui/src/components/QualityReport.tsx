@@ -2,6 +2,7 @@
 // onto the notes and every recipe checked, and below it, always shown, what would break the app,
 // each naming its file and line.
 import type { QualityReport as Report } from "../bindings/QualityReport";
+import FixWithAi from "./FixWithAi";
 
 interface Props {
   report: Report;
@@ -60,14 +61,7 @@ export default function QualityReport({ report, onFix, busy = false }: Props) {
               </li>
             ))}
           </ul>
-          {onFix && (
-            <div className="actions">
-              <button type="button" className="primary" disabled={busy} onClick={onFix}>
-                Fix with AI
-              </button>
-              <span className="hint">Asks the AI once more, only for these files.</span>
-            </div>
-          )}
+          {onFix && <FixWithAi onFix={onFix} busy={busy} hint="Asks the AI once more, only for these files." />}
         </>
       )}
     </section>

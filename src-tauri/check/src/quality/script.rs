@@ -413,12 +413,12 @@ impl<'a> Visit<'a> for Reader {
         let start = opening.span.start;
 
         let loads = match name.as_str() {
-            n if LOADING_SRC.contains(&n) => text_of("src"),
-            "link" => text_of("href"),
-            "video" => text_of("poster"),
-            _ => None,
+            "link" => vec![text_of("href")],
+            "video" => vec![text_of("src"), text_of("poster")],
+            n if LOADING_SRC.contains(&n) => vec![text_of("src")],
+            _ => Vec::new(),
         };
-        if let Some(url) = loads.filter(|u| is_remote(u)) {
+        for url in loads.into_iter().flatten().filter(|u| is_remote(u)) {
             self.remote.push((url, start));
         }
         if name == "label" {

@@ -118,6 +118,12 @@ fn remote_images_fonts_and_scripts_are_refused_everywhere() {
         "<!doctype html><html><head><link rel=\"icon\" href=\"/favicon.svg\"></head><body><div id=\"root\"></div><script type=\"module\" src=\"/src/main.jsx\"></script></body></html>\n",
         "<!doctype html><html><head><script src=\"https://cdn.tailwindcss.com\"></script></head><body></body></html>\n",
     );
+    holds(
+        QualityRule::LocalAssets,
+        "frontend/src/Intro.jsx",
+        "export default () => <video src=\"/intro.mp4\" poster=\"/intro.png\" controls />;\n",
+        "export default () => <video src=\"/intro.mp4\" poster=\"https://example.com/intro.png\" controls />;\n",
+    );
     // The backend on this machine is not "the internet".
     assert!(!rules(
         "frontend/src/App.jsx",

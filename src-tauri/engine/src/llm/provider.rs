@@ -9,7 +9,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 use super::wire::JsonMode;
-use crate::secrets::MIN_SECRET_LEN;
+use crate::secrets::replace_forms;
 use crate::{Error, Result};
 
 /// Where a local Ollama listens unless told otherwise.
@@ -523,12 +523,16 @@ impl Connection {
     }
 }
 
+/// `text` with the key replaced by "[API key]", in every form a server might echo it in
+/// (as it is, base64, percent-encoded, escaped in JSON).
 pub(crate) fn scrub_key(secret: Option<&SecretString>, text: &str) -> String {
     match secret {
-        Some(secret) if secret.expose_secret().trim().len() >= MIN_SECRET_LEN => {
-            text.replace(secret.expose_secret().trim(), "[API key]")
+        Some(secret) => {
+            let key = secret.expose_secret();
+            let scrubbed = replace_forms(key, text, "[API key]");
+            replace_forms(key.trim(), &scrubbed, "[API key]")
         }
-        _ => text.to_string(),
+        None => text.to_string(),
     }
 }
 
@@ -596,6 +600,23 @@ mod tests {
             connection.scrub("Incorrect API key provided: sk-very-secret-123."),
             "Incorrect API key provided: [API key]."
         );
+        // Echoed as base64 (an Authorization header quoted back), URL-safe, percent-encoded.
+        let connection = ProviderConfig::new(ProviderKind::OpenAi)
+            .with_api_key("sk-very/secret+123?")
+            .connection()
+            .unwrap();
+        assert_eq!(
+            connection.scrub(
+                "key c2stdmVyeS9zZWNyZXQrMTIzPw== or c2stdmVyeS9zZWNyZXQrMTIzPw or sk-very%2Fsecret%2B123%3F"
+            ),
+            "key [API key] or [API key] or [API key]"
+        );
+        // A key so short it would match ordinary words is left alone.
+        let connection = ProviderConfig::new(ProviderKind::OpenAi)
+            .with_api_key("abc")
+            .connection()
+            .unwrap();
+        assert_eq!(connection.scrub("abc abc"), "abc abc");
     }
 
     #[test]
