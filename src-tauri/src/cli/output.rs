@@ -21,11 +21,22 @@ pub(crate) fn report_error(error: &Error, json: bool) {
         // One line, whatever the message holds, so scripts can rely on it; the command
         // line's own pointer follows the engine's words on that line.
         let line = match &hint {
-            Some(hint) => format!("{error} {hint}"),
+            Some(hint) => with_hint(&error.to_string(), hint),
             None => error.to_string(),
         };
         eprintln!("error: {}", printable(&line).replace('\n', " "));
     }
+}
+
+/// The engine's words, then the command line's pointer as a sentence of its own.
+fn with_hint(message: &str, hint: &str) -> String {
+    let message = message.trim_end();
+    let stop = if message.ends_with(['.', '!', '?', ':']) {
+        ""
+    } else {
+        "."
+    };
+    format!("{message}{stop} {hint}")
 }
 
 /// What to type next, for the errors the command line can point further than the engine's
@@ -190,6 +201,18 @@ pub(crate) fn human_size(bytes: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_hint_follows_the_message_as_its_own_sentence() {
+        assert_eq!(
+            with_hint("No bucket is set", "`bucketforge list` shows them."),
+            "No bucket is set. `bucketforge list` shows them."
+        );
+        assert_eq!(
+            with_hint("No project “x”. ", "`bucketforge list` shows them."),
+            "No project “x”. `bucketforge list` shows them."
+        );
+    }
 
     #[test]
     fn sizes_read_as_people_write_them() {
