@@ -100,8 +100,7 @@ impl Run {
             return outcome;
         }
         self.emit(GenerationEvent::Checking {});
-        let mut report = self.fit_report();
-        let mut quality = self.quality_report();
+        let (mut report, mut quality) = self.reports();
         for round in 1..=rounds {
             let broken: Vec<(String, String)> = if recipes {
                 quality
@@ -118,8 +117,7 @@ impl Run {
             if asked == 0 {
                 break;
             }
-            report = self.fit_report();
-            quality = self.quality_report();
+            (report, quality) = self.reports();
         }
         tracing::info!(
             imports = report.imports,
@@ -136,27 +134,18 @@ impl Run {
         outcome
     }
 
-    /// The cross-file check over the files as they are in the bucket now.
-    fn fit_report(&self) -> CheckReport {
+    /// Both checks over the files as they are in the bucket now, from one read of them: how
+    /// they fit together and with the contract, and how they hold to the recipes.
+    fn reports(&self) -> (CheckReport, QualityReport) {
         let texts = lock(&self.texts);
         let files: Vec<SourceFile<'_>> = texts
             .iter()
             .map(|(path, text)| SourceFile { path, text })
             .collect();
-        check_project(&self.plan.stack.layout(), &self.plan.contract, &files)
-    }
-
-    /// The checks that need no model, over the files as they are in the bucket now.
-    fn quality_report(&self) -> QualityReport {
-        let texts = lock(&self.texts);
-        let files: Vec<SourceFile<'_>> = texts
-            .iter()
-            .map(|(path, text)| SourceFile { path, text })
-            .collect();
-        review_project(
-            &self.plan.stack.layout(),
-            &crate::preview::standards(),
-            &files,
+        let layout = self.plan.stack.layout();
+        (
+            check_project(&layout, &self.plan.contract, &files),
+            review_project(&layout, &crate::preview::standards(), &files),
         )
     }
 
