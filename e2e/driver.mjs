@@ -268,11 +268,11 @@ export function builtInHome(llmBaseUrl, llmKey) {
   return home;
 }
 
-/** A WebDriver session on the BucketForge window. */
-export async function openApp(driver) {
+/** A WebDriver session on the BucketForge window (of `application`, by default the test build). */
+export async function openApp(driver, application = APPLICATION) {
   return new Builder()
     .usingServer(`http://127.0.0.1:${driver.port}/`)
-    .withCapabilities({ browserName: "wry", "tauri:options": { application: APPLICATION } })
+    .withCapabilities({ browserName: "wry", "tauri:options": { application } })
     .build();
 }
 
@@ -281,12 +281,12 @@ const openWindows = new Map();
 let failuresSaved = false;
 
 /** Starts the app for one test suite; `close()` ends the session and the driver. */
-export async function launch({ name, home, env = {} }) {
+export async function launch({ name, home, env = {}, application = APPLICATION }) {
   if (!failuresSaved) throw new Error("call saveFailures(import.meta.url) at the top of the suite before opening a window");
   const driver = await startDriver({ name, env: homeEnv(home, env) });
   let app;
   try {
-    app = await openApp(driver);
+    app = await openApp(driver, application);
   } catch (e) {
     // No window to close: end what the driver started, so the next test starts clean.
     const pids = descendants(driver.pid);
@@ -303,7 +303,7 @@ export async function launch({ name, home, env = {} }) {
     /** The app's own process (WebKit's helpers run beside it). */
     appPid: () => {
       // The kernel keeps the first 15 bytes of a process's name.
-      const binary = path.basename(APPLICATION).slice(0, 15);
+      const binary = path.basename(application).slice(0, 15);
       const pid = descendants(driver.pid).find((p) => processName(p) === binary);
       if (!pid) throw new Error(`${name}: no ${binary} process runs under this window's driver`);
       return pid;

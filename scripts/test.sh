@@ -71,6 +71,8 @@ timed "Install test tools" install_test_tools
 timed "Rust format and lints" rust_lints
 timed "Rust tests" rust_tests
 timed "UI typecheck and tests" ui_tests
+# Every installer tauri.conf.json names, including the ones only Windows and macOS can build.
+timed "Installer settings" node --test scripts/bundle-config.test.mjs
 timed "Build installers" bash scripts/bundle.sh
 timed "End to end (real window)" end_to_end
 timed "Install the .deb" bash scripts/test-install.sh

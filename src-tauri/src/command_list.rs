@@ -32,6 +32,8 @@ command_list! {
         preview_url,
         preview_api,
         preview_api_reset,
+        update_check,
+        update_install,
     ],
     // Only in builds with the `test-hooks` feature (`cargo test`, the end-to-end build), granted
     // by capabilities/test-hooks/; never in a release.

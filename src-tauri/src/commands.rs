@@ -16,9 +16,10 @@ use bucketforge_engine::session::{
 };
 use bucketforge_engine::settings::Settings;
 use bucketforge_engine::store::{ConnectionReport, ExportSummary, TeamPolicy, UserId};
+use bucketforge_engine::updates::{UpdateCheck, UpdateProgress};
 use secrecy::SecretString;
 use tauri::ipc::Channel;
-use tauri::State;
+use tauri::{AppHandle, Runtime, State};
 use tracing::instrument;
 
 use crate::error::CommandError;
@@ -294,4 +295,35 @@ pub fn preview_api_reset(state: State<'_, AppState>, slug: String) -> Reply<()> 
 pub fn preview_url(state: State<'_, AppState>, slug: String) -> Reply<String> {
     let key = state.session.project_key(&slug)?;
     Ok(crate::preview::page_url(key.user(), key.slug()))
+}
+
+/// Looks for a new version of BucketForge at `address` (as typed in Settings, not yet saved),
+/// or at the saved address when none is given.
+#[tauri::command]
+#[instrument(skip_all, err(Debug, level = "warn"))]
+pub async fn update_check<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    address: Option<String>,
+) -> Reply<UpdateCheck> {
+    let address = address.unwrap_or_else(|| state.session.settings().updates.address);
+    Ok(crate::updates::check(&app, &state.updates, &address).await?)
+}
+
+/// Downloads the version `update_check` found, checks its signature and installs it; answers
+/// the version installed, which runs from the next start.
+#[tauri::command]
+#[instrument(skip_all, err(Debug, level = "warn"))]
+pub async fn update_install<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    on_progress: Channel<UpdateProgress>,
+) -> Reply<String> {
+    let version = crate::updates::install(&app, &state.updates, |step| {
+        // A window that went away stops listening; the install goes on.
+        let _ = on_progress.send(step);
+    })
+    .await?;
+    tracing::info!(version, "update installed");
+    Ok(version)
 }

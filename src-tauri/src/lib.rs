@@ -15,6 +15,7 @@ mod signals;
 mod state;
 #[cfg(feature = "test-hooks")]
 mod test_hooks;
+pub mod updates;
 
 use std::sync::Arc;
 
@@ -67,6 +68,7 @@ pub fn setup<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
     builder
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_clipboard_manager::init())
+        .plugin(tauri_plugin_updater::Builder::new().build())
         .manage(state)
         .invoke_handler(handler)
         .register_asynchronous_uri_scheme_protocol("preview", preview)

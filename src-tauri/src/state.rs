@@ -9,12 +9,15 @@ use bucketforge_engine::settings::SettingsFile;
 use bucketforge_engine::Result;
 
 use crate::scrub;
+use crate::updates::Updates;
 
 /// What every command shares.
 pub struct AppState {
     pub session: Arc<Session>,
     /// The simulated backends of the previews open now (the request panel, Reset data).
     pub backends: Arc<SimulatedBackends>,
+    /// What the last check for updates found.
+    pub updates: Updates,
 }
 
 impl AppState {
@@ -39,6 +42,7 @@ impl AppState {
         Self {
             session: Arc::new(Session::open(file, secrets, None, overrides)),
             backends: Arc::default(),
+            updates: Updates::from_env(),
         }
     }
 }

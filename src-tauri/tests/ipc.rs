@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bucketforge_app::command_list::{COMMANDS, TEST_HOOK_COMMANDS};
+use bucketforge_app::updates::{Installed, Updates};
 use bucketforge_app::AppState;
 use bucketforge_engine::secrets::{InMemorySecrets, KeyringStore, SecretName, SecretStore};
 use bucketforge_engine::session::Overrides;
@@ -12,6 +13,7 @@ use bucketforge_engine::settings::SettingsFile;
 use bucketforge_scripted_llm::{Reply, ScriptedLlm};
 use bucketforge_test_support::counter::{self, FILES};
 use bucketforge_test_support::processes::random_hex;
+use bucketforge_test_support::releases::{appimage_bytes, this_target, ReleaseServer, SigningKey};
 use bucketforge_test_support::sweep::SecretSweep;
 use bucketforge_test_support::{self as support, unique_user};
 use serde_json::{json, Value};
@@ -34,9 +36,9 @@ struct Rig {
     dir: tempfile::TempDir,
 }
 
-fn rig_with(secrets: Arc<dyn SecretStore>) -> Rig {
+fn rig_with(secrets: Arc<dyn SecretStore>, updates: Updates) -> Rig {
     let dir = tempfile::tempdir().unwrap();
-    let state = AppState::with(
+    let mut state = AppState::with(
         SettingsFile::in_dir(dir.path().join("config")),
         secrets,
         Overrides {
@@ -44,6 +46,7 @@ fn rig_with(secrets: Arc<dyn SecretStore>) -> Rig {
             ..Overrides::default()
         },
     );
+    state.updates = updates;
     // The mock runtime has no page to hand channel messages to: the test takes them instead.
     let (sender, channels) = unbounded_channel();
     let builder = mock_builder().channel_interceptor(move |_webview, channel, _index, body| {
@@ -61,7 +64,7 @@ fn rig_with(secrets: Arc<dyn SecretStore>) -> Rig {
 
 /// The app with its secrets in memory, for tests that save none.
 fn rig() -> Rig {
-    rig_with(Arc::new(InMemorySecrets::default()))
+    rig_with(Arc::new(InMemorySecrets::default()), Updates::default())
 }
 
 fn window(app: &App<MockRuntime>, label: &str) -> WebviewWindow<MockRuntime> {
@@ -333,7 +336,30 @@ async fn no_command_ever_returns_a_secret() {
          `dbus-run-session -- bash scripts/with-keyring.sh cargo test ...`"
     );
     let service = format!("bucketforge-ipc-test-{}", random_hex(6));
-    let mut rig = rig_with(Arc::new(KeyringStore::with_service(&service)));
+    // A newer release, signed with a key made for this test, to install over an AppImage.
+    let release_key = SigningKey::generate();
+    let releases = ReleaseServer::start().await;
+    let installed_app = tempfile::tempdir().unwrap();
+    let appimage = installed_app.path().join("BucketForge.AppImage");
+    std::fs::write(&appimage, appimage_bytes("installed")).unwrap();
+    let mut rig = rig_with(
+        Arc::new(KeyringStore::with_service(&service)),
+        Updates::for_tests(
+            Installed::InPlace {
+                executable: Some(appimage.clone()),
+            },
+            release_key.public.clone(),
+        ),
+    );
+    let new_version = "999.0.0";
+    let new_app = appimage_bytes(new_version);
+    releases.put("BucketForge.AppImage", new_app.clone());
+    releases.publish(
+        new_version,
+        &this_target(),
+        "BucketForge.AppImage",
+        &release_key.sign(&new_app, new_version),
+    );
     let garage = support::garage();
     let llm_key = format!("sk-{}", random_hex(16));
     let unused_key = format!("sk-ant-{}", random_hex(16));
@@ -359,7 +385,8 @@ async fn no_command_ever_returns_a_secret() {
                      "access_key_id": garage.access_key_id, "aws_profile": "", "preset": null },
         "user_id": user.as_str(),
         "llm": { "provider": "openai", "model": "gpt-4o-mini", "base_url": llm.openai_base_url() },
-        "concurrency": 6, "onboarded": true
+        "concurrency": 6, "onboarded": true,
+        "updates": { "check_at_start": true, "address": releases.url("latest.json") }
     });
     assert_eq!(t.ok("settings_get", json!({}))["first_run"], true);
     let storage_slot = json!({ "kind": "storage_secret_key" });
@@ -407,6 +434,16 @@ async fn no_command_ever_returns_a_secret() {
         "{diagnostics}"
     );
     t.ok("ipc_calls", json!({}));
+    // The saved update address announces the new version; installing it replaces the AppImage.
+    assert_eq!(
+        t.ok("update_check", json!({}))["available"]["version"],
+        new_version
+    );
+    assert_eq!(
+        t.ok("update_install", json!({ "onProgress": "__CHANNEL__:100" })),
+        json!(new_version)
+    );
+    assert_eq!(std::fs::read(&appimage).unwrap(), new_app);
     assert!(t.ok("providers_list", json!({})).as_array().unwrap().len() > 1);
     assert!(!t
         .ok("storage_presets", json!({}))

@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { render, screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { beforeEach, describe, expect, it, vi } from "vitest";
@@ -52,12 +54,12 @@ describe("the app shell", () => {
     expect(await screen.findByRole("heading", { level: 1 })).toHaveTextContent("Generate an app");
 
     await user.click(screen.getByRole("button", { name: "Projects" }));
-    expect(screen.getByRole("heading", { level: 1 })).toHaveTextContent("Projects");
+    expect(await screen.findByRole("heading", { level: 1, name: "Projects" })).toBeVisible();
     expect(await screen.findByText("No projects yet")).toBeVisible();
     expect(screen.getByRole("button", { name: "Projects" })).toHaveAttribute("aria-current", "page");
 
     await user.click(screen.getByRole("button", { name: "Settings" }));
-    expect(screen.getByRole("heading", { level: 1 })).toHaveTextContent("Settings");
+    expect(await screen.findByRole("heading", { level: 1, name: "Settings" })).toBeVisible();
 
     await user.click(screen.getByRole("button", { name: "Generate" }));
     expect(screen.getByRole("heading", { level: 1 })).toHaveTextContent("Generate an app");
@@ -69,6 +71,15 @@ describe("the app shell", () => {
     await user.click(screen.getByRole("button", { name: "Projects" }));
     await user.click(await screen.findByRole("button", { name: "Go to Generate" }));
     expect(screen.getByRole("heading", { level: 1 })).toHaveTextContent("Generate an app");
+  });
+
+  it("renders, while the settings are read, exactly the first frame index.html paints before any script", async () => {
+    const html = readFileSync(path.join(__dirname, "..", "index.html"), "utf8");
+    const firstFrame = new DOMParser().parseFromString(html, "text/html").getElementById("root")!.innerHTML;
+    expect(firstFrame).toContain("Starting BucketForge…");
+    answerDefaults({ settings_get: () => new Promise(() => {}) });
+    const { container } = render(<App />);
+    expect(container.innerHTML).toBe(firstFrame);
   });
 
   it("opens on the welcome instead of the screens when nothing is set up", async () => {
@@ -83,7 +94,7 @@ describe("the app shell", () => {
     const user = userEvent.setup();
     render(<App />);
     await user.click(await screen.findByRole("button", { name: "Set up storage and AI myself" }));
-    expect(screen.getByRole("heading", { level: 1 })).toHaveTextContent("Settings");
+    expect(await screen.findByRole("heading", { level: 1, name: "Settings" })).toBeVisible();
   });
 });
 

@@ -1,21 +1,27 @@
 // The window: the first-run welcome, or the sidebar and the screen the user is on; runs live above both.
-import { useEffect, useMemo, useState } from "react";
+import { lazy, Suspense, useEffect, useMemo, useState } from "react";
 import { errorMessage, version } from "./api";
 import Sidebar from "./components/Sidebar";
 import { NavigationContext, type Navigation, type ProjectTab, type Screen } from "./navigation";
 import { RunsProvider, useRuns } from "./runs";
 import GenerateScreen from "./screens/Generate";
-import ProjectsScreen from "./screens/Projects";
-import SettingsScreen from "./screens/Settings";
-import Welcome from "./screens/Welcome";
 import { SetupProvider, useSetup } from "./setup";
+import { availableVersion, UpdatesProvider, useUpdates } from "./updates";
+
+// The screens a start doesn't show are loaded when first opened: the first frame waits only for
+// Generate's code (see index.html for the frame before any script).
+const ProjectsScreen = lazy(() => import("./screens/Projects"));
+const SettingsScreen = lazy(() => import("./screens/Settings"));
+const Welcome = lazy(() => import("./screens/Welcome"));
 
 export default function App() {
   return (
     <SetupProvider>
-      <RunsProvider>
-        <Shell />
-      </RunsProvider>
+      <UpdatesProvider>
+        <RunsProvider>
+          <Shell />
+        </RunsProvider>
+      </UpdatesProvider>
     </SetupProvider>
   );
 }
@@ -28,6 +34,7 @@ interface Route {
 function Shell() {
   const { view, loadError, reload } = useSetup();
   const { running } = useRuns();
+  const updates = useUpdates();
   const [route, setRoute] = useState<Route>({ screen: "generate", project: null });
   const [welcomeSkipped, setWelcomeSkipped] = useState(false);
   const [appVersion, setAppVersion] = useState<string | null>(null);
@@ -48,30 +55,33 @@ function Shell() {
   );
 
   // Until the settings answer, it isn't known whether the welcome or the screens come first.
-  if (!view && !loadError) {
-    return (
-      <main className="welcome" aria-busy="true">
-        <p className="hint loading-line">Starting BucketForge…</p>
-      </main>
-    );
-  }
+  if (!view && !loadError) return <Starting />;
 
   if (view?.first_run && !welcomeSkipped) {
     return (
-      <Welcome
-        onDone={() => navigation.go("generate")}
-        onSkip={() => {
-          setWelcomeSkipped(true);
-          navigation.go("settings");
-        }}
-      />
+      <Suspense fallback={<Starting />}>
+        <Welcome
+          onDone={() => navigation.go("generate")}
+          onSkip={() => {
+            setWelcomeSkipped(true);
+            navigation.go("settings");
+          }}
+        />
+      </Suspense>
     );
   }
 
   return (
     <NavigationContext.Provider value={navigation}>
       <div className="app">
-        <Sidebar current={route.screen} onSelect={navigation.go} version={appVersion} versionError={versionError} running={running} />
+        <Sidebar
+          current={route.screen}
+          onSelect={navigation.go}
+          version={appVersion}
+          versionError={versionError}
+          running={running}
+          newVersion={availableVersion(updates.state)}
+        />
         <main className="content">
           {loadError && (
             <div className="banner is-error app-banner" role="alert">
@@ -82,10 +92,21 @@ function Shell() {
             </div>
           )}
           {route.screen === "generate" && <GenerateScreen />}
-          {route.screen === "projects" && <ProjectsScreen slug={route.project?.slug ?? null} tab={route.project?.tab ?? "files"} />}
-          {route.screen === "settings" && <SettingsScreen />}
+          <Suspense fallback={<p className="hint loading-line">Opening…</p>}>
+            {route.screen === "projects" && <ProjectsScreen slug={route.project?.slug ?? null} tab={route.project?.tab ?? "files"} />}
+            {route.screen === "settings" && <SettingsScreen />}
+          </Suspense>
         </main>
       </div>
     </NavigationContext.Provider>
+  );
+}
+
+/** What shows while the settings are read: index.html paints the same before any script runs. */
+function Starting() {
+  return (
+    <main className="welcome" aria-busy="true">
+      <p className="hint loading-line">Starting BucketForge…</p>
+    </main>
   );
 }

@@ -25,6 +25,8 @@ import type { ProjectShareLink } from "./bindings/ProjectShareLink";
 import type { ShareLink } from "./bindings/ShareLink";
 import type { StoragePreset } from "./bindings/StoragePreset";
 import type { TeamPolicy } from "./bindings/TeamPolicy";
+import type { UpdateCheck } from "./bindings/UpdateCheck";
+import type { UpdateProgress } from "./bindings/UpdateProgress";
 
 /** The shape every failing command rejects with. */
 export type CommandError = ErrorReport;
@@ -199,4 +201,24 @@ export function previewApiReset(slug: string): Promise<void> {
 /** The `preview://` URL of a project's page, for the preview pane's iframe. */
 export function previewUrl(slug: string): Promise<string> {
   return invoke("preview_url", { slug });
+}
+
+// ---- updates ----
+
+/**
+ * Looks for a new version of BucketForge at `address` (as typed in Settings; empty means
+ * BucketForge's own), or at the saved address when it is null.
+ */
+export function updateCheck(address: string | null): Promise<UpdateCheck> {
+  return invoke("update_check", address === null ? {} : { address });
+}
+
+/**
+ * Downloads the version the last check found, checks its signature and installs it.
+ * Resolves to the version installed, which runs from the next start.
+ */
+export function updateInstall(onProgress: (progress: UpdateProgress) => void): Promise<string> {
+  const channel = new Channel<UpdateProgress>();
+  channel.onmessage = onProgress;
+  return invoke("update_install", { onProgress: channel });
 }

@@ -477,6 +477,24 @@ pub enum Error {
 
     #[error("These settings can't be used: {reason}.")]
     InvalidSettings { reason: String },
+
+    #[error("The update address “{address}” can't be used: {reason}. Correct it under Updates in Settings, or leave it empty for BucketForge's own.")]
+    UpdateAddressInvalid { address: String, reason: String },
+
+    #[error("BucketForge could not reach {address} to look for a new version ({detail}). Check your internet connection and try again; the version you have keeps working.")]
+    UpdateUnreachable { address: String, detail: String },
+
+    #[error("{address} answered, but not with an update description BucketForge can read ({detail}). Check the update address under Updates in Settings, or try again later.")]
+    UpdateUnreadable { address: String, detail: String },
+
+    #[error("The download of version {version} does not carry BucketForge's signature ({detail}), so it was not installed and nothing changed. Try again later; if it keeps happening, download BucketForge from its website instead.")]
+    UpdateSignatureInvalid { version: String, detail: String },
+
+    #[error("Version {version} was downloaded but could not be installed ({detail}). The version you have is unchanged and keeps working; try again, or download the new installer from BucketForge's website.")]
+    UpdateInstallFailed { version: String, detail: String },
+
+    #[error("There is no new version waiting to be installed. Press Check for updates first.")]
+    UpdateNotChecked,
 }
 
 impl Error {
@@ -556,6 +574,12 @@ impl Error {
             Error::SettingsUnreadable { .. } => ErrorCode::SettingsUnreadable,
             Error::SettingsIo { .. } => ErrorCode::SettingsIo,
             Error::InvalidSettings { .. } => ErrorCode::InvalidSettings,
+            Error::UpdateAddressInvalid { .. } => ErrorCode::UpdateAddressInvalid,
+            Error::UpdateUnreachable { .. } => ErrorCode::UpdateUnreachable,
+            Error::UpdateUnreadable { .. } => ErrorCode::UpdateUnreadable,
+            Error::UpdateSignatureInvalid { .. } => ErrorCode::UpdateSignatureInvalid,
+            Error::UpdateInstallFailed { .. } => ErrorCode::UpdateInstallFailed,
+            Error::UpdateNotChecked => ErrorCode::UpdateNotChecked,
         }
     }
 
@@ -658,6 +682,12 @@ pub enum ErrorCode {
     SettingsUnreadable,
     SettingsIo,
     InvalidSettings,
+    UpdateAddressInvalid,
+    UpdateUnreachable,
+    UpdateUnreadable,
+    UpdateSignatureInvalid,
+    UpdateInstallFailed,
+    UpdateNotChecked,
 }
 
 /// Where the user fixes an error: the UI turns this into its "Open Settings" action.
@@ -708,16 +738,52 @@ impl ErrorCode {
             LlmConfigInvalid | LlmKeyMissing | LlmKeyRejected | LlmKeyNeeded
             | LlmModelUnavailable | LlmUnreachable | LlmRequestRejected | LlmBadResponse
             | LlmKeyNotForAddress => FixIn::LlmSettings,
-            KeyringUnavailable | Keyring | SettingsUnreadable | InvalidSettings => FixIn::Settings,
-            InvalidName | InvalidPath | KeyringNoAnswer | EmptySecret | Cancelled
-            | LlmContextTooLong | LlmRateLimited | LlmUnavailable | LlmStalled
-            | LlmStreamInterrupted | LlmDeadlineExceeded | LlmAnswerTooLarge | ConnectionLost
-            | StorageTimeout | StorageBusy | StorageFailed | ProjectNotFound | FileNotFound
-            | ManifestConflict | ManifestMissing | ManifestUnreadable | ManifestTooNew
-            | DeleteIncomplete | NotConfirmed | ExportFailed | ShareFailed | PlanInvalid
-            | ProjectExists | NothingToResume | ProjectBusy | RecordNotSaved | ProjectTakenOver
-            | ProjectIncomplete | Internal | ObjectTooLarge | FileTooLarge | FileInvalid
-            | FileTruncated | NoHomeDirectory | SettingsIo => FixIn::None,
+            KeyringUnavailable | Keyring | SettingsUnreadable | InvalidSettings
+            | UpdateAddressInvalid | UpdateUnreadable => FixIn::Settings,
+            InvalidName
+            | InvalidPath
+            | KeyringNoAnswer
+            | EmptySecret
+            | Cancelled
+            | LlmContextTooLong
+            | LlmRateLimited
+            | LlmUnavailable
+            | LlmStalled
+            | LlmStreamInterrupted
+            | LlmDeadlineExceeded
+            | LlmAnswerTooLarge
+            | ConnectionLost
+            | StorageTimeout
+            | StorageBusy
+            | StorageFailed
+            | ProjectNotFound
+            | FileNotFound
+            | ManifestConflict
+            | ManifestMissing
+            | ManifestUnreadable
+            | ManifestTooNew
+            | DeleteIncomplete
+            | NotConfirmed
+            | ExportFailed
+            | ShareFailed
+            | PlanInvalid
+            | ProjectExists
+            | NothingToResume
+            | ProjectBusy
+            | RecordNotSaved
+            | ProjectTakenOver
+            | ProjectIncomplete
+            | Internal
+            | ObjectTooLarge
+            | FileTooLarge
+            | FileInvalid
+            | FileTruncated
+            | NoHomeDirectory
+            | SettingsIo
+            | UpdateUnreachable
+            | UpdateSignatureInvalid
+            | UpdateInstallFailed
+            | UpdateNotChecked => FixIn::None,
         }
     }
 }

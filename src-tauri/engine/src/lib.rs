@@ -20,6 +20,7 @@ pub mod settings;
 mod spoken;
 pub mod store;
 mod sync;
+pub mod updates;
 pub mod validate;
 
 pub use error::{Access, Error, ErrorCode, ErrorReport, FixIn, Result, ServiceDetail};

@@ -72,6 +72,26 @@ impl Default for LlmSettings {
     }
 }
 
+/// How BucketForge learns of a new version of itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(default)]
+#[ts(export)]
+pub struct UpdateSettings {
+    /// Look for a new version quietly each time the window opens.
+    pub check_at_start: bool,
+    /// Where the update description (`latest.json`) is read; empty means BucketForge's own.
+    pub address: String,
+}
+
+impl Default for UpdateSettings {
+    fn default() -> Self {
+        Self {
+            check_at_start: true,
+            address: String::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(default)]
 #[ts(export)]
@@ -85,6 +105,7 @@ pub struct Settings {
     pub concurrency: u32,
     /// The first-run welcome has been completed.
     pub onboarded: bool,
+    pub updates: UpdateSettings,
 }
 
 impl Default for Settings {
@@ -96,6 +117,7 @@ impl Default for Settings {
             llm: LlmSettings::default(),
             concurrency: crate::limits::DEFAULT_CONCURRENCY,
             onboarded: false,
+            updates: UpdateSettings::default(),
         }
     }
 }

@@ -274,6 +274,27 @@ fn example(code: ErrorCode) -> Error {
         ErrorCode::InvalidSettings => Error::InvalidSettings {
             reason: "files written at once must be between 1 and 16".into(),
         },
+        ErrorCode::UpdateAddressInvalid => Error::UpdateAddressInvalid {
+            address: "http://updates.example.com/latest.json".into(),
+            reason: "it must start with https:// (plain http is only for this computer)".into(),
+        },
+        ErrorCode::UpdateUnreachable => Error::UpdateUnreachable {
+            address: "https://releases.bucketforge.app/latest.json".into(),
+            detail: "the connection was refused".into(),
+        },
+        ErrorCode::UpdateUnreadable => Error::UpdateUnreadable {
+            address: "https://releases.bucketforge.app/latest.json".into(),
+            detail: "it has no download for linux-x86_64".into(),
+        },
+        ErrorCode::UpdateSignatureInvalid => Error::UpdateSignatureInvalid {
+            version: "0.2.0".into(),
+            detail: "the signature does not match the file".into(),
+        },
+        ErrorCode::UpdateInstallFailed => Error::UpdateInstallFailed {
+            version: "0.2.0".into(),
+            detail: "the download is not an AppImage".into(),
+        },
+        ErrorCode::UpdateNotChecked => Error::UpdateNotChecked,
     }
 }
 

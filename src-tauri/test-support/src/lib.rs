@@ -10,6 +10,7 @@ pub mod counter;
 pub mod fault_proxy;
 pub mod llm;
 pub mod processes;
+pub mod releases;
 pub mod sweep;
 
 use std::net::SocketAddr;

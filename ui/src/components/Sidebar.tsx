@@ -18,9 +18,11 @@ interface Props {
   versionError: string | null;
   /** Runs in progress; shown next to Generate. */
   running: number;
+  /** A newer version a check found; the notice opens Settings, where it is installed. */
+  newVersion?: string | null;
 }
 
-export default function Sidebar({ current, onSelect, version, versionError, running }: Props) {
+export default function Sidebar({ current, onSelect, version, versionError, running, newVersion = null }: Props) {
   return (
     <nav className="sidebar" aria-label="Main">
       <div className="brand">
@@ -51,6 +53,11 @@ export default function Sidebar({ current, onSelect, version, versionError, runn
         )}
       </div>
       <footer className="sidebar-footer">
+        {newVersion && (
+          <button type="button" className="update-notice" data-testid="update-notice" onClick={() => onSelect("settings")}>
+            Version {newVersion} is available
+          </button>
+        )}
         {version && <span data-testid="app-version">Version {version}</span>}
         {versionError && (
           <span className="error-text" role="alert">

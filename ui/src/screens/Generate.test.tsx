@@ -57,7 +57,7 @@ describe("the Generate screen", () => {
     expect(await screen.findByText("Save your OpenAI API key in Settings → AI provider.")).toBeVisible();
     expect(generateButton()).toBeDisabled();
     await user.click(within(form()).getByRole("button", { name: "Open Settings" }));
-    expect(screen.getByRole("heading", { level: 1 })).toHaveTextContent("Settings");
+    expect(await screen.findByRole("heading", { level: 1, name: "Settings" })).toBeVisible();
   });
 
   it("sends the idea, the name and the chosen stack, then clears the form for the next idea", async () => {

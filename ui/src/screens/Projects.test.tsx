@@ -182,7 +182,7 @@ describe("the project list", () => {
     const alert = await screen.findByRole("alert");
     expect(alert).toHaveTextContent("The bucket “apps” does not exist.");
     await user.click(within(alert).getByRole("button", { name: "Open Storage settings" }));
-    expect(screen.getByRole("heading", { level: 1 })).toHaveTextContent("Settings");
+    expect(await screen.findByRole("heading", { level: 1, name: "Settings" })).toBeVisible();
   });
 });
 

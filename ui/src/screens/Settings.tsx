@@ -14,6 +14,7 @@ import type { StoragePreset } from "../bindings/StoragePreset";
 import { LIMITS } from "../bindings/userLimits";
 import CopyDiagnostics from "../components/CopyDiagnostics";
 import TeamAccess from "../components/TeamAccess";
+import UpdatesCard from "../components/UpdatesCard";
 import Field from "../components/Field";
 import { AlertIcon, CheckIcon } from "../components/Icons";
 import SecretField from "../components/SecretField";
@@ -412,6 +413,8 @@ function SettingsForm({ view }: { view: SettingsView }) {
             </Field>
           </div>
         </fieldset>
+
+        <UpdatesCard settings={draft.updates} onChange={(change) => setDraft((d) => ({ ...d, updates: { ...d.updates, ...change } }))} />
 
         <div className="save-bar">
           <button type="submit" className="primary" disabled={saving !== null}>

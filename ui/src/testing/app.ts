@@ -43,6 +43,8 @@ export function answerDefaults(overrides: Record<string, unknown> = {}): void {
       return `run-${runs}`;
     },
     cancel: null,
+    // The quiet check at start: this is the newest version.
+    update_check: { current_version: "1.0.0", address: "https://releases.bucketforge.app/latest.json", available: null },
     preview_api: null,
     preview_api_reset: null,
     ...overrides,

@@ -98,6 +98,7 @@ export function settingsView(overrides: ViewOverrides = {}): SettingsView {
       llm: { provider: "openai", model: "", base_url: "" },
       concurrency: 6,
       onboarded: true,
+      updates: { check_at_start: true, address: "" },
       ...settings,
     },
     secrets: { storage_secret_key: false, llm_api_keys: ["openai"], keyring_error: null, ...secrets },
