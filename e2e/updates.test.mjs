@@ -98,9 +98,9 @@ async function updatesCard(app) {
   return app.wait(until.elementLocated(By.css("[data-testid=updates]")), 20_000);
 }
 
-async function result(card, kind) {
-  const found = await card.findElement(By.css(`[data-testid=update-result][data-result=${kind}]`)).catch(() => null);
-  return found;
+/** The card's outcome of `kind` (available, error, installed), or null while there is none. */
+function result(card, kind) {
+  return card.findElement(By.css(`[data-testid=update-result][data-result=${kind}]`)).catch(() => null);
 }
 
 describe("updates", () => {
@@ -163,7 +163,11 @@ describe("updates", () => {
     assert.equal(await heading(app), "Generate an app");
 
     // The start check ran and failed: its log line is the signal; the window says nothing.
-    await eventually(() => /update_check/.test(textUnder(path.join(home, ".local", "share"))) && /could not reach/.test(textUnder(path.join(home, ".local", "share"))), "the start check to be logged");
+    const logs = path.join(home, ".local", "share");
+    await eventually(() => {
+      const text = textUnder(logs);
+      return /update_check/.test(text) && /could not reach/.test(text);
+    }, "the start check to be logged");
     assert.deepEqual(await app.findElements(By.css("[role=alert]")), []);
     assert.deepEqual(await app.findElements(By.css("[data-testid=update-notice]")), []);
     await goTo(app, "Settings");

@@ -120,13 +120,8 @@ function updaterProblems(config) {
   const updater = config.plugins?.updater;
   if (!updater) return ["plugins.updater is missing: the app checks for updates with it"];
   const out = [];
-  let key = "";
-  try {
-    key = Buffer.from(updater.pubkey ?? "", "base64").toString("utf8");
-  } catch {
-    key = "";
-  }
-  const lines = key.trim().split("\n");
+  // Base64 decoding never throws: anything that isn't a key decodes to text that fails below.
+  const lines = Buffer.from(updater.pubkey ?? "", "base64").toString("utf8").trim().split("\n");
   const raw = lines.length === 2 && lines[0].startsWith("untrusted comment:") ? Buffer.from(lines[1], "base64") : null;
   // minisign: "Ed", an 8-byte key ID, a 32-byte Ed25519 key.
   if (!raw || raw.length !== 42 || raw.subarray(0, 2).toString("latin1") !== "Ed") {

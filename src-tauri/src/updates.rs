@@ -222,8 +222,7 @@ pub async fn install<R: Runtime>(
         .map_err(|e| install_error(&version, e))?;
     // `download` has checked the signature; `install` checks it again before it replaces
     // anything, on a thread that may block on the disk.
-    let installing = update.clone();
-    tauri::async_runtime::spawn_blocking(move || installing.install(bytes))
+    tauri::async_runtime::spawn_blocking(move || update.install(bytes))
         .await
         .map_err(|e| Error::UpdateInstallFailed {
             version: version.clone(),

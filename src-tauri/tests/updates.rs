@@ -67,7 +67,7 @@ impl Rig {
     /// An AppImage at `appimage` in the test's folder, holding the old version's bytes.
     fn appimage(dir: &std::path::Path) -> Installed {
         let path = dir.join("BucketForge.AppImage");
-        std::fs::write(&path, appimage_bytes("the installed version")).unwrap();
+        std::fs::write(&path, installed_bytes()).unwrap();
         Installed::InPlace {
             executable: Some(path),
         }
@@ -75,6 +75,14 @@ impl Rig {
 
     fn appimage_path(&self) -> std::path::PathBuf {
         self.dir.path().join("BucketForge.AppImage")
+    }
+
+    /// The AppImage still holds the version installed before the test.
+    fn assert_untouched(&self) {
+        assert_eq!(
+            std::fs::read(self.appimage_path()).unwrap(),
+            installed_bytes()
+        );
     }
 
     fn invoke(&self, cmd: &str, args: Value) -> Result<Value, Value> {
@@ -107,6 +115,11 @@ impl Rig {
     fn current(&self) -> String {
         self.app.package_info().version.to_string()
     }
+}
+
+/// What the AppImage holds before anything is installed.
+fn installed_bytes() -> Vec<u8> {
+    appimage_bytes("the installed version")
 }
 
 /// `[major, minor, patch]` of a plain version.
@@ -155,10 +168,7 @@ async fn a_newer_version_is_announced_then_downloaded_checked_and_installed_over
     assert_eq!(check["available"]["install"], json!({ "kind": "in_place" }));
     // Checking downloads nothing.
     assert_eq!(server.requests(), vec!["latest.json"]);
-    assert_eq!(
-        std::fs::read(rig.appimage_path()).unwrap(),
-        appimage_bytes("the installed version")
-    );
+    rig.assert_untouched();
 
     assert_eq!(rig.install(), Ok(json!(version)));
     assert_eq!(std::fs::read(rig.appimage_path()).unwrap(), new_bytes);
@@ -200,10 +210,7 @@ async fn a_download_that_does_not_match_its_signature_is_refused_and_the_app_is_
     assert!(message.contains(&format!("version {version}")), "{message}");
     assert!(message.contains("does not match the file"), "{message}");
     assert!(message.contains("nothing changed"), "{message}");
-    assert_eq!(
-        std::fs::read(rig.appimage_path()).unwrap(),
-        appimage_bytes("the installed version")
-    );
+    rig.assert_untouched();
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -219,10 +226,7 @@ async fn a_download_signed_by_another_key_is_refused() {
         rig.install().unwrap_err()["code"],
         "update_signature_invalid"
     );
-    assert_eq!(
-        std::fs::read(rig.appimage_path()).unwrap(),
-        appimage_bytes("the installed version")
-    );
+    rig.assert_untouched();
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -244,10 +248,7 @@ async fn a_description_announcing_another_version_than_the_one_signed_is_refused
             .contains(&format!("signed as version {signed_as}")),
         "{refused}"
     );
-    assert_eq!(
-        std::fs::read(rig.appimage_path()).unwrap(),
-        appimage_bytes("the installed version")
-    );
+    rig.assert_untouched();
 }
 
 #[tokio::test(flavor = "multi_thread")]
