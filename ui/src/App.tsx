@@ -8,10 +8,12 @@ import GenerateScreen from "./screens/Generate";
 import { SetupProvider, useSetup } from "./setup";
 import { availableVersion, UpdatesProvider, useUpdates } from "./updates";
 
-// The screens a start doesn't show are loaded when first opened: the first frame waits only for
-// Generate's code (see index.html for the frame before any script).
-const ProjectsScreen = lazy(() => import("./screens/Projects"));
-const SettingsScreen = lazy(() => import("./screens/Settings"));
+// The screens a start doesn't show are not in the first script: the first frame waits only for
+// Generate's code (see index.html for the frame before any script). They load once the window is up.
+const loadProjects = () => import("./screens/Projects");
+const loadSettings = () => import("./screens/Settings");
+const ProjectsScreen = lazy(loadProjects);
+const SettingsScreen = lazy(loadSettings);
 const Welcome = lazy(() => import("./screens/Welcome"));
 
 export default function App() {
@@ -41,6 +43,9 @@ function Shell() {
   const [versionError, setVersionError] = useState<string | null>(null);
 
   useEffect(() => {
+    // Loaded after the first render, so a click on Projects or Settings rarely waits for them.
+    void loadProjects();
+    void loadSettings();
     version()
       .then(setAppVersion)
       .catch((e: unknown) => setVersionError(errorMessage(e)));
@@ -92,7 +97,8 @@ function Shell() {
             </div>
           )}
           {route.screen === "generate" && <GenerateScreen />}
-          <Suspense fallback={<p className="hint loading-line">Opening…</p>}>
+          {/* A boundary per screen: the one left is gone, never kept hidden while the next one loads. */}
+          <Suspense key={route.screen} fallback={<p className="hint loading-line">Opening…</p>}>
             {route.screen === "projects" && <ProjectsScreen slug={route.project?.slug ?? null} tab={route.project?.tab ?? "files"} />}
             {route.screen === "settings" && <SettingsScreen />}
           </Suspense>
