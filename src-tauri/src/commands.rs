@@ -11,8 +11,9 @@ use bucketforge_engine::generate::{EventSink, GenerationEvent};
 use bucketforge_engine::llm::{DetectedOllama, ModelInfo, ProviderKind};
 use bucketforge_engine::preview::PreviewApi;
 use bucketforge_engine::session::{
-    self, FileContent, GenerateRequest, LlmCheck, NewSecret, ProjectDetails, ProjectShareLink,
-    ProjectsPage, ProviderInfo, RunInfo, SecretSlot, SettingsView, ShareLink, StoragePreset,
+    self, FileContent, GenerateRequest, LlmCheck, NewSecret, ProjectDetails, ProjectHistory,
+    ProjectShareLink, ProjectsPage, ProviderInfo, RevisionDiff, RevisionMade, RunInfo, SecretSlot,
+    SettingsView, ShareLink, StoragePreset,
 };
 use bucketforge_engine::settings::Settings;
 use bucketforge_engine::store::{ConnectionReport, ExportSummary, TeamPolicy, UserId};
@@ -174,6 +175,77 @@ pub async fn project_fix(
         .await?;
     started(&id);
     Ok(id)
+}
+
+/// Changes a project as the user asked; its events arrive on `on_event` as a run's do.
+/// Returns the run's ID for `cancel`.
+#[tauri::command]
+#[instrument(skip_all, err(Debug, level = "warn"), fields(slug = %slug, run_id = tracing::field::Empty))]
+pub async fn project_change(
+    state: State<'_, AppState>,
+    slug: String,
+    request: String,
+    on_event: Channel<GenerationEvent>,
+) -> Reply<String> {
+    let id = state
+        .session
+        .start_change(&slug, request, to_window(on_event))
+        .await?;
+    started(&id);
+    Ok(id)
+}
+
+/// Every version of a project, oldest first.
+#[tauri::command]
+#[instrument(skip_all, err(Debug, level = "warn"), fields(slug = %slug))]
+pub async fn project_history(state: State<'_, AppState>, slug: String) -> Reply<ProjectHistory> {
+    Ok(state.session.history(&slug).await?)
+}
+
+/// What one version changed against the one before, with both texts of each file.
+#[tauri::command]
+#[instrument(skip_all, err(Debug, level = "warn"), fields(slug = %slug, revision))]
+pub async fn project_diff(
+    state: State<'_, AppState>,
+    slug: String,
+    revision: u64,
+) -> Reply<RevisionDiff> {
+    Ok(state.session.revision_diff(&slug, revision).await?)
+}
+
+/// Restore this version: its files back, as a new version.
+#[tauri::command]
+#[instrument(skip_all, err(Debug, level = "warn"), fields(slug = %slug, revision))]
+pub async fn project_restore(
+    state: State<'_, AppState>,
+    slug: String,
+    revision: u64,
+) -> Reply<RevisionMade> {
+    Ok(state.session.restore(&slug, revision).await?)
+}
+
+/// Undo: the version before the current one back, as a new version.
+#[tauri::command]
+#[instrument(skip_all, err(Debug, level = "warn"), fields(slug = %slug))]
+pub async fn project_undo(state: State<'_, AppState>, slug: String) -> Reply<RevisionMade> {
+    Ok(state.session.undo(&slug).await?)
+}
+
+/// Saves a file edited by hand, if its parser accepts it and the project is still at
+/// `expected_revision`.
+#[tauri::command]
+#[instrument(skip_all, err(Debug, level = "warn"), fields(slug = %slug, path = %path))]
+pub async fn project_save_file(
+    state: State<'_, AppState>,
+    slug: String,
+    path: String,
+    content: String,
+    expected_revision: Option<u64>,
+) -> Reply<RevisionMade> {
+    Ok(state
+        .session
+        .save_edit(&slug, &path, &content, expected_revision)
+        .await?)
 }
 
 /// A run's events go to the window's channel.

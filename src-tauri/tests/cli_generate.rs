@@ -10,6 +10,7 @@ use std::process::{Command, Output, Stdio};
 use bucketforge_engine::store::{ProjectPath, ProjectStatus, StoreConfig};
 use bucketforge_scripted_llm::{Reply, Script, ScriptedLlm};
 use bucketforge_test_support::counter::{self, FILES};
+use bucketforge_test_support::processes::local_writes;
 use bucketforge_test_support::{self as support, project, unique_user, ServerKind, TestServer};
 
 const API_KEY: &str = "sk-cli-test-5ad1e0c7";
@@ -317,38 +318,6 @@ async fn a_wrong_api_key_is_one_clear_line() {
         "{stderr}"
     );
     assert!(!stderr.contains("sk-wrong"));
-}
-
-/// Every path the process opened for writing, created, renamed or removed, from strace.
-fn local_writes(trace: &str) -> Vec<String> {
-    const WRITING: [&str; 4] = ["O_WRONLY", "O_RDWR", "O_CREAT", "O_TRUNC"];
-    const MUTATING: [&str; 9] = [
-        "mkdir(",
-        "mkdirat(",
-        "rename(",
-        "renameat(",
-        "renameat2(",
-        "unlink(",
-        "unlinkat(",
-        "creat(",
-        "truncate(",
-    ];
-    trace
-        .lines()
-        .filter(|line| !line.contains("= -1 "))
-        .filter(|line| {
-            let opens_for_writing = (line.contains("openat(") || line.contains("open("))
-                && WRITING.iter().any(|flag| line.contains(flag));
-            opens_for_writing || MUTATING.iter().any(|call| line.contains(call))
-        })
-        // The terminal, /dev/null and the kernel's pseudo-files are not the disk.
-        .filter(|line| {
-            !["\"/dev/", "\"/proc/", "\"/sys/"]
-                .iter()
-                .any(|p| line.contains(p))
-        })
-        .map(str::to_string)
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

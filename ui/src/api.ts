@@ -14,6 +14,9 @@ import type { LlmCheck } from "./bindings/LlmCheck";
 import type { ModelInfo } from "./bindings/ModelInfo";
 import type { NewSecret } from "./bindings/NewSecret";
 import type { ProjectDetails } from "./bindings/ProjectDetails";
+import type { ProjectHistory } from "./bindings/ProjectHistory";
+import type { RevisionDiff } from "./bindings/RevisionDiff";
+import type { RevisionMade } from "./bindings/RevisionMade";
 import type { ProjectsPage } from "./bindings/ProjectsPage";
 import type { ProviderInfo } from "./bindings/ProviderInfo";
 import type { ProviderKind } from "./bindings/ProviderKind";
@@ -186,6 +189,43 @@ export function projectShareZip(slug: string, expiresInSecs: number): Promise<Pr
 /** Deletes the project; one that a run is writing right now only with `force`. */
 export function projectDelete(slug: string, force = false): Promise<number> {
   return invoke("project_delete", { slug, force });
+}
+
+// ---- versions ----
+
+/** Changes the project as `request` asks; events arrive like a generation's. Returns the run's ID for `cancel`. */
+export function projectChange(slug: string, request: string, onEvent: (event: GenerationEvent) => void): Promise<string> {
+  const channel = new Channel<GenerationEvent>();
+  channel.onmessage = onEvent;
+  return invoke("project_change", { slug, request, onEvent: channel });
+}
+
+/** Every version of the project, oldest first. */
+export function projectHistory(slug: string): Promise<ProjectHistory> {
+  return invoke("project_history", { slug });
+}
+
+/** What version `revision` changed against the one before, with both texts of each file. */
+export function projectDiff(slug: string, revision: number): Promise<RevisionDiff> {
+  return invoke("project_diff", { slug, revision });
+}
+
+/** Restore this version: its files back, byte for byte, as a new version. */
+export function projectRestore(slug: string, revision: number): Promise<RevisionMade> {
+  return invoke("project_restore", { slug, revision });
+}
+
+/** Undo: the version before the current one back, as a new version. */
+export function projectUndo(slug: string): Promise<RevisionMade> {
+  return invoke("project_undo", { slug });
+}
+
+/**
+ * Saves a file edited by hand as a new version, if its parser accepts it and the project is
+ * still at `expectedRevision` (the version the editor opened).
+ */
+export function projectSaveFile(slug: string, path: string, content: string, expectedRevision: number | null): Promise<RevisionMade> {
+  return invoke("project_save_file", { slug, path, content, expectedRevision });
 }
 
 /** The project's simulated backend: its endpoints and the requests the app made; null when none runs. */

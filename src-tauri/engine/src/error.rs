@@ -449,6 +449,34 @@ pub enum Error {
     #[error("“{slug}” has nothing to resume: it is already complete.")]
     NothingToResume { slug: String },
 
+    #[error("“{slug}” has no version {revision}. Its history lists the versions there are.")]
+    RevisionNotFound { slug: String, revision: u64 },
+
+    #[error("“{slug}” has no earlier version to go back to.")]
+    NothingToUndo { slug: String },
+
+    #[error("An earlier change to “{slug}” did not finish. Resume the project to put it back as it was before that change, then try again.")]
+    ChangeInterrupted { slug: String },
+
+    #[error(
+        "The earlier version of “{path}” that version {revision} of “{slug}” needs is no longer \
+         in the bucket (.bucketforge/objects/ was emptied), so it could not be brought back. \
+         Nothing was changed; choose another version."
+    )]
+    VersionMissing {
+        slug: String,
+        path: String,
+        revision: u64,
+    },
+
+    #[error("The AI's plan for this change could not be used, even after asking it to fix it: {}. Nothing was changed. Try again, describe the change a little differently, or pick a stronger model in Settings.", problems.join("; "))]
+    ChangePlanInvalid { problems: Vec<String> },
+
+    #[error(
+        "“{path}” was not saved: {problem}. Fix it and save again; the saved version is unchanged."
+    )]
+    EditInvalid { path: String, problem: String },
+
     #[error("The AI wrote {bytes} bytes for “{path}”, more than the {limit}-byte limit for one file, so it was not saved. Try again, or ask for a smaller app.")]
     FileTooLarge {
         path: String,
@@ -561,6 +589,12 @@ impl Error {
             Error::PlanInvalid { .. } => ErrorCode::PlanInvalid,
             Error::ProjectExists { .. } => ErrorCode::ProjectExists,
             Error::NothingToResume { .. } => ErrorCode::NothingToResume,
+            Error::RevisionNotFound { .. } => ErrorCode::RevisionNotFound,
+            Error::NothingToUndo { .. } => ErrorCode::NothingToUndo,
+            Error::ChangeInterrupted { .. } => ErrorCode::ChangeInterrupted,
+            Error::VersionMissing { .. } => ErrorCode::VersionMissing,
+            Error::ChangePlanInvalid { .. } => ErrorCode::ChangePlanInvalid,
+            Error::EditInvalid { .. } => ErrorCode::EditInvalid,
             Error::ProjectBusy { .. } => ErrorCode::ProjectBusy,
             Error::RecordNotSaved { .. } => ErrorCode::RecordNotSaved,
             Error::ProjectTakenOver { .. } => ErrorCode::ProjectTakenOver,
@@ -669,6 +703,12 @@ pub enum ErrorCode {
     PlanInvalid,
     ProjectExists,
     NothingToResume,
+    RevisionNotFound,
+    NothingToUndo,
+    ChangeInterrupted,
+    VersionMissing,
+    ChangePlanInvalid,
+    EditInvalid,
     ProjectBusy,
     RecordNotSaved,
     ProjectTakenOver,
@@ -769,6 +809,12 @@ impl ErrorCode {
             | PlanInvalid
             | ProjectExists
             | NothingToResume
+            | RevisionNotFound
+            | NothingToUndo
+            | ChangeInterrupted
+            | VersionMissing
+            | ChangePlanInvalid
+            | EditInvalid
             | ProjectBusy
             | RecordNotSaved
             | ProjectTakenOver

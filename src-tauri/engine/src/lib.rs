@@ -7,6 +7,7 @@
 pub mod answer;
 #[cfg(test)]
 mod bindings;
+pub mod change;
 pub mod error;
 pub mod file_kind;
 pub mod generate;

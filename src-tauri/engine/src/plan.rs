@@ -136,7 +136,7 @@ pub fn parse_plan(answer: &str, stack: Stack) -> Result<Plan, Vec<String>> {
 
 /// The JSON object in an answer: a fenced block's content if there is one, else the text from
 /// the first `{` to the last `}`.
-fn json_object_in(answer: &str) -> Option<&str> {
+pub(crate) fn json_object_in(answer: &str) -> Option<&str> {
     let text = crate::answer::fenced_block(answer).unwrap_or(answer);
     let start = text.find('{')?;
     let end = text.rfind('}')?;

@@ -225,6 +225,24 @@ fn example(code: ErrorCode) -> Error {
         },
         ErrorCode::ProjectExists => Error::ProjectExists { slug: slug() },
         ErrorCode::NothingToResume => Error::NothingToResume { slug: slug() },
+        ErrorCode::RevisionNotFound => Error::RevisionNotFound {
+            slug: slug(),
+            revision: 9,
+        },
+        ErrorCode::NothingToUndo => Error::NothingToUndo { slug: slug() },
+        ErrorCode::ChangeInterrupted => Error::ChangeInterrupted { slug: slug() },
+        ErrorCode::VersionMissing => Error::VersionMissing {
+            slug: slug(),
+            path: "frontend/src/App.jsx".into(),
+            revision: 2,
+        },
+        ErrorCode::ChangePlanInvalid => Error::ChangePlanInvalid {
+            problems: vec!["“src/Nope.jsx” is not in the project: use \"add\" for a new file".into()],
+        },
+        ErrorCode::EditInvalid => Error::EditInvalid {
+            path: "backend/main.py".into(),
+            problem: "line 3: expected an indented block".into(),
+        },
         ErrorCode::ProjectBusy => Error::ProjectBusy {
             slug: slug(),
             owner: "BucketForge on alice-laptop".into(),

@@ -150,6 +150,42 @@ pub enum Command {
         #[command(flatten)]
         llm: LlmArgs,
     },
+    /// Change a project by asking: only the files the change needs are rewritten, and the
+    /// version before stays restorable
+    Change {
+        #[command(flatten)]
+        user: UserArg,
+        slug: String,
+        /// What to change, in your words, e.g. "Add a due date to each task"
+        #[arg(long, value_name = "TEXT")]
+        request: String,
+        #[command(flatten)]
+        llm: LlmArgs,
+    },
+    /// List every version of a project: what was asked, what changed, when
+    History {
+        #[command(flatten)]
+        user: UserArg,
+        slug: String,
+    },
+    /// Bring back the files of an earlier version, as a new version (nothing is lost)
+    Restore {
+        #[command(flatten)]
+        user: UserArg,
+        slug: String,
+        /// The version to bring back (see `bucketforge history`)
+        #[arg(long, value_name = "N")]
+        revision: u64,
+    },
+    /// Show what a version changed against the one before it, as a unified diff
+    Diff {
+        #[command(flatten)]
+        user: UserArg,
+        slug: String,
+        /// The version to show (see `bucketforge history`)
+        #[arg(long, value_name = "N")]
+        revision: u64,
+    },
     /// Show or change the saved settings and the secrets in the OS keyring
     Config {
         #[command(subcommand)]

@@ -17,6 +17,10 @@ use crate::cli::args::GenerateArgs;
 use crate::cli::output::{human_size, printable, report_error};
 use crate::signals::stop_signal;
 
+/// What a cancelled generation or resume leaves, in words.
+const UNFINISHED: &str =
+    "Cancelled. What landed is listed in the project's record; `bucketforge resume` finishes it.";
+
 /// Exit code of a run the user cancelled (as for a shell command stopped with Ctrl-C).
 const CANCELLED: u8 = 130;
 
@@ -29,14 +33,27 @@ pub async fn generate(session: Session, json: bool, args: GenerateArgs) -> ExitC
     let cancel = cancel_on_signal();
     let display = Display::new(json);
     let outcome = contained(session.generate(request, cancel.clone(), display.sink())).await;
-    finish(&display, outcome, &cancel, json)
+    finish(&display, outcome, &cancel, json, UNFINISHED)
 }
 
 pub async fn resume(session: Session, json: bool, slug: &str) -> ExitCode {
     let cancel = cancel_on_signal();
     let display = Display::new(json);
     let outcome = contained(session.resume(slug, cancel.clone(), display.sink())).await;
-    finish(&display, outcome, &cancel, json)
+    finish(&display, outcome, &cancel, json, UNFINISHED)
+}
+
+pub async fn change(session: Session, json: bool, slug: &str, request: &str) -> ExitCode {
+    let cancel = cancel_on_signal();
+    let display = Display::new(json);
+    let outcome = contained(session.change(slug, request, cancel.clone(), display.sink())).await;
+    finish(
+        &display,
+        outcome,
+        &cancel,
+        json,
+        "Cancelled. The project is as it was before this change.",
+    )
 }
 
 /// A panic inside the run becomes an error with exit code 1, never a crash with a trace.
@@ -75,13 +92,14 @@ fn finish<T>(
     outcome: Result<T>,
     cancel: &CancellationToken,
     json: bool,
+    on_cancel: &str,
 ) -> ExitCode {
     display.clear();
     match outcome {
         Ok(_) => ExitCode::SUCCESS,
         Err(_) if cancel.is_cancelled() => {
             if !json {
-                eprintln!("Cancelled. What landed is listed in the project's record; `bucketforge resume` finishes it.");
+                eprintln!("{on_cancel}");
             }
             ExitCode::from(CANCELLED)
         }
@@ -219,6 +237,10 @@ impl Live {
                     .finish_with_message(format!("kept from the last run, {}", human_size(*bytes)));
                 self.overall.inc(1);
             }
+            GenerationEvent::FileRemoved { path } => {
+                self.file(path).finish_with_message("removed");
+                self.overall.inc(1);
+            }
             GenerationEvent::FileFailed { path, error } => self
                 .file(path)
                 .abandon_with_message(format!("failed: {}", printable(&error.message))),
@@ -280,6 +302,7 @@ fn describe(event: &GenerationEvent) -> Option<String> {
             format!("Uploaded {path} ({}, {ms} ms) to {key}", human_size(*bytes))
         }
         GenerationEvent::FileKept { path, .. } => format!("Kept {path} from the last run."),
+        GenerationEvent::FileRemoved { path } => format!("Removed {path}."),
         GenerationEvent::FileFailed { path, error } => format!("Failed {path}: {}", error.message),
         GenerationEvent::RateLimited { concurrency } => {
             format!("The provider is rate limiting; writing {concurrency} files at once now.")

@@ -5,6 +5,7 @@
 mod args;
 mod config;
 mod generate;
+mod history;
 mod output;
 
 use std::io::Write;
@@ -348,6 +349,59 @@ async fn run(storage: &StorageArgs, json: bool, command: Command) -> Result<Exit
         Command::Resume { user, slug, llm } => {
             let session = session(storage, llm.overrides(&user)?)?;
             return Ok(generate::resume(session, json, &slug).await);
+        }
+        Command::Change {
+            user,
+            slug,
+            request,
+            llm,
+        } => {
+            let session = session(storage, llm.overrides(&user)?)?;
+            return Ok(generate::change(session, json, &slug, &request).await);
+        }
+        Command::History { user, slug } => {
+            let history = user_session(storage, &user)?.history(&slug).await?;
+            if json {
+                print_json(json!(history));
+            } else {
+                print!("{}", printable(&history::history_text(&history)));
+            }
+        }
+        Command::Restore {
+            user,
+            slug,
+            revision,
+        } => {
+            let made = user_session(storage, &user)?
+                .restore(&slug, revision)
+                .await?;
+            if json {
+                print_json(json!(made.revision));
+            } else {
+                println!(
+                    "{}",
+                    printable(&format!(
+                        "Version {} of “{}” has the files of version {revision} ({}).",
+                        made.revision.number,
+                        made.manifest.plan.name,
+                        history::changes_text(&made.revision)
+                    ))
+                );
+            }
+        }
+        Command::Diff {
+            user,
+            slug,
+            revision,
+        } => {
+            let diff = user_session(storage, &user)?
+                .revision_diff(&slug, revision)
+                .await?;
+            if json {
+                print_json(json!(diff));
+            } else {
+                print!("{}", printable(&history::unified(&diff)));
+            }
         }
         Command::Config { action } => {
             config::run(session(storage, Overrides::default())?, json, action).await?

@@ -57,9 +57,19 @@ struct Plan {
     only: Only,
 }
 
+/// One request the proxy passed on or faulted: its method, body size and whether it was a
+/// server-side copy (PUT with `x-amz-copy-source`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeenRequest {
+    pub method: String,
+    pub body_bytes: usize,
+    pub copy: bool,
+}
+
 pub struct FaultProxy {
     addr: SocketAddr,
     plan: Arc<Mutex<Plan>>,
+    seen: Arc<Mutex<Vec<SeenRequest>>>,
     requests: Arc<AtomicUsize>,
     faulted: Arc<AtomicUsize>,
     task: JoinHandle<()>,
@@ -82,17 +92,20 @@ impl FaultProxy {
         }));
         let requests = Arc::new(AtomicUsize::new(0));
         let faulted = Arc::new(AtomicUsize::new(0));
+        let seen = Arc::new(Mutex::new(Vec::new()));
         let task = tokio::spawn({
             let plan = plan.clone();
             let requests = requests.clone();
             let faulted = faulted.clone();
+            let seen = seen.clone();
             async move {
                 while let Ok((client, _)) = listener.accept().await {
                     let plan = plan.clone();
                     let requests = requests.clone();
                     let faulted = faulted.clone();
+                    let seen = seen.clone();
                     tokio::spawn(async move {
-                        let _ = serve(client, upstream, plan, requests, faulted).await;
+                        let _ = serve(client, upstream, plan, requests, faulted, seen).await;
                     });
                 }
             }
@@ -100,6 +113,7 @@ impl FaultProxy {
         Self {
             addr,
             plan,
+            seen,
             requests,
             faulted,
             task,
@@ -141,6 +155,16 @@ impl FaultProxy {
     }
 
     /// Requests seen since the plan was last set.
+    /// Every request so far, in the order they arrived.
+    pub fn seen(&self) -> Vec<SeenRequest> {
+        self.seen.lock().unwrap().clone()
+    }
+
+    /// Forgets the requests seen so far.
+    pub fn forget(&self) {
+        self.seen.lock().unwrap().clear();
+    }
+
     pub fn requests(&self) -> usize {
         self.requests.load(Ordering::SeqCst)
     }
@@ -184,11 +208,19 @@ async fn serve(
     plan: Arc<Mutex<Plan>>,
     requests: Arc<AtomicUsize>,
     faulted: Arc<AtomicUsize>,
+    seen: Arc<Mutex<Vec<SeenRequest>>>,
 ) -> std::io::Result<()> {
     let Some(request) = read_request(&mut client).await? else {
         return Ok(());
     };
     requests.fetch_add(1, Ordering::SeqCst);
+    seen.lock().unwrap().push(SeenRequest {
+        method: request.method.clone(),
+        body_bytes: request.body.len(),
+        copy: String::from_utf8_lossy(&request.head)
+            .to_ascii_lowercase()
+            .contains("\r\nx-amz-copy-source:"),
+    });
     let mut fault = choose(&plan, &request);
     if fault == Fault::NoConditionalWrites && !request.is_conditional() {
         fault = Fault::Pass;

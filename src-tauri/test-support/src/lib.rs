@@ -6,6 +6,7 @@
 //! its own); a watchdog ends them, and removes their data, as soon as the test process is gone.
 //! The built-in server runs in-process, one per test.
 
+pub mod changes;
 pub mod counter;
 pub mod fault_proxy;
 pub mod llm;

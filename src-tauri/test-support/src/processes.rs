@@ -608,3 +608,35 @@ where
             .unwrap_or_else(|_| panic!("the set-up thread panicked"))
     })
 }
+
+/// Every path the process opened for writing, created, renamed or removed, from strace.
+pub fn local_writes(trace: &str) -> Vec<String> {
+    const WRITING: [&str; 4] = ["O_WRONLY", "O_RDWR", "O_CREAT", "O_TRUNC"];
+    const MUTATING: [&str; 9] = [
+        "mkdir(",
+        "mkdirat(",
+        "rename(",
+        "renameat(",
+        "renameat2(",
+        "unlink(",
+        "unlinkat(",
+        "creat(",
+        "truncate(",
+    ];
+    trace
+        .lines()
+        .filter(|line| !line.contains("= -1 "))
+        .filter(|line| {
+            let opens_for_writing = (line.contains("openat(") || line.contains("open("))
+                && WRITING.iter().any(|flag| line.contains(flag));
+            opens_for_writing || MUTATING.iter().any(|call| line.contains(call))
+        })
+        // The terminal, /dev/null and the kernel's pseudo-files are not the disk.
+        .filter(|line| {
+            !["\"/dev/", "\"/proc/", "\"/sys/"]
+                .iter()
+                .any(|p| line.contains(p))
+        })
+        .map(str::to_string)
+        .collect()
+}

@@ -2,6 +2,7 @@
 import type { CheckReport } from "./CheckReport";
 import type { Lease } from "./Lease";
 import type { ManifestFile } from "./ManifestFile";
+import type { PendingChange } from "./PendingChange";
 import type { Plan } from "./Plan";
 import type { ProjectStatus } from "./ProjectStatus";
 import type { QualityReport } from "./QualityReport";
@@ -37,4 +38,13 @@ check?: CheckReport | null,
  * How the files hold to the recipes the prompts give (checks that need no model), when
  * the run last checked them; absent on projects written before these checks existed.
  */
-quality?: QualityReport | null, };
+quality?: QualityReport | null, 
+/**
+ * The revision the live files are (`revisions/{n}.json`); absent until a first
+ * generation completes, and on projects written before revisions existed.
+ */
+current_revision?: number | null, 
+/**
+ * A change, restore or hand edit under way: what Resume undoes if it never finished.
+ */
+change?: PendingChange | null, };

@@ -53,6 +53,8 @@ pub enum GenerationEvent {
         #[ts(type = "number")]
         bytes: u64,
     },
+    /// A change removed a file from the bucket (its version is kept in the project's history).
+    FileRemoved { path: String },
     /// A file could not be produced; the run fails.
     FileFailed { path: String, error: ErrorReport },
     /// Every file landed; the run checks that they fit together (imports, packages, API).

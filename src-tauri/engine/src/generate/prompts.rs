@@ -1,5 +1,8 @@
 //! What BucketForge asks the LLM. The first line of every final user message names the task
-//! (`TASK: plan`, `TASK: write <path>`, `TASK: fix <path>`, `TASK: continue <path>`).
+//! (`TASK: plan`, `TASK: write <path>`, `TASK: fix <path>`, `TASK: continue <path>`,
+//! `TASK: change`, `TASK: edit <path>`).
+
+use std::collections::BTreeMap;
 
 use crate::plan::{Plan, PlannedFile, Stack};
 use crate::validate::Problem;
@@ -323,6 +326,140 @@ fn targeted_fix(
         path = file.path,
         problems = problems.join("\n- "),
         context = context(idea, plan),
+    )
+}
+
+/// The most bytes of file content a change request carries; a larger project sends the files
+/// others import in full and only the names, purposes and sizes of the rest (each file the
+/// change plan names is sent in full with its own `TASK: edit` anyway).
+pub const CHANGE_CONTEXT_BYTES: usize = 96 * 1024;
+
+/// The request for a change plan: the user's words, the plan with its contract, every file
+/// with its purpose and size, and their content within [`CHANGE_CONTEXT_BYTES`].
+pub fn change(request: &str, plan: &Plan, files: &BTreeMap<String, String>) -> String {
+    let purposes: std::collections::HashMap<&str, &str> = plan
+        .files
+        .iter()
+        .map(|f| (f.path.as_str(), f.purpose.as_str()))
+        .collect();
+    let listing: Vec<String> = files
+        .iter()
+        .map(|(path, text)| {
+            format!(
+                "- {path} ({} bytes): {}",
+                text.len(),
+                purposes
+                    .get(path.as_str())
+                    .copied()
+                    .unwrap_or("part of the project")
+            )
+        })
+        .collect();
+    let total: usize = files.values().map(String::len).sum();
+    let sent: Vec<(&String, &String)> = if total <= CHANGE_CONTEXT_BYTES {
+        files.iter().collect()
+    } else {
+        files
+            .iter()
+            .filter(|(path, _)| is_shared(path) || is_entry(path))
+            .collect()
+    };
+    let contents: Vec<String> = sent
+        .iter()
+        .map(|(path, text)| format!("{path}:\n```\n{text}\n```"))
+        .collect();
+    let left_out = if sent.len() < files.len() {
+        "\nOnly the files others import are shown; the rest are listed above by purpose.\n"
+    } else {
+        ""
+    };
+    format!(
+        "TASK: change\n\
+         The user wants to change their existing project.\n\n\
+         CHANGE REQUESTED:\n{request}\n\n\
+         PROJECT: {name}\n{summary}\n\n\
+         CONTRACT:\n{contract}\n\n\
+         FILES:\n{listing}\n\n\
+         CONTENT:\n{contents}\n{left_out}\n\
+         Reply with one JSON object and nothing else, in this shape:\n\
+         {{\"summary\": \"one or two sentences for the user: what the change does\", \
+         \"contract\": (only if the change alters the API or the data: the whole contract after it), \
+         \"files\": [{{\"path\": \"relative/path\", \"action\": \"add|modify|delete\", \"purpose\": \"what this file does after the change\"}}]}}\n\
+         Rules: name only the files the change needs; every other file stays exactly as it is. \
+         \"modify\" and \"delete\" name files listed above, \"add\" new ones. \
+         Keep the required files and the project's stack.",
+        name = plan.name,
+        summary = plan.summary,
+        contract = plan.contract.to_prompt_json(),
+        listing = listing.join("\n"),
+        contents = contents.join("\n\n"),
+    )
+}
+
+/// The follow-up when a change plan could not be used.
+pub fn change_repair(problems: &[String]) -> String {
+    format!(
+        "TASK: change\n\
+         That change plan cannot be used:\n- {}\n\
+         Reply with the corrected change plan as one JSON object and nothing else.",
+        problems.join("\n- ")
+    )
+}
+
+/// The request for the new version of one file a change modifies: its current content and
+/// the request; the answer is the complete new content.
+pub fn edit(
+    request: &str,
+    summary: &str,
+    plan: &Plan,
+    file: &PlannedFile,
+    content: &str,
+) -> String {
+    format!(
+        "TASK: edit {path}\n\
+         Change {path} ({purpose}) for this request.\n\n\
+         CHANGE REQUESTED:\n{request}\n\n\
+         THE CHANGE AS PLANNED:\n{summary}\n\n\
+         CURRENT CONTENT:\n```\n{content}\n```\n\n{context}\n\n\
+         Reply with the complete new content of {path} only, in one code block: every line, \
+         the ones the change does not touch included. Never write placeholders such as \
+         \"// rest of the code unchanged\" or \"...\".",
+        path = file.path,
+        purpose = file.purpose,
+        context = context(request, plan),
+    )
+}
+
+/// The repair request for an edit that lost code: the problems, the original and the answer.
+pub fn edit_fix(
+    request: &str,
+    plan: &Plan,
+    file: &PlannedFile,
+    original: &str,
+    answer: &str,
+    problems: &[String],
+) -> String {
+    format!(
+        "TASK: fix {path}\n\
+         Your new version of {path} cannot replace the current one:\n- {problems}\n\
+         Write the complete file again: start from the CURRENT CONTENT, make the change \
+         requested, and keep every other line as it is.\n\n\
+         CHANGE REQUESTED:\n{request}\n\n\
+         CURRENT CONTENT:\n```\n{original}\n```\n\n\
+         YOUR ANSWER:\n```\n{answer}\n```\n\n{context}\n\n\
+         Reply with the complete new content of {path} only, in one code block.",
+        path = file.path,
+        problems = problems.join("\n- "),
+        context = context(request, plan),
+    )
+}
+
+/// The files every other file is reached from (the page, the app's entry points).
+fn is_entry(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    matches!(
+        name,
+        "index.html" | "main.jsx" | "main.tsx" | "App.jsx" | "App.tsx" | "main.py" | "package.json"
     )
 }
 

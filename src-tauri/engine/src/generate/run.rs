@@ -1,7 +1,7 @@
 //! One generation run: plan, claim the project's name, write every file in parallel, validate,
 //! repair, upload each the moment it is valid, and write the manifest last.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
@@ -27,14 +27,18 @@ use crate::plan::{parse_plan, Plan, PlannedFile, Stack};
 use crate::store::lease::{rfc3339, Lease, HEARTBEAT_INTERVAL, LEASE_TTL};
 use crate::store::manifest::Timings;
 use crate::store::{
-    slugify, ETag, Manifest, ManifestFile, ManifestPrecondition, ObjectStore, ProjectKey,
-    ProjectPath, ProjectStatus, Slug, TokenUsage, UserId,
+    file_changes, sha256_hex, slugify, ETag, Manifest, ManifestFile, ManifestPrecondition,
+    ObjectStore, ProjectKey, ProjectPath, ProjectStatus, Revision, RevisionKind, Slug, TokenUsage,
+    UserId, REVISION_SCHEMA_VERSION,
 };
 use crate::sync::lock;
 use crate::validate::validate;
 use crate::{Error, Result};
 
+mod change;
 mod fit;
+
+pub(crate) use fit::project_reports;
 
 /// Receives every event of a run, in order.
 pub type EventSink = Arc<dyn Fn(GenerationEvent) + Send + Sync>;
@@ -135,6 +139,55 @@ struct Run {
     fit: Mutex<Option<CheckReport>>,
     /// How the files hold to the prompts' recipes, as last reviewed.
     quality: Mutex<Option<QualityReport>>,
+    /// Live files to keep under `objects/` before their first overwrite or delete: path →
+    /// SHA-256 of the version in the bucket.
+    keep_first: Mutex<BTreeMap<String, String>>,
+    /// A change's edits: what each file it modifies was, for the checks an edit must pass.
+    edits: Option<Edits>,
+    /// The files a change may rewrite when the cross-file check asks (and it writes no new
+    /// ones); `None` for a generation, which may rewrite any.
+    editable: Option<BTreeSet<String>>,
+    /// The revision this run records when it completes.
+    history: Mutex<History>,
+}
+
+/// What a change asked of the files it modifies.
+struct Edits {
+    request: String,
+    /// The change plan's summary of the whole change.
+    summary: String,
+    /// The content of each file before the change, by path.
+    originals: BTreeMap<String, String>,
+    /// Files whose edit may drop much of them: the request or the change plan asked to remove.
+    removal: BTreeSet<String>,
+}
+
+/// The revision a run records when it completes, and what it is measured against.
+struct History {
+    kind: RevisionKind,
+    request: String,
+    /// The parent revision; `None` for a first generation.
+    parent: Option<Revision>,
+    /// The files as the parent has them, for the line counts.
+    texts_before: BTreeMap<String, String>,
+    usage_before: TokenUsage,
+    /// What was done, for the user, when it is not the plan's summary (a change's).
+    summary: Option<String>,
+    /// The number recorded, once it is.
+    recorded: Option<u64>,
+}
+
+/// How a run differs from a plain generation; the default is a generation.
+#[derive(Default)]
+struct Scope {
+    keep_first: BTreeMap<String, String>,
+    edits: Option<Edits>,
+    editable: Option<BTreeSet<String>>,
+    kind: Option<RevisionKind>,
+    request: Option<String>,
+    parent: Option<Revision>,
+    texts_before: BTreeMap<String, String>,
+    summary: Option<String>,
 }
 
 /// The run's hold on the project's manifest: its lease, the files landed so far and the
@@ -226,7 +279,16 @@ impl Generator {
             .await
             .inspect_err(ended)?;
         tracing::Span::current().record("slug", tracing::field::display(key.slug()));
-        let run = self.run(key, base, claim, system, events, usage, &cancel);
+        let run = self.run(
+            key,
+            base,
+            claim,
+            system,
+            events,
+            usage,
+            &cancel,
+            Scope::default(),
+        );
         run.announce_plan();
         let todo = run.plan.files.clone();
         let _heartbeat = run.start_heartbeat();
@@ -295,12 +357,51 @@ impl Generator {
             })
             .inspect_err(ended)?;
         resumable(&slug, &manifest, how).inspect_err(ended)?;
+        if manifest.change.is_some() && how == Resumption::Resume {
+            // A change, restore or edit that never finished: its project goes back to the
+            // revision it started from.
+            return self
+                .undo_interrupted(key, manifest, etag, cancel, events)
+                .await;
+        }
+        // Fix with AI on a complete project makes a revision over the one it has, keeping
+        // every version it replaces; on an unfinished one it finishes the first.
+        let over = match (how, manifest.status) {
+            (Resumption::Refit, ProjectStatus::Complete) => Some(
+                crate::change::history::base_revision(&self.store, &key, &manifest)
+                    .await
+                    .inspect_err(ended)?,
+            ),
+            _ => None,
+        };
         // Claim the project for this run, so a second resume elsewhere gets a conflict.
         let mut base = manifest.clone();
         base.status = ProjectStatus::Generating;
         base.error = None;
         base.revision += 1;
         base.lease = Some(Lease::new(&self.settings.owner, self.settings.lease_ttl));
+        let mut scope = Scope::default();
+        if let Some(parent) = &over {
+            base.current_revision = Some(parent.number);
+            base.change = Some(crate::store::PendingChange {
+                base: parent.number,
+                kind: RevisionKind::Fixed,
+                request: FIX_REQUEST.into(),
+                paths: manifest.files.iter().map(|f| f.path.to_string()).collect(),
+            });
+            scope = Scope {
+                keep_first: manifest
+                    .files
+                    .iter()
+                    .map(|f| (f.path.to_string(), f.sha256.clone()))
+                    .collect(),
+                kind: Some(RevisionKind::Fixed),
+                request: Some(FIX_REQUEST.into()),
+                parent: Some(parent.clone()),
+                summary: Some("Files that did not fit together were fixed.".into()),
+                ..Scope::default()
+            };
+        }
         let claim = self
             .store
             .write_manifest(&key, &base, ManifestPrecondition::MustMatch(etag))
@@ -308,10 +409,11 @@ impl Generator {
             .inspect_err(ended)?;
         let usage = Mutex::new(manifest.usage.clone());
         let system = prompts::system(manifest.plan.stack);
-        let run = self.run(key, base, claim, system, events, usage, &cancel);
+        let run = self.run(key, base, claim, system, events, usage, &cancel, scope);
         run.announce_plan();
         let _heartbeat = run.start_heartbeat();
         let kept = run.kept_files(&manifest.files).await;
+        lock(&run.history).texts_before = lock(&run.texts).clone();
         let todo: Vec<PlannedFile> = run
             .plan
             .files
@@ -327,7 +429,12 @@ impl Generator {
         let outcome = run
             .check_fit(outcome, rounds, how == Resumption::Refit)
             .await;
-        run.finish(outcome, &cancel, started, started_at).await
+        if over.is_some() {
+            run.finish_change(outcome, &cancel, started, started_at)
+                .await
+        } else {
+            run.finish(outcome, &cancel, started, started_at).await
+        }
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -340,8 +447,23 @@ impl Generator {
         events: EventSink,
         usage: Mutex<TokenUsage>,
         cancel: &CancellationToken,
+        scope: Scope,
     ) -> Arc<Run> {
+        let usage_before = lock(&usage).clone();
+        let request = scope.request.unwrap_or_else(|| base.idea.clone());
         Arc::new(Run {
+            keep_first: Mutex::new(scope.keep_first),
+            edits: scope.edits,
+            editable: scope.editable,
+            history: Mutex::new(History {
+                kind: scope.kind.unwrap_or(RevisionKind::Generated),
+                request,
+                parent: scope.parent,
+                texts_before: scope.texts_before,
+                usage_before,
+                summary: scope.summary,
+                recorded: None,
+            }),
             store: self.store.clone(),
             llm: self.llm.clone(),
             provider: self.provider,
@@ -467,6 +589,9 @@ impl Generator {
     }
 }
 
+/// What a Fix with AI revision says it was.
+const FIX_REQUEST: &str = "Fix with AI";
+
 /// Why a run takes a project up again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Resumption {
@@ -561,6 +686,10 @@ impl Run {
             manifest.timings = timings;
         }
         manifest.error = error;
+        if let Some(n) = lock(&self.history).recorded {
+            manifest.current_revision = Some(n);
+            manifest.change = None;
+        }
         manifest.lease = match status {
             ProjectStatus::Generating => manifest.lease.map(|l| l.renewed(SystemTime::now())),
             _ => None,
@@ -589,7 +718,17 @@ impl Run {
         {
             return Err(self.taken_over());
         }
-        let mut manifest = self.snapshot(status, error, timings);
+        let manifest = self.snapshot(status, error, timings);
+        self.write_record(&mut state, manifest, is_final).await
+    }
+
+    /// Writes `manifest` over the one this run wrote last (the state's lock held).
+    async fn write_record(
+        &self,
+        state: &mut RecordState,
+        mut manifest: Manifest,
+        is_final: bool,
+    ) -> Result<Manifest> {
         manifest.revision = state.revision + 1;
         let written = self
             .store
@@ -735,7 +874,11 @@ impl Run {
             };
             match result {
                 Ok(done) => {
-                    lock(&self.record.landed).push(done);
+                    // A change's edit replaces the file's earlier entry.
+                    let mut landed = lock(&self.record.landed);
+                    landed.retain(|f| f.path != done.path);
+                    landed.push(done);
+                    drop(landed);
                     self.record.changed.notify_one();
                 }
                 Err(Error::Cancelled) => {}
@@ -757,7 +900,21 @@ impl Run {
 
     /// One file, from first request to upload.
     async fn produce_file(&self, file: &PlannedFile) -> Result<ManifestFile> {
-        let prompt = prompts::write(&self.idea, &self.plan, file, &self.shared_exports());
+        let prompt = match &self.edits {
+            None => prompts::write(&self.idea, &self.plan, file, &self.shared_exports()),
+            Some(edits) => match edits.originals.get(&file.path) {
+                Some(original) => {
+                    prompts::edit(&edits.request, &edits.summary, &self.plan, file, original)
+                }
+                // A file a change adds is written for the request, with the idea around it.
+                None => prompts::write(
+                    &format!("{}\n\nCHANGE REQUESTED:\n{}", self.idea, edits.request),
+                    &self.plan,
+                    file,
+                    &self.shared_exports(),
+                ),
+            },
+        };
         self.produce_with(file, prompt, true).await
     }
 
@@ -824,7 +981,39 @@ impl Run {
                     limit: self.settings.max_file_bytes as u64,
                 });
             }
-            match validate(&path, &content) {
+            let valid = validate(&path, &content);
+            if valid.is_ok() {
+                // An edit that lost code goes back as a fix, like a parser's refusal.
+                let refused = self.edit_refusals(file, &content);
+                if !refused.is_empty() {
+                    if repairs >= self.settings.max_repairs {
+                        return Err(Error::FileInvalid {
+                            path: file.path.clone(),
+                            problem: refused.join("; "),
+                        });
+                    }
+                    repairs += 1;
+                    tracing::info!(path = %file.path, problems = refused.len(), repairs, "the edit lost code; asking again");
+                    self.emit(GenerationEvent::FileRepairing {
+                        path: file.path.clone(),
+                        reason: refused.join("; "),
+                        attempt: repairs,
+                    });
+                    if let Some(edits) = &self.edits {
+                        let original = edits.originals.get(&file.path).cloned().unwrap_or_default();
+                        prompt = prompts::edit_fix(
+                            &edits.request,
+                            &self.plan,
+                            file,
+                            &original,
+                            &content,
+                            &refused,
+                        );
+                    }
+                    continue;
+                }
+            }
+            match valid {
                 Ok(()) if before_fix.is_some() || !review => break content,
                 Ok(()) => match self.breaking_findings(file, &content) {
                     problems if problems.is_empty() => break content,
@@ -869,6 +1058,7 @@ impl Run {
             return Err(Error::Cancelled);
         }
         let upload_started = Instant::now();
+        self.keep_before_replacing(&path).await?;
         let receipt = self
             .store
             .put_file(&self.key, &path, content.clone().into_bytes())
@@ -888,6 +1078,37 @@ impl Run {
             content_type: receipt.content_type,
             attempts,
         })
+    }
+
+    /// Why `content` can't replace the file a change modifies: markers standing for code left
+    /// out, a shrink nothing asked for, exports other files still import. Empty for files the
+    /// change does not modify.
+    fn edit_refusals(&self, file: &PlannedFile, content: &str) -> Vec<String> {
+        let Some(edits) = &self.edits else {
+            return Vec::new();
+        };
+        let Some(original) = edits.originals.get(&file.path) else {
+            return Vec::new();
+        };
+        let mut problems = crate::change::edit_problems(
+            &file.path,
+            original,
+            content,
+            edits.removal.contains(&file.path),
+        );
+        let texts = lock(&self.texts).clone();
+        problems.extend(
+            crate::change::dropped_exports(
+                &self.plan.stack.layout(),
+                &self.plan.contract,
+                &texts,
+                &file.path,
+                content,
+            )
+            .into_iter()
+            .map(|m| format!("another file still needs what it dropped: {m}")),
+        );
+        problems
     }
 
     /// What in `content` departs from a recipe in a way that would break the app, each with its
@@ -981,6 +1202,51 @@ impl Run {
         }
     }
 
+    /// Writes the record of the revision this run made: every file landed with its hash, how
+    /// each differs from the parent's, and what the run alone cost.
+    async fn record_revision(&self, elapsed_ms: u64) -> Result<()> {
+        let snapshot = self.snapshot(ProjectStatus::Complete, None, None);
+        let texts = lock(&self.texts).clone();
+        let revision = {
+            let history = lock(&self.history);
+            let number = history.parent.as_ref().map_or(1, |p| p.number + 1);
+            Revision {
+                schema_version: REVISION_SCHEMA_VERSION,
+                number,
+                parent: history.parent.as_ref().map(|p| p.number),
+                kind: history.kind,
+                request: history.request.clone(),
+                summary: history
+                    .summary
+                    .clone()
+                    .unwrap_or_else(|| snapshot.plan.summary.clone()),
+                restored_from: None,
+                files: Revision::files_of(&snapshot),
+                changes: file_changes(&history.texts_before, &texts),
+                plan: snapshot.plan.clone(),
+                usage: usage_since(&history.usage_before, &snapshot.usage),
+                provider: snapshot.provider.clone(),
+                model: snapshot.model.clone(),
+                created_at: rfc3339(SystemTime::now()),
+                elapsed_ms,
+            }
+        };
+        self.store.write_revision(&self.key, &revision).await?;
+        lock(&self.history).recorded = Some(revision.number);
+        Ok(())
+    }
+
+    /// Keeps the version of `path` in the bucket under `objects/` before it is first
+    /// overwritten or deleted by this run.
+    async fn keep_before_replacing(&self, path: &ProjectPath) -> Result<()> {
+        let sha = lock(&self.keep_first).get(path.as_str()).cloned();
+        if let Some(sha) = sha {
+            self.store.keep_version(&self.key, path, &sha).await?;
+            lock(&self.keep_first).remove(path.as_str());
+        }
+        Ok(())
+    }
+
     /// Writes the final manifest and reports how the run ended.
     async fn finish(
         &self,
@@ -990,12 +1256,21 @@ impl Run {
         started_at: String,
     ) -> Result<Manifest> {
         let slug = self.key.slug().to_string();
+        let mut outcome = outcome;
+        let elapsed_ms = started.elapsed().as_millis() as u64;
+        let recorded = lock(&self.history).recorded.is_some();
+        if outcome.error.is_none() && !cancel.is_cancelled() && !recorded {
+            // A complete project is a revision: its record is written before the manifest
+            // names it, and a project whose record could not be written is not complete.
+            if let Err(e) = self.record_revision(elapsed_ms).await {
+                outcome.error = Some(e);
+            }
+        }
         let (status, error) = match &outcome.error {
             _ if cancel.is_cancelled() => (ProjectStatus::Cancelled, None),
             Some(e) => (ProjectStatus::Failed, Some(e.to_string())),
             None => (ProjectStatus::Complete, None),
         };
-        let elapsed_ms = started.elapsed().as_millis() as u64;
         let timings = Timings {
             started_at,
             finished_at: Some(rfc3339(SystemTime::now())),
@@ -1179,7 +1454,18 @@ fn add_usage(
     });
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    hex::encode(sha2::Sha256::digest(bytes))
+/// What was spent between two readings of a run's running total.
+fn usage_since(before: &TokenUsage, now: &TokenUsage) -> TokenUsage {
+    TokenUsage {
+        prompt_tokens: now.prompt_tokens.saturating_sub(before.prompt_tokens),
+        completion_tokens: now
+            .completion_tokens
+            .saturating_sub(before.completion_tokens),
+        estimated: now.estimated,
+        cost_usd: match (now.cost_usd, before.cost_usd) {
+            (Some(now), Some(before)) => Some((now - before).max(0.0)),
+            (Some(now), None) => Some(now),
+            _ => None,
+        },
+    }
 }

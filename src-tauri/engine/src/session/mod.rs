@@ -11,6 +11,7 @@ use crate::settings::{Settings, SettingsFile};
 use crate::store::{ConnectionPolicy, ObjectStore, StoreConfigLayer, UserId};
 use crate::ErrorReport;
 
+mod history;
 mod llm;
 mod projects;
 mod registry;
@@ -18,6 +19,7 @@ mod runs;
 mod settings;
 mod store;
 
+pub use history::{FileDiff, ProjectHistory, RevisionDiff, RevisionMade};
 pub use llm::{providers, LlmCheck, ProviderInfo};
 pub use projects::{
     run_activity, FileContent, ProjectDetails, ProjectListItem, ProjectShareLink, ProjectsPage,

@@ -165,7 +165,7 @@ impl Session {
     }
 
     /// Starts `run` on an existing project in the background.
-    async fn start_on_project<F, Fut>(
+    pub(super) async fn start_on_project<F, Fut>(
         self: &Arc<Self>,
         slug: &str,
         events: EventSink,

@@ -74,7 +74,9 @@ impl ObjectStore {
                         )
                     });
                 keep_refusal(read, &mut refused)?;
-                let copied = self.copy_raw(&probe, &copy, &prefix).await;
+                let copied = self
+                    .copy_raw(&probe, &copy, &prefix, "copying the test object")
+                    .await;
                 copy_written = keep_refusal(copied, &mut refused)?.is_some();
             }
             Ok(conditional)

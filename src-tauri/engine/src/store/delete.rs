@@ -10,6 +10,24 @@ use crate::error::{Access, ServiceDetail};
 use crate::{Error, Result};
 
 impl ObjectStore {
+    /// Deletes one object; one that is already gone counts as deleted.
+    pub(super) async fn delete_key(&self, key: &str, operation: &str, prefix: &str) -> Result<()> {
+        self.inner
+            .client
+            .delete_object()
+            .bucket(&self.inner.bucket)
+            .key(key)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| {
+                classify(
+                    e,
+                    &self.attempt(operation.to_string(), Access::Delete, prefix.to_string()),
+                )
+            })
+    }
+
     /// Deletes every object of a project and returns how many there were.
     ///
     /// The manifest goes first, so a delete cut short leaves a project that is shown as

@@ -415,6 +415,16 @@ impl ProjectKey {
         format!("{}{META_DIR}/exports/{name}", self.prefix())
     }
 
+    /// The object key of revision `n`'s record: written once, never changed.
+    pub fn revision(&self, n: u64) -> String {
+        format!("{}{META_DIR}/revisions/{n}.json", self.prefix())
+    }
+
+    /// The object key of a superseded file version, named by the SHA-256 of its bytes.
+    pub fn object(&self, sha256: &str) -> String {
+        format!("{}{META_DIR}/objects/{sha256}", self.prefix())
+    }
+
     /// The inverse of [`ProjectKey::file`]: the project path of a key under this prefix.
     pub fn path_of(&self, key: &str) -> Option<ProjectPath> {
         key.strip_prefix(&self.prefix())

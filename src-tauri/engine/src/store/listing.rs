@@ -210,7 +210,11 @@ impl ObjectStore {
     }
 
     /// Every object key under a prefix, with its size, over as many pages as it takes.
-    async fn list_keys(&self, project: &ProjectKey, operation: &str) -> Result<Vec<(String, u64)>> {
+    pub(super) async fn list_keys(
+        &self,
+        project: &ProjectKey,
+        operation: &str,
+    ) -> Result<Vec<(String, u64)>> {
         let prefix = project.prefix();
         let mut keys = Vec::new();
         let mut token: Option<PageToken> = None;

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::keys::ProjectPath;
 use super::lease::{Lease, LeaseState};
+use super::revisions::RevisionKind;
 use crate::plan::Plan;
 use crate::Error;
 use bucketforge_check::quality::QualityReport;
@@ -95,6 +96,28 @@ pub struct Manifest {
     /// the run last checked them; absent on projects written before these checks existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quality: Option<QualityReport>,
+    /// The revision the live files are (`revisions/{n}.json`); absent until a first
+    /// generation completes, and on projects written before revisions existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(type = "number | null")]
+    pub current_revision: Option<u64>,
+    /// A change, restore or hand edit under way: what Resume undoes if it never finished.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change: Option<PendingChange>,
+}
+
+/// A revision being made over the live files. Until it is recorded, the live files may be half
+/// changed; `base`'s files (with the versions kept under `objects/`) are what they go back to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
+pub struct PendingChange {
+    /// The revision the change started from.
+    #[ts(type = "number")]
+    pub base: u64,
+    pub kind: RevisionKind,
+    pub request: String,
+    /// Every file it may write or delete; only these go back.
+    pub paths: Vec<String>,
 }
 
 impl Manifest {
@@ -126,6 +149,8 @@ impl Manifest {
             lease: None,
             check: None,
             quality: None,
+            current_revision: None,
+            change: None,
         }
     }
 

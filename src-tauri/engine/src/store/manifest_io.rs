@@ -247,7 +247,13 @@ impl ObjectStore {
 
     /// Copies `from` to `to` inside the bucket, on the server: the operation a project's history
     /// uses to keep an old version before it is overwritten.
-    pub(super) async fn copy_raw(&self, from: &str, to: &str, prefix: &str) -> Result<()> {
+    pub(super) async fn copy_raw(
+        &self,
+        from: &str,
+        to: &str,
+        prefix: &str,
+        operation: &str,
+    ) -> Result<()> {
         // The source is `bucket/key`, URL-encoded, with its slashes kept.
         const KEY: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
             .remove(b'/')
@@ -272,11 +278,7 @@ impl ObjectStore {
             .map_err(|e| {
                 classify(
                     e,
-                    &self.attempt(
-                        "copying the test object".into(),
-                        Access::Copy,
-                        prefix.to_string(),
-                    ),
+                    &self.attempt(operation.to_string(), Access::Copy, prefix.to_string()),
                 )
             })
     }

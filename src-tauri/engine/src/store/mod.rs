@@ -15,6 +15,7 @@ mod manifest_io;
 pub mod object_store;
 mod owner;
 pub mod policy;
+pub mod revisions;
 
 pub use check::ConnectionReport;
 pub use config::{
@@ -29,9 +30,15 @@ pub use listing::{
     FileSource, PageToken, ProjectFile, ProjectFiles, ProjectPage, ProjectSummary, MAX_PAGE_SIZE,
 };
 pub use local::{random_credentials, LocalBucket, LocalBucketOptions};
-pub use manifest::{Manifest, ManifestFile, ProjectStatus, TokenUsage, MANIFEST_SCHEMA_VERSION};
+pub use manifest::{
+    Manifest, ManifestFile, PendingChange, ProjectStatus, TokenUsage, MANIFEST_SCHEMA_VERSION,
+};
 pub use manifest_io::ManifestPrecondition;
 pub use object_store::{
     ConditionalWrites, ETag, FileHead, ObjectStore, PutReceipt, StoredFile, MAX_READ_BYTES,
 };
 pub use policy::{team_policy, TeamPolicy};
+pub use revisions::{
+    file_changes, line_counts, sha256_hex, FileChange, FileChangeKind, Revision, RevisionFile,
+    RevisionKind, REVISION_SCHEMA_VERSION,
+};

@@ -137,16 +137,7 @@ impl Run {
     /// Both checks over the files as they are in the bucket now, from one read of them: how
     /// they fit together and with the contract, and how they hold to the recipes.
     fn reports(&self) -> (CheckReport, QualityReport) {
-        let texts = lock(&self.texts);
-        let files: Vec<SourceFile<'_>> = texts
-            .iter()
-            .map(|(path, text)| SourceFile { path, text })
-            .collect();
-        let layout = self.plan.stack.layout();
-        (
-            check_project(&layout, &self.plan.contract, &files),
-            review_project(&layout, &crate::preview::standards(), &files),
-        )
+        project_reports(&self.plan, &lock(&self.texts))
     }
 
     /// Asks, in parallel, for each file one round names; returns how many were asked. A file
@@ -157,9 +148,17 @@ impl Run {
         recipes: &[(String, String)],
         round: u32,
     ) -> usize {
-        let existing: Vec<String> = lock(&self.texts).keys().cloned().collect();
+        // A change rewrites only the files its plan named, and adds none the check asks for.
+        let existing: Vec<String> = lock(&self.texts)
+            .keys()
+            .filter(|path| self.editable.as_ref().is_none_or(|e| e.contains(*path)))
+            .cloned()
+            .collect();
         let planned = self.plan.files.len() + lock(&self.record.added).len();
-        let room = crate::limits::MAX_PLANNED_FILES.saturating_sub(planned);
+        let room = match self.editable {
+            Some(_) => 0,
+            None => crate::limits::MAX_PLANNED_FILES.saturating_sub(planned),
+        };
         let plan = Round::plan(report, recipes, &existing, room);
         if plan.is_empty() {
             return 0;
@@ -226,7 +225,7 @@ impl Run {
     }
 
     /// The plan's entry for `path` (or the one a repair added).
-    fn planned(&self, path: &str) -> PlannedFile {
+    pub(super) fn planned(&self, path: &str) -> PlannedFile {
         self.plan
             .files
             .iter()
@@ -238,6 +237,23 @@ impl Run {
                 purpose: "part of the project".into(),
             })
     }
+}
+
+/// Both checks over a project's files (texts by path): how they fit together and with the
+/// plan's contract, and how they hold to the recipes.
+pub(crate) fn project_reports(
+    plan: &crate::plan::Plan,
+    texts: &BTreeMap<String, String>,
+) -> (CheckReport, QualityReport) {
+    let files: Vec<SourceFile<'_>> = texts
+        .iter()
+        .map(|(path, text)| SourceFile { path, text })
+        .collect();
+    let layout = plan.stack.layout();
+    (
+        check_project(&layout, &plan.contract, &files),
+        review_project(&layout, &crate::preview::standards(), &files),
+    )
 }
 
 #[cfg(test)]
