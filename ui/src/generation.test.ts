@@ -136,7 +136,7 @@ describe("totals", () => {
       { type: "file_failed", path: "README.md", error: { code: "file_too_large", message: "too long", fix_in: "none" } },
       { type: "usage", prompt_tokens: 1200, completion_tokens: 300, cost_usd: 0.02, estimated: true },
     ]);
-    expect(totals(s)).toEqual({ planned: 3, uploaded: 1, failed: 1, bytes: 1250 });
+    expect(totals(s)).toEqual({ planned: 3, uploaded: 1, removed: 0, failed: 1, bytes: 1250 });
     expect(totalTokens(s)).toBe(1500);
     expect(formatTokens(totalTokens(s))).toBe("1,500");
   });
@@ -145,6 +145,17 @@ describe("totals", () => {
     const s = run([planned, { type: "file_kept", path: "README.md", bytes: 77 }]);
     expect(s.files[2]).toMatchObject({ status: "uploaded", bytes: 77, note: "kept from the last run" });
     expect(totals(s).uploaded).toBe(1);
+  });
+
+  it("counts a file a change removed as done, not as saved", () => {
+    const s = run([
+      planned,
+      { type: "file_uploaded", path: "backend/main.py", key: "k", bytes: 10, ms: 1 },
+      { type: "file_removed", path: "README.md" },
+    ]);
+    expect(s.files[2]).toMatchObject({ status: "removed" });
+    expect(totals(s)).toMatchObject({ planned: 3, uploaded: 1, removed: 1 });
+    expect(progress(s)).toBeCloseTo(2 / 3);
   });
 
   it("shows a file whose repair after the check did not land as saved once the run finishes", () => {

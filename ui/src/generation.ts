@@ -3,8 +3,11 @@ import type { CheckReport } from "./bindings/CheckReport";
 import type { ErrorReport } from "./bindings/ErrorReport";
 import type { GenerationEvent } from "./bindings/GenerationEvent";
 
-/** `stopped`: the run ended (failed or cancelled) before this file was written. */
-export type FileStatus = "queued" | "writing" | "repairing" | "uploaded" | "failed" | "stopped";
+/**
+ * `stopped`: the run ended (failed or cancelled) before this file was written. `removed`: a
+ * change deleted it (its version stays in the project's history).
+ */
+export type FileStatus = "queued" | "writing" | "repairing" | "uploaded" | "failed" | "stopped" | "removed";
 
 export interface FileProgress {
   path: string;
@@ -108,6 +111,8 @@ export function applyEvent(state: RunState, event: GenerationEvent): RunState {
       return updateFile(state, event.path, { status: "uploaded", bytes: event.bytes, ms: event.ms, note: null });
     case "file_kept":
       return updateFile(state, event.path, { status: "uploaded", bytes: event.bytes, ms: null, note: "kept from the last run" });
+    case "file_removed":
+      return updateFile(state, event.path, { status: "removed", note: null });
     case "file_failed":
       return updateFile(state, event.path, { status: "failed", note: event.error.message });
     case "checking":
@@ -141,17 +146,19 @@ export function applyEvent(state: RunState, event: GenerationEvent): RunState {
   }
 }
 
-/** Share of planned files that are in the bucket, 0 to 1. */
+/** Share of planned files that are done (in the bucket, or removed by a change), 0 to 1. */
 export function progress(state: RunState): number {
   if (state.phase === "finished") return 1;
   if (state.files.length === 0) return 0;
-  return state.files.filter((f) => f.status === "uploaded").length / state.files.length;
+  return state.files.filter((f) => f.status === "uploaded" || f.status === "removed").length / state.files.length;
 }
 
 /** Counts for the run's summary line. */
 export interface RunTotals {
   planned: number;
   uploaded: number;
+  /** Files a change deleted. */
+  removed: number;
   failed: number;
   /** Bytes written so far, uploaded or still streaming. */
   bytes: number;
@@ -159,14 +166,16 @@ export interface RunTotals {
 
 export function totals(state: RunState): RunTotals {
   let uploaded = 0;
+  let removed = 0;
   let failed = 0;
   let bytes = 0;
   for (const f of state.files) {
     if (f.status === "uploaded") uploaded += 1;
+    if (f.status === "removed") removed += 1;
     if (f.status === "failed") failed += 1;
     bytes += f.bytes;
   }
-  return { planned: state.files.length, uploaded, failed, bytes };
+  return { planned: state.files.length, uploaded, removed, failed, bytes };
 }
 
 export function totalTokens(state: RunState): number {
@@ -210,6 +219,7 @@ export function checkSummary(report: CheckReport): string {
   return `Checked: ${parts.join(", ")}`;
 }
 
-function plural(n: number, what: string): string {
+/** "1 file", "3 files". */
+export function plural(n: number, what: string): string {
   return `${n} ${what}${n === 1 ? "" : "s"}`;
 }

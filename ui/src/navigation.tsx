@@ -1,8 +1,8 @@
-// Moving between screens from deep inside them: open a project, its preview, or Settings.
+// Moving between screens from deep inside them: open a project (its files, preview or history), or Settings.
 import { createContext, useContext } from "react";
 
 export type Screen = "generate" | "projects" | "settings";
-export type ProjectTab = "files" | "preview";
+export type ProjectTab = "files" | "preview" | "history";
 
 export interface Navigation {
   go: (screen: Screen) => void;

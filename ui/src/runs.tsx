@@ -6,11 +6,16 @@ import type { GenerationEvent } from "./bindings/GenerationEvent";
 import type { RunInfo } from "./bindings/RunInfo";
 import { applyEvent, initialRun, isRunning, type RunState } from "./generation";
 
+/** `change`: a complete project changed as the user asked in words; `generation`: writing an app's files. */
+export type RunKind = "generation" | "change";
+
 export interface Run {
   /** This window's own ID for the run, known before the engine answers. */
   key: string;
+  kind: RunKind;
   /** The engine's run ID, once `generate` or `resume` has answered. */
   runId: string | null;
+  /** The idea, or for a change the request in the user's words. */
   idea: string;
   /** What was asked, so a run that failed before naming its project can be tried again. */
   request: GenerateRequest | null;
@@ -77,6 +82,8 @@ export interface Runs {
   resume: (slug: string, idea?: string) => Promise<string>;
   /** One more round of repairs for files that don't fit together (Fix with AI). */
   fix: (slug: string, idea?: string) => Promise<string>;
+  /** Changes a complete project as `request` asks; resolves to the run's key in this window. */
+  change: (slug: string, request: string) => Promise<string>;
   cancel: (key: string) => Promise<void>;
   cancelDetached: (runId: string) => Promise<void>;
   dismiss: (key: string) => void;
@@ -99,6 +106,7 @@ export function RunsProvider({ children }: { children: ReactNode }) {
 
   const launch = useCallback(
     async (
+      kind: RunKind,
       idea: string,
       request: GenerateRequest | null,
       slug: string | null,
@@ -107,7 +115,7 @@ export function RunsProvider({ children }: { children: ReactNode }) {
       const key = `local-${nextKey.current++}`;
       dispatch({
         type: "start",
-        run: { key, runId: null, idea, request, state: initialRun(slug), startedAt: Date.now(), endedAt: null, cancelRequested: false },
+        run: { key, kind, runId: null, idea, request, state: initialRun(slug), startedAt: Date.now(), endedAt: null, cancelRequested: false },
       });
       let runId: string;
       try {
@@ -126,17 +134,22 @@ export function RunsProvider({ children }: { children: ReactNode }) {
   );
 
   const start = useCallback(
-    (request: GenerateRequest) => launch(request.idea, request, null, (onEvent) => api.generate(request, onEvent)),
+    (request: GenerateRequest) => launch("generation", request.idea, request, null, (onEvent) => api.generate(request, onEvent)),
     [launch],
   );
 
   const resume = useCallback(
-    (slug: string, idea?: string) => launch(idea ?? "", null, slug, (onEvent) => api.resume(slug, onEvent)),
+    (slug: string, idea?: string) => launch("generation", idea ?? "", null, slug, (onEvent) => api.resume(slug, onEvent)),
     [launch],
   );
 
   const fix = useCallback(
-    (slug: string, idea?: string) => launch(idea ?? "", null, slug, (onEvent) => api.fixProject(slug, onEvent)),
+    (slug: string, idea?: string) => launch("generation", idea ?? "", null, slug, (onEvent) => api.fixProject(slug, onEvent)),
+    [launch],
+  );
+
+  const change = useCallback(
+    (slug: string, request: string) => launch("change", request, null, slug, (onEvent) => api.projectChange(slug, request, onEvent)),
     [launch],
   );
 
@@ -183,8 +196,8 @@ export function RunsProvider({ children }: { children: ReactNode }) {
   const value = useMemo<Runs>(() => {
     const forSlug = (slug: string) => state.runs.find((r) => r.state.slug === slug);
     const running = state.runs.filter((r) => isRunning(r.state)).length + state.detached.length;
-    return { runs: state.runs, detached: state.detached, start, resume, fix, cancel, cancelDetached, dismiss, forSlug, running };
-  }, [state, start, resume, fix, cancel, cancelDetached, dismiss]);
+    return { runs: state.runs, detached: state.detached, start, resume, fix, change, cancel, cancelDetached, dismiss, forSlug, running };
+  }, [state, start, resume, fix, change, cancel, cancelDetached, dismiss]);
 
   return <RunsContext.Provider value={value}>{children}</RunsContext.Provider>;
 }

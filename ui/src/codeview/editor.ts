@@ -1,5 +1,5 @@
-// The read-only CodeMirror view behind the code viewer; loaded on demand, each language in its own chunk.
-import { defaultKeymap } from "@codemirror/commands";
+// The CodeMirror view behind the code viewer, read-only until the user edits; loaded on demand, each language in its own chunk.
+import { defaultKeymap, history, historyKeymap } from "@codemirror/commands";
 import { HighlightStyle, syntaxHighlighting, type LanguageSupport } from "@codemirror/language";
 import { Compartment, EditorState } from "@codemirror/state";
 import { drawSelection, EditorView, highlightActiveLine, highlightActiveLineGutter, highlightSpecialChars, keymap, lineNumbers } from "@codemirror/view";
@@ -18,6 +18,11 @@ const LOADERS: Record<LanguageId, () => Promise<LanguageSupport>> = {
   markdown: () => import("@codemirror/lang-markdown").then((m) => m.markdown()),
 };
 
+/** The grammar of `id`, fetched the first time it is needed. */
+export function loadLanguage(id: LanguageId): Promise<LanguageSupport> {
+  return LOADERS[id]();
+}
+
 // Colours come from CSS variables (styles.css), so the viewer follows the OS light/dark theme.
 const highlight = HighlightStyle.define([
   { tag: [t.keyword, t.operatorKeyword, t.modifier, t.controlKeyword, t.definitionKeyword, t.moduleKeyword], color: "var(--syn-keyword)" },
@@ -35,7 +40,9 @@ const highlight = HighlightStyle.define([
   { tag: [t.invalid], color: "var(--danger)" },
 ]);
 
-const theme = EditorView.theme({
+export const highlighting = syntaxHighlighting(highlight);
+
+export const theme = EditorView.theme({
   "&": { height: "100%", backgroundColor: "var(--code-bg)", color: "var(--text)", fontSize: "13px" },
   "&.cm-focused": { outline: "none" },
   ".cm-scroller": { fontFamily: "var(--mono)", lineHeight: "1.55" },
@@ -46,37 +53,68 @@ const theme = EditorView.theme({
 });
 
 export interface Viewer {
-  /** Shows `text`; resolves once its language is loaded and highlighting is on. */
+  /**
+   * Shows `text`; resolves once its language is loaded and highlighting is on. Showing the text
+   * already there (an edit coming back from the screen) keeps the cursor and the undo history.
+   */
   show: (text: string, language: LanguageId | null) => Promise<void>;
+  /** Lets the user type in it, or makes it read-only again. */
+  setEditable: (editable: boolean) => void;
+  focus: () => void;
   destroy: () => void;
 }
 
-export function createViewer(parent: HTMLElement, label: string): Viewer {
+function editability(editable: boolean) {
+  return [EditorState.readOnly.of(!editable), EditorView.contentAttributes.of({ "aria-readonly": String(!editable) })];
+}
+
+/** A viewer in `parent`; `onEdit` gets the whole text after each change the user makes. */
+export function createViewer(parent: HTMLElement, label: string, onEdit: (text: string) => void = () => {}): Viewer {
   const language = new Compartment();
+  const mode = new Compartment();
+  let editable = false;
   const base = [
     lineNumbers(),
     highlightActiveLineGutter(),
     highlightSpecialChars(),
+    history(),
     drawSelection(),
     highlightActiveLine(),
-    keymap.of(defaultKeymap),
-    syntaxHighlighting(highlight),
-    EditorState.readOnly.of(true),
-    EditorView.contentAttributes.of({ "aria-label": label, "aria-readonly": "true" }),
+    keymap.of([...defaultKeymap, ...historyKeymap]),
+    highlighting,
+    EditorView.contentAttributes.of({ "aria-label": label }),
+    EditorView.updateListener.of((update) => {
+      if (update.docChanged) onEdit(update.state.doc.toString());
+    }),
     theme,
   ];
-  const view = new EditorView({ parent, state: EditorState.create({ doc: "", extensions: [base, language.of([])] }) });
+  const fresh = (doc: string) => EditorState.create({ doc, extensions: [base, mode.of(editability(editable)), language.of([])] });
+  const view = new EditorView({ parent, state: fresh("") });
   let shown = 0;
+  let shownLanguage: LanguageId | null = null;
+  let pending: Promise<void> = Promise.resolve();
+
+  const load = async (mine: number, id: LanguageId | null) => {
+    if (!id) return;
+    const support = await loadLanguage(id);
+    // A newer file may have been opened while this language loaded.
+    if (mine === shown) view.dispatch({ effects: language.reconfigure(support) });
+  };
 
   return {
-    async show(text, id) {
+    show(text, id) {
+      if (text === view.state.doc.toString() && id === shownLanguage) return pending;
       const mine = ++shown;
-      view.setState(EditorState.create({ doc: text, extensions: [base, language.of([])] }));
-      if (!id) return;
-      const support = await LOADERS[id]();
-      // A newer file may have been opened while this language loaded.
-      if (mine === shown) view.dispatch({ effects: language.reconfigure(support) });
+      shownLanguage = id;
+      view.setState(fresh(text));
+      pending = load(mine, id);
+      return pending;
     },
+    setEditable(next) {
+      editable = next;
+      view.dispatch({ effects: mode.reconfigure(editability(next)) });
+    },
+    focus: () => view.focus(),
     destroy: () => view.destroy(),
   };
 }

@@ -1,5 +1,7 @@
 import { render, screen, waitFor } from "@testing-library/react";
-import { describe, expect, it } from "vitest";
+import userEvent from "@testing-library/user-event";
+import { useState } from "react";
+import { describe, expect, it, vi } from "vitest";
 import { languageFor } from "../codeview/languages";
 import CodeViewer from "./CodeViewer";
 
@@ -42,5 +44,51 @@ describe("the code viewer", () => {
     rerender(<CodeViewer path="b.css" text={"body { color: red; }\n"} />);
     await waitFor(() => expect(viewer.querySelector(".cm-content")?.textContent).toContain("body { color: red; }"));
     expect(viewer).toHaveAttribute("data-language", "css");
+  });
+});
+
+/** A screen that holds the text, as the project page does: each edit comes back in as `text`. */
+function EditableFile({ editing, onEdit }: { editing: boolean; onEdit: (text: string) => void }) {
+  const [text, setText] = useState("print('one')\n");
+  return (
+    <CodeViewer
+      path="a.py"
+      text={text}
+      editing={editing}
+      onEdit={(next) => {
+        onEdit(next);
+        setText(next);
+      }}
+    />
+  );
+}
+
+describe("the code viewer as an editor", () => {
+  const firstLine = () => screen.getByTestId("code-viewer").querySelector(".cm-line")!;
+
+  it("ignores typing while read-only", async () => {
+    const onEdit = vi.fn();
+    const user = userEvent.setup();
+    render(<EditableFile editing={false} onEdit={onEdit} />);
+    await waitFor(() => expect(firstLine().textContent).toBe("print('one')"));
+    await user.click(firstLine());
+    await user.keyboard("xyz");
+    expect(firstLine().textContent).toBe("print('one')");
+    expect(onEdit).not.toHaveBeenCalled();
+  });
+
+  it("reports every keystroke once editing, and never loses one to the text coming back", async () => {
+    const onEdit = vi.fn();
+    const user = userEvent.setup();
+    const { rerender } = render(<EditableFile editing={false} onEdit={onEdit} />);
+    await waitFor(() => expect(firstLine().textContent).toBe("print('one')"));
+    rerender(<EditableFile editing onEdit={onEdit} />);
+    const viewer = screen.getByTestId("code-viewer");
+    await waitFor(() => expect(viewer.querySelector(".cm-content")).toHaveAttribute("aria-readonly", "false"));
+    expect(viewer).toHaveAttribute("data-editing", "true");
+    await user.click(firstLine());
+    await user.keyboard("xyz");
+    expect(firstLine().textContent).toBe("xyzprint('one')");
+    expect(onEdit.mock.calls.map(([text]) => text)).toEqual(["xprint('one')\n", "xyprint('one')\n", "xyzprint('one')\n"]);
   });
 });

@@ -27,6 +27,7 @@ function wrap(children: ReactNode) {
 function runOf(events: GenerationEvent[], extra: Partial<Run> = {}): Run {
   return {
     key: "k1",
+    kind: "generation",
     runId: "run-1",
     idea: "A todo list",
     request: { idea: "A todo list", name: null, stack: "fastapi-react" },
@@ -231,6 +232,32 @@ describe("the run panel", () => {
     expect(screen.queryByRole("button", { name: /^Open .*[Ss]ettings$/ })).toBeNull();
     await user.click(screen.getByRole("button", { name: "Try again" }));
     expect(invoke).toHaveBeenCalledWith("generate", expect.objectContaining({ request: { idea: "A todo list", name: null, stack: "fastapi-react" } }));
+  });
+
+  it("words a change as a change: files written and removed, and no Resume when it stops", async () => {
+    const user = userEvent.setup();
+    const change = { kind: "change" as const, idea: "Drop the README", request: null };
+    const plan: GenerationEvent = { type: "planned", slug: "todo", name: "Todo", summary: "The README goes.", files: ["frontend/src/App.jsx", "README.md"] };
+    const { rerender } = render(wrap(<RunPanel run={runOf([{ type: "planning" }], change)} />));
+    expect(screen.getByTestId("run")).toHaveTextContent("Reading your request…");
+    expect(screen.getByTestId("run")).toHaveTextContent("The AI is reading your request and deciding which files to change.");
+
+    const written = [plan, { type: "file_uploaded" as const, path: "frontend/src/App.jsx", key: "k", bytes: 10, ms: 1 }, { type: "file_removed" as const, path: "README.md" }];
+    rerender(wrap(<RunPanel run={runOf(written, change)} />));
+    expect(screen.getByTestId("run")).toHaveTextContent("Changing your app");
+    expect(row("README.md")).toHaveTextContent("Removed from the project");
+    expect(screen.getByRole("progressbar")).toHaveAttribute("aria-valuenow", "100");
+
+    rerender(wrap(<RunPanel run={runOf([...written, { type: "finished", slug: "todo", files: 1, tokens: 0, cost_usd: null, elapsed_ms: 900 }], change)} />));
+    expect(screen.getByRole("status")).toHaveTextContent("The change is saved in your bucket: 1 file written, 1 removed.");
+
+    const error = { code: "change_plan_invalid" as const, message: "The AI's change plan could not be used.", fix_in: "none" as const };
+    rerender(wrap(<RunPanel run={runOf([plan, { type: "failed", slug: "todo", error, landed: [] }], change)} />));
+    expect(screen.getByTestId("run")).toHaveTextContent("The change stopped");
+    expect(screen.getByTestId("run-landed")).toHaveTextContent("The project's files are as they were before the change.");
+    expect(screen.queryByRole("button", { name: "Resume" })).toBeNull();
+    await user.click(screen.getByRole("button", { name: "Open project" }));
+    expect(openProject).toHaveBeenCalledWith("todo", "files");
   });
 
   it("says when the provider asked to slow down, and to how many files at a time", () => {

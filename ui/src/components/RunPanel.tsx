@@ -7,15 +7,17 @@ import {
   formatElapsed,
   formatTokens,
   isRunning,
+  plural,
   progress,
   totalTokens,
   totals,
   type FileProgress,
   type FileStatus,
+  type RunPhase,
 } from "../generation";
 import { useNow } from "../hooks";
 import { useNavigation } from "../navigation";
-import type { Run } from "../runs";
+import type { Run, RunKind } from "../runs";
 import { useRuns } from "../runs";
 import ErrorBanner from "./ErrorBanner";
 import FitReport from "./FitReport";
@@ -28,6 +30,7 @@ const STATUS_LABEL: Record<FileStatus, string> = {
   uploaded: "Saved",
   failed: "Failed",
   stopped: "Not written",
+  removed: "Removed",
 };
 
 function fileDetail(file: FileProgress): string {
@@ -44,13 +47,15 @@ function fileDetail(file: FileProgress): string {
       return file.note ?? "This file could not be written.";
     case "stopped":
       return "The run stopped before this file was written";
+    case "removed":
+      return "Removed from the project (the version before stays in its history)";
   }
 }
 
 function StatusGlyph({ status }: { status: FileStatus }) {
   if (status === "uploaded") return <CheckIcon width={16} height={16} />;
   if (status === "failed") return <CrossIcon width={16} height={16} />;
-  if (status === "stopped") return <StopIcon width={14} height={14} />;
+  if (status === "stopped" || status === "removed") return <StopIcon width={14} height={14} />;
   if (status === "writing" || status === "repairing") return <span className="spinner" />;
   return <span className="dot" />;
 }
@@ -81,14 +86,24 @@ export function FileRow({ file }: { file: FileProgress }) {
   );
 }
 
-const HEADLINE = {
-  planning: "Planning your app…",
-  writing: "Writing your app",
-  checking: "Checking that the files fit together…",
-  finished: "Your app is ready",
-  failed: "Generation stopped",
-  cancelled: "Cancelled",
-} as const;
+const HEADLINE: Record<RunKind, Record<RunPhase, string>> = {
+  generation: {
+    planning: "Planning your app…",
+    writing: "Writing your app",
+    checking: "Checking that the files fit together…",
+    finished: "Your app is ready",
+    failed: "Generation stopped",
+    cancelled: "Cancelled",
+  },
+  change: {
+    planning: "Reading your request…",
+    writing: "Changing your app",
+    checking: "Checking that the files fit together…",
+    finished: "Your change is saved",
+    failed: "The change stopped",
+    cancelled: "Cancelled",
+  },
+};
 
 interface Props {
   run: Run;
@@ -124,6 +139,8 @@ export default function RunPanel({ run, inProject = false }: Props) {
   };
 
   const code = state.error ? state.error.code : null;
+  // A change that did not finish put back the files it touched: there is nothing to resume.
+  const isChange = run.kind === "change";
   const landedCount = state.phase === "finished" ? t.uploaded : state.landed.length;
 
   return (
@@ -140,7 +157,7 @@ export default function RunPanel({ run, inProject = false }: Props) {
             {title}
           </h2>
           <p className="run-phase">
-            {HEADLINE[state.phase]}
+            {HEADLINE[run.kind][state.phase]}
             {slug && <span className="slug-tag">{slug}</span>}
           </p>
         </div>
@@ -203,14 +220,20 @@ export default function RunPanel({ run, inProject = false }: Props) {
       )}
 
       {state.phase === "planning" && (
-        <p className="run-placeholder">The AI is reading your idea and deciding which files your app needs.</p>
+        <p className="run-placeholder">
+          {isChange
+            ? "The AI is reading your request and deciding which files to change."
+            : "The AI is reading your idea and deciding which files your app needs."}
+        </p>
       )}
       {state.summary && <p className="run-summary">{state.summary}</p>}
 
       {state.phase === "finished" && (
         <div className="run-outcome is-success" role="status">
           <p>
-            All {t.planned} files are saved in your bucket
+            {isChange
+              ? `The change is saved in your bucket: ${plural(t.uploaded, "file")} written${t.removed > 0 ? `, ${t.removed} removed` : ""}`
+              : `All ${t.planned} files are saved in your bucket`}
             {tokens > 0 && `, using ${formatTokens(tokens)} tokens (${formatCost(state.costUsd, state.usageEstimated)})`}.
           </p>
           {state.check && (
@@ -234,12 +257,14 @@ export default function RunPanel({ run, inProject = false }: Props) {
           {state.phase === "failed" && state.error && <ErrorBanner error={state.error} variant="inline" messageTestId="run-error" />}
           <p data-testid="run-landed">
             {state.phase === "cancelled" ? "You cancelled this run. " : ""}
-            {landedCount === 0
-              ? "No files were saved to your bucket."
-              : `${landedCount} of ${t.planned || landedCount} files are saved in your bucket${slug ? "; Resume writes the rest" : ""}.`}
+            {isChange
+              ? "The project's files are as they were before the change."
+              : landedCount === 0
+                ? "No files were saved to your bucket."
+                : `${landedCount} of ${t.planned || landedCount} files are saved in your bucket${slug ? "; Resume writes the rest" : ""}.`}
           </p>
           <div className="actions">
-            {slug && (
+            {slug && !isChange && (
               <button type="button" className="primary" disabled={busy} onClick={() => act(() => resume(slug, run.idea))}>
                 Resume
               </button>
@@ -252,7 +277,7 @@ export default function RunPanel({ run, inProject = false }: Props) {
                 Try again
               </button>
             )}
-            {slug && landedCount > 0 && !inProject && (
+            {slug && (landedCount > 0 || isChange) && !inProject && (
               <button type="button" className="secondary" onClick={() => openProject(slug, "files")}>
                 Open project
               </button>

@@ -1,8 +1,19 @@
-// One project: its details from the manifest, file tree and code, preview, and what can be done with it.
+// One project: its details from the manifest, file tree and code (editable by hand), preview, history, and what can be done with it.
 import { save } from "@tauri-apps/plugin-dialog";
 import { writeText } from "@tauri-apps/plugin-clipboard-manager";
-import { useCallback, useEffect, useRef, useState } from "react";
-import { errorCode, errorMessage, errorReport, projectDelete, projectExport, projectFile, projectGet, projectShareLink, projectShareZip } from "../api";
+import { useCallback, useEffect, useRef, useState, type KeyboardEvent } from "react";
+import {
+  errorCode,
+  errorMessage,
+  errorReport,
+  projectDelete,
+  projectExport,
+  projectFile,
+  projectGet,
+  projectSaveFile,
+  projectShareLink,
+  projectShareZip,
+} from "../api";
 import type { ErrorReport } from "../bindings/ErrorReport";
 import type { FileContent } from "../bindings/FileContent";
 import type { ProjectDetails } from "../bindings/ProjectDetails";
@@ -11,6 +22,7 @@ import ConfirmDialog from "../components/ConfirmDialog";
 import ErrorBanner from "../components/ErrorBanner";
 import FileTree from "../components/FileTree";
 import { BackIcon, DownloadIcon, LinkIcon, PlayIcon, RefreshIcon, TrashIcon } from "../components/Icons";
+import VersionHistory from "../components/VersionHistory";
 import PreviewPane from "../components/PreviewPane";
 import RunPanel from "../components/RunPanel";
 import StatusBadge from "../components/StatusBadge";
@@ -30,6 +42,14 @@ export const SHARE_EXPIRIES: { secs: number; label: string }[] = [
 ];
 
 type Notice = { kind: "success"; text: string } | { kind: "error"; error: ErrorReport };
+
+/** A file being edited by hand: its text as typed, and the version it was opened at. */
+interface Draft {
+  path: string;
+  text: string;
+  original: string;
+  revision: number | null;
+}
 
 interface Props {
   slug: string;
@@ -51,7 +71,11 @@ export default function ProjectView({ slug, tab }: Props) {
   const [confirmDelete, setConfirmDelete] = useState(false);
   // A run elsewhere holds the project: deleting it needs a second, explicit yes.
   const [confirmForce, setConfirmForce] = useState<string | null>(null);
-  const [busy, setBusy] = useState<null | "export" | "share" | "share-zip" | "delete" | "resume">(null);
+  const [busy, setBusy] = useState<null | "export" | "share" | "share-zip" | "delete" | "resume" | "save">(null);
+  const [draft, setDraft] = useState<Draft | null>(null);
+  const [saveError, setSaveError] = useState<ErrorReport | null>(null);
+  // Another file was picked while the open one has unsaved edits: it opens once the user says so.
+  const [confirmLeave, setConfirmLeave] = useState<string | null>(null);
   const fileRequest = useRef(0);
   const heading = useRef<HTMLHeadingElement>(null);
 
@@ -164,6 +188,55 @@ export default function ProjectView({ slug, tab }: Props) {
       return null;
     });
 
+  const openFile = (path: string) => {
+    if (path === openPath) return;
+    if (draft && draft.text !== draft.original) {
+      setConfirmLeave(path);
+      return;
+    }
+    setDraft(null);
+    setSaveError(null);
+    setOpenPath(path);
+  };
+
+  const startEditing = () => {
+    if (!file) return;
+    setNotice(null);
+    setSaveError(null);
+    setDraft({ path: file.path, text: file.text, original: file.text, revision: manifest?.current_revision ?? null });
+  };
+
+  const stopEditing = () => {
+    setDraft(null);
+    setSaveError(null);
+  };
+
+  const saveDraft = async () => {
+    if (!draft || busy !== null) return;
+    setBusy("save");
+    setNotice(null);
+    setSaveError(null);
+    try {
+      const made = await projectSaveFile(slug, draft.path, draft.text, draft.revision);
+      // The saved text stays on screen while the project is read again, not the one before it.
+      setFile((f) => (f && f.path === draft.path ? { ...f, text: draft.text, bytes: new TextEncoder().encode(draft.text).length } : f));
+      setDraft(null);
+      setNotice({ kind: "success", text: `Saved as version ${made.revision.number}.` });
+      await load();
+    } catch (e) {
+      // The typed text stays in the editor, to be fixed and saved again.
+      setSaveError(errorReport(e));
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  // Reading the project again gives up the edits: the other device's version is what to start from.
+  const reloadAfterConflict = async () => {
+    stopEditing();
+    await load();
+  };
+
   const deleteProject = async (force: boolean) => {
     setBusy("delete");
     try {
@@ -182,6 +255,15 @@ export default function ProjectView({ slug, tab }: Props) {
   };
 
   const paths = details?.files.map((f) => f.path) ?? [];
+  const editing = draft !== null && draft.path === openPath;
+  const edited = editing && draft.text !== draft.original;
+
+  const saveOnCtrlS = (event: KeyboardEvent<HTMLDivElement>) => {
+    if (editing && event.key.toLowerCase() === "s" && (event.ctrlKey || event.metaKey)) {
+      event.preventDefault();
+      void saveDraft();
+    }
+  };
   const tokens = manifest ? manifest.usage.prompt_tokens + manifest.usage.completion_tokens : 0;
 
   return (
@@ -206,6 +288,9 @@ export default function ProjectView({ slug, tab }: Props) {
             <button type="button" aria-pressed={tab === "preview"} onClick={() => openProject(slug, "preview")}>
               <PlayIcon width={16} height={16} />
               Preview
+            </button>
+            <button type="button" aria-pressed={tab === "history"} onClick={() => openProject(slug, "history")}>
+              History
             </button>
           </div>
           {canResume && (
@@ -254,7 +339,8 @@ export default function ProjectView({ slug, tab }: Props) {
         </div>
       )}
 
-      {run && running && <RunPanel run={run} inProject />}
+      {/* The history shows the run below the request that started it. */}
+      {run && running && tab !== "history" && <RunPanel run={run} inProject />}
 
       {loadError && (
         <ErrorBanner error={loadError} context="This project could not be opened.">
@@ -360,6 +446,8 @@ export default function ProjectView({ slug, tab }: Props) {
 
           {tab === "preview" ? (
             <PreviewPane slug={slug} name={name} />
+          ) : tab === "history" ? (
+            <VersionHistory slug={slug} run={run} hasRecord={manifest !== null} onChanged={() => void load()} />
           ) : paths.length === 0 ? (
             <div className="empty-state card">
               <h2>No files yet</h2>
@@ -368,13 +456,14 @@ export default function ProjectView({ slug, tab }: Props) {
           ) : (
             <div className="card project-files">
               <div className="project-tree">
-                <FileTree paths={paths} selected={openPath} onOpen={setOpenPath} />
+                <FileTree paths={paths} selected={openPath} onOpen={openFile} />
               </div>
-              <div className="project-code">
+              <div className="project-code" onKeyDown={saveOnCtrlS}>
                 <div className="code-bar">
                   <span className="code-path" title={openPath ?? ""}>
                     {openPath}
                     {file && file.path === openPath && <span className="hint num"> · {formatBytes(file.bytes)}</span>}
+                    {edited && <span className="hint"> · not saved</span>}
                   </span>
                   <select name="share-expiry" value={expiry} onChange={(e) => setExpiry(Number(e.target.value))} aria-label="Link works for">
                     {SHARE_EXPIRIES.map((e) => (
@@ -387,7 +476,38 @@ export default function ProjectView({ slug, tab }: Props) {
                     <LinkIcon width={16} height={16} />
                     Copy share link
                   </button>
+                  {editing ? (
+                    <>
+                      <button type="button" className="primary" onClick={() => void saveDraft()} disabled={busy !== null || running}>
+                        {busy === "save" ? "Saving…" : "Save"}
+                      </button>
+                      <button type="button" className="secondary" onClick={stopEditing} disabled={busy === "save"}>
+                        Cancel
+                      </button>
+                    </>
+                  ) : (
+                    <span className="tooltip-anchor" title={running ? "Wait for the run on this project to finish before editing." : undefined}>
+                      <button
+                        type="button"
+                        className="secondary"
+                        onClick={startEditing}
+                        disabled={!file || file.path !== openPath || !manifest || running || busy !== null}
+                      >
+                        Edit
+                      </button>
+                    </span>
+                  )}
                 </div>
+                {saveError && (
+                  <ErrorBanner error={saveError} context={saveError.code === "edit_invalid" ? undefined : `${draft?.path ?? openPath} was not saved.`}>
+                    {saveError.code === "manifest_conflict" && (
+                      <button type="button" className="secondary with-icon" onClick={() => void reloadAfterConflict()}>
+                        <RefreshIcon width={16} height={16} />
+                        Reload the project
+                      </button>
+                    )}
+                  </ErrorBanner>
+                )}
                 {fileError && (
                   <div className="banner is-error" role="alert">
                     <p>{openPath} could not be read. {fileError}</p>
@@ -398,7 +518,12 @@ export default function ProjectView({ slug, tab }: Props) {
                   </div>
                 )}
                 {file && file.path === openPath ? (
-                  <CodeViewer path={file.path} text={file.text} />
+                  <CodeViewer
+                    path={file.path}
+                    text={editing && draft ? draft.text : file.text}
+                    editing={editing}
+                    onEdit={(text) => setDraft((d) => (d && d.path === file.path ? { ...d, text } : d))}
+                  />
                 ) : (
                   !fileError && <p className="hint loading-line">Loading {openPath}…</p>
                 )}
@@ -421,6 +546,23 @@ export default function ProjectView({ slug, tab }: Props) {
           <p>
             This removes its {paths.length} files from your bucket for good. Export it as a .zip first if you want a copy.
           </p>
+        </ConfirmDialog>
+      )}
+      {confirmLeave && draft && (
+        <ConfirmDialog
+          title={`Leave “${draft.path}” without saving?`}
+          confirmLabel="Discard changes"
+          declineLabel="Keep editing"
+          danger
+          onConfirm={() => {
+            const next = confirmLeave;
+            setConfirmLeave(null);
+            stopEditing();
+            setOpenPath(next);
+          }}
+          onDecline={() => setConfirmLeave(null)}
+        >
+          <p>Your changes to this file are not saved. Save them first to keep them as a new version.</p>
         </ConfirmDialog>
       )}
       {confirmForce && (

@@ -42,6 +42,11 @@ export function answerDefaults(overrides: Record<string, unknown> = {}): void {
       runs += 1;
       return `run-${runs}`;
     },
+    project_change: (args: { onEvent: Channel<GenerationEvent> }) => {
+      channels.push(args.onEvent);
+      runs += 1;
+      return `run-${runs}`;
+    },
     cancel: null,
     // The quiet check at start: this is the newest version.
     update_check: { current_version: "1.0.0", address: "https://releases.bucketforge.app/latest.json", available: null },

@@ -1,8 +1,10 @@
 // Typical command answers for tests, built from the generated binding types.
 import type { Manifest } from "../bindings/Manifest";
 import type { ProjectDetails } from "../bindings/ProjectDetails";
+import type { ProjectHistory } from "../bindings/ProjectHistory";
 import type { ProjectListItem } from "../bindings/ProjectListItem";
 import type { ProviderInfo } from "../bindings/ProviderInfo";
+import type { Revision } from "../bindings/Revision";
 import type { SettingsView } from "../bindings/SettingsView";
 import type { StoragePreset } from "../bindings/StoragePreset";
 
@@ -152,5 +154,61 @@ export function projectDetails(slug: string, overrides: Partial<Manifest> = {}):
       ...overrides,
     },
     activity: null,
+  };
+}
+
+/** One version of a project as `project_history` lists it. */
+export function revision(number: number, overrides: Partial<Revision> = {}): Revision {
+  return {
+    schema_version: 1,
+    number,
+    parent: number > 1 ? number - 1 : null,
+    kind: number > 1 ? "changed" : "generated",
+    request: number > 1 ? `Change number ${number}` : "A to-do list with filters",
+    summary: "",
+    restored_from: null,
+    files: ["backend/main.py", "frontend/index.html", "frontend/src/App.jsx", "README.md"].map((path) => ({ path, sha256: "ab".repeat(32), bytes: 100 })),
+    changes: [],
+    plan: { name: "Todo List", summary: "", stack: "fastapi-react", contract: { models: [], endpoints: [], notes: "" }, files: [] },
+    usage: { prompt_tokens: 0, completion_tokens: 0, estimated: false, cost_usd: null },
+    provider: "OpenAI",
+    model: "gpt-4.1-mini",
+    created_at: `2026-03-0${number}T10:00:00Z`,
+    elapsed_ms: 1_000,
+    ...overrides,
+  };
+}
+
+/** A project generated, changed once by asking and once by hand: version 3 is current. */
+export function todoHistory(): ProjectHistory {
+  return {
+    slug: "todo",
+    current: 3,
+    revisions: [
+      revision(1, {
+        summary: "Add tasks, tick them off and filter them by state.",
+        usage: { prompt_tokens: 10_000, completion_tokens: 2_345, estimated: false, cost_usd: 0.0312 },
+        elapsed_ms: 65_000,
+      }),
+      revision(2, {
+        request: "Add a due date to each task",
+        summary: "Each task now has a due date, shown beside its title.",
+        changes: [
+          { path: "backend/main.py", change: "modified", lines_added: 5, lines_removed: 1 },
+          { path: "frontend/src/App.jsx", change: "modified", lines_added: 12, lines_removed: 3 },
+          { path: "frontend/src/DueDate.jsx", change: "added", lines_added: 20, lines_removed: 0 },
+          { path: "README.md", change: "removed", lines_added: 0, lines_removed: 7 },
+        ],
+        usage: { prompt_tokens: 3_000, completion_tokens: 800, estimated: false, cost_usd: 0.011 },
+        elapsed_ms: 42_000,
+      }),
+      revision(3, {
+        kind: "edited_by_hand",
+        request: "Edited by hand",
+        summary: "frontend/src/App.jsx edited by hand.",
+        changes: [{ path: "frontend/src/App.jsx", change: "modified", lines_added: 1, lines_removed: 1 }],
+        elapsed_ms: 300,
+      }),
+    ],
   };
 }
