@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Benchmark (not a test): release build's time to a visible and to a painted window, and idle RSS.
+# Benchmark (not a test): release build's time to a visible and to a painted window, and idle
+# memory, with the renderer settings the app sets for itself (GDK_GL=disable,
+# WEBKIT_DISABLE_DMABUF_RENDERER=1) and with GTK's and WebKit's defaults, taking turns in one run.
 # Usage: bench/startup.sh [runs] [binary]   (run scripts/bundle.sh first for the release binary)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,21 +26,48 @@ sum_kb() { # field pid...
   echo "$total"
 }
 mb() { printf '%.1f' "$(echo "$1 / 1024" | bc -l)"; }
-printf '%-4s %11s %11s %13s %13s %13s\n' run visible_ms painted_ms app_rss_mb tree_rss_mb tree_pss_mb
+table=$(mktemp)
+printf '%-4s %-9s %11s %11s %11s %11s %12s %12s\n' run renderer visible_ms painted_ms app_rss_mb app_pss_mb tree_rss_mb tree_pss_mb
 for i in $(seq 1 "$runs"); do
-  shot=$(mktemp --suffix .png)
-  start=$(now_ms)
-  "$bin" & app=$!
-  # Polled every 10 ms: `xdotool search --sync` sleeps half a second between its own tries.
-  until xdotool search --onlyvisible --name '^BucketForge$' >/dev/null; do sleep 0.01; done
-  visible=$(( $(now_ms) - start ))
-  until import -window root "$shot" && [ "$(identify -format '%k' "$shot")" -gt 64 ]; do :; done
-  painted=$(( $(now_ms) - start ))
-  sleep 5
-  pids=$(tree_pids "$app")
-  printf '%-4s %11s %11s %13s %13s %13s\n' "$i" "$visible" "$painted" \
-    "$(mb "$(sum_kb Rss "$app")")" "$(mb "$(sum_kb Rss $pids)")" "$(mb "$(sum_kb Pss $pids)")"
-  kill $app; wait $app 2>/dev/null || true
-  rm -f "$shot"
+  # Each run measures both, the one that goes first alternating.
+  if [ $((i % 2)) -eq 1 ]; then order="app defaults"; else order="defaults app"; fi
+  for renderer in $order; do
+    shot=$(mktemp --suffix .png)
+    start=$(now_ms)
+    if [ "$renderer" = app ]; then
+      env -u GDK_GL -u WEBKIT_DISABLE_DMABUF_RENDERER "$bin" & app=$!
+    else
+      # A value the user set wins over the app's own: these are GTK's and WebKit's defaults.
+      GDK_GL= WEBKIT_DISABLE_DMABUF_RENDERER=0 "$bin" & app=$!
+    fi
+    # Polled every 10 ms: `xdotool search --sync` sleeps half a second between its own tries.
+    until xdotool search --onlyvisible --name '^BucketForge$' >/dev/null; do sleep 0.01; done
+    visible=$(( $(now_ms) - start ))
+    until import -window root "$shot" && [ "$(identify -format '%k' "$shot")" -gt 64 ]; do :; done
+    painted=$(( $(now_ms) - start ))
+    sleep 5
+    pids=$(tree_pids "$app")
+    row=$(printf '%-4s %-9s %11s %11s %11s %11s %12s %12s' "$i" "$renderer" "$visible" "$painted" \
+      "$(mb "$(sum_kb Rss "$app")")" "$(mb "$(sum_kb Pss "$app")")" \
+      "$(mb "$(sum_kb Rss $pids)")" "$(mb "$(sum_kb Pss $pids)")")
+    echo "$row"
+    echo "$row" >> "$table"
+    kill $app; wait $app 2>/dev/null || true
+    rm -f "$shot"
+  done
 done
+# The median of each column per renderer, and app ÷ defaults.
+awk '
+  { for (c = 3; c <= 8; c++) v[$2, c, ++n[$2, c]] = $c }
+  function median(r, c,   k, i, j, t, a) {
+    k = n[r, c]; for (i = 1; i <= k; i++) a[i] = v[r, c, i]
+    for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+    return (k % 2) ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
+  }
+  END {
+    split("visible_ms painted_ms app_rss_mb app_pss_mb tree_rss_mb tree_pss_mb", name, " ")
+    for (c = 3; c <= 8; c++)
+      printf "median %-12s app %8.1f  defaults %8.1f  app/defaults %.3f\n", name[c - 2], median("app", c), median("defaults", c), median("app", c) / median("defaults", c)
+  }' "$table"
+rm -f "$table"
 INNER
