@@ -630,6 +630,54 @@ async fn no_command_ever_returns_a_secret() {
     );
     assert_eq!(llm.requests().len(), asked_before);
 
+    // A change by asking, its history and diff, a hand edit, Undo and Restore.
+    let app = counter::FILES
+        .iter()
+        .find(|(path, _)| *path == "src/App.jsx")
+        .map(|(_, content)| content.replace("Clicked", "Pressed"))
+        .unwrap();
+    let plan = json!({ "summary": "Says pressed.", "files": [
+        { "path": "src/App.jsx", "action": "modify", "purpose": "the counter" } ] });
+    llm.set_script(
+        counter::script(&llm_key, "Slow Counter", fast)
+            .reply("change", Reply::text(plan.to_string()))
+            .reply("edit src/App.jsx", Reply::text(app.clone())),
+    );
+    t.ok(
+        "project_change",
+        json!({ "slug": "slow-counter", "request": "Say pressed instead of clicked",
+                "onEvent": "__CHANNEL__:105" }),
+    );
+    let changed = t.run_events(&mut rig, 105).await;
+    assert_eq!(changed.last().unwrap()["type"], "finished", "{changed:?}");
+    assert_eq!(paths_of(&changed, "file_uploaded"), ["src/App.jsx"]);
+    let history = t.ok("project_history", json!({ "slug": "slow-counter" }));
+    let current = history["current"].as_u64().unwrap();
+    assert_eq!(
+        history["revisions"].as_array().unwrap().len() as u64,
+        current,
+        "{history}"
+    );
+    let diff = t.ok(
+        "project_diff",
+        json!({ "slug": "slow-counter", "revision": current }),
+    );
+    assert_eq!(diff["files"][0]["path"], "src/App.jsx", "{diff}");
+    assert_eq!(diff["files"][0]["after"], json!(app));
+    let edited = t.ok(
+        "project_save_file",
+        json!({ "slug": "slow-counter", "path": "src/App.jsx",
+                "content": app.replace("Pressed", "Tapped"), "expectedRevision": current }),
+    );
+    assert_eq!(edited["revision"]["number"], current + 1, "{edited}");
+    let undone = t.ok("project_undo", json!({ "slug": "slow-counter" }));
+    assert_eq!(undone["revision"]["restored_from"], current, "{undone}");
+    let restored = t.ok(
+        "project_restore",
+        json!({ "slug": "slow-counter", "revision": 1 }),
+    );
+    assert_eq!(restored["revision"]["restored_from"], 1, "{restored}");
+
     // Every object the runs left in the bucket, read independently of the app.
     let config = garage.store_config();
     let prefix = format!("projects/{}/", user.as_str());

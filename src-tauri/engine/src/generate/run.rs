@@ -1209,6 +1209,16 @@ impl Run {
         let texts = lock(&self.texts).clone();
         let revision = {
             let history = lock(&self.history);
+            // Fix with AI that found nothing to fix changed no file: no new version.
+            if let Some(parent) = &history.parent {
+                let same = parent.files == Revision::files_of(&snapshot);
+                if same && parent.plan == snapshot.plan {
+                    let number = parent.number;
+                    drop(history);
+                    lock(&self.history).recorded = Some(number);
+                    return Ok(());
+                }
+            }
             let number = history.parent.as_ref().map_or(1, |p| p.number + 1);
             Revision {
                 schema_version: REVISION_SCHEMA_VERSION,
@@ -1231,7 +1241,20 @@ impl Run {
                 elapsed_ms,
             }
         };
-        self.store.write_revision(&self.key, &revision).await?;
+        match self.store.write_revision(&self.key, &revision).await {
+            Ok(()) => {}
+            // An earlier try of this project's run recorded these very files under this
+            // number, then could not save the manifest that names it: that record is ours.
+            Err(Error::ManifestConflict { .. }) => {
+                let found = self.store.read_revision(&self.key, revision.number).await?;
+                if found.files != revision.files || found.parent != revision.parent {
+                    return Err(Error::ManifestConflict {
+                        slug: self.key.slug().to_string(),
+                    });
+                }
+            }
+            Err(e) => return Err(e),
+        }
         lock(&self.history).recorded = Some(revision.number);
         Ok(())
     }

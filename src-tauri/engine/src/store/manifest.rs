@@ -4,7 +4,6 @@ use serde::{Deserialize, Serialize};
 
 use super::keys::ProjectPath;
 use super::lease::{Lease, LeaseState};
-use super::revisions::RevisionKind;
 use crate::plan::Plan;
 use crate::Error;
 use bucketforge_check::quality::QualityReport;
@@ -104,6 +103,24 @@ pub struct Manifest {
     /// A change, restore or hand edit under way: what Resume undoes if it never finished.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub change: Option<PendingChange>,
+}
+
+/// What made a revision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
+#[serde(rename_all = "snake_case")]
+pub enum RevisionKind {
+    /// The first generation of the project (or, for a project written before revisions
+    /// existed, its state when it was first changed).
+    Generated,
+    /// A change the user asked for.
+    Changed,
+    /// The user edited a file in the code editor.
+    EditedByHand,
+    /// The files of an earlier revision, brought back (Restore, Undo).
+    Restored,
+    /// Fix with AI: targeted repairs of files that did not fit together.
+    Fixed,
 }
 
 /// A revision being made over the live files. Until it is recorded, the live files may be half

@@ -31,7 +31,8 @@ pub use listing::{
 };
 pub use local::{random_credentials, LocalBucket, LocalBucketOptions};
 pub use manifest::{
-    Manifest, ManifestFile, PendingChange, ProjectStatus, TokenUsage, MANIFEST_SCHEMA_VERSION,
+    Manifest, ManifestFile, PendingChange, ProjectStatus, RevisionKind, TokenUsage,
+    MANIFEST_SCHEMA_VERSION,
 };
 pub use manifest_io::ManifestPrecondition;
 pub use object_store::{
@@ -40,5 +41,5 @@ pub use object_store::{
 pub use policy::{team_policy, TeamPolicy};
 pub use revisions::{
     file_changes, line_counts, sha256_hex, FileChange, FileChangeKind, Revision, RevisionFile,
-    RevisionKind, REVISION_SCHEMA_VERSION,
+    REVISION_SCHEMA_VERSION,
 };

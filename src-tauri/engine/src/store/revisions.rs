@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::content_type::{content_type_for, MANIFEST_CONTENT_TYPE};
 use super::failure::classify;
 use super::keys::{ProjectKey, ProjectPath};
-use super::manifest::{Manifest, ManifestFile, TokenUsage};
+use super::manifest::{Manifest, ManifestFile, RevisionKind, TokenUsage};
 use super::object_store::{Condition, ConditionalWrites, ObjectStore};
 use crate::error::Access;
 use crate::plan::Plan;
@@ -19,24 +19,6 @@ use crate::{Error, Result};
 
 /// Bumped whenever a reader could misread a newer revision record.
 pub const REVISION_SCHEMA_VERSION: u32 = 1;
-
-/// What made a revision.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
-#[ts(export)]
-#[serde(rename_all = "snake_case")]
-pub enum RevisionKind {
-    /// The first generation of the project (or, for a project written before revisions
-    /// existed, its state when it was first changed).
-    Generated,
-    /// A change the user asked for.
-    Changed,
-    /// The user edited a file in the code editor.
-    EditedByHand,
-    /// The files of an earlier revision, brought back (Restore, Undo).
-    Restored,
-    /// Fix with AI: targeted repairs of files that did not fit together.
-    Fixed,
-}
 
 /// One file of a revision: where it is and exactly which bytes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
