@@ -103,12 +103,7 @@ impl Rig {
 
     async fn live(&self) -> BTreeMap<String, String> {
         let store = self.server.store().await;
-        let mut files = BTreeMap::new();
-        for path in store.live_paths(&self.key).await.unwrap() {
-            let bytes = support::raw_get(&self.server.config, &self.key.file(&path)).await;
-            files.insert(path.to_string(), String::from_utf8(bytes).unwrap());
-        }
-        files
+        support::live_files(&self.server.config, &store, &self.key).await
     }
 }
 

@@ -2,13 +2,10 @@
 //! servers (the built-in bucket, moto, Garage), every assertion read back from the bucket.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bucketforge_engine::change::{self, Holder};
-use bucketforge_engine::generate::{
-    EventSink, GenerationEvent, GenerationSettings, Generator, NewProject,
-};
+use bucketforge_engine::generate::{GenerationEvent, GenerationSettings, Generator, NewProject};
 use bucketforge_engine::llm::build_provider;
 use bucketforge_engine::plan::Stack;
 use bucketforge_engine::store::{
@@ -18,6 +15,7 @@ use bucketforge_engine::store::{
 use bucketforge_engine::{Error, ErrorCode};
 use bucketforge_scripted_llm::{Protocol, Reply, Script, ScriptedLlm};
 use bucketforge_test_support::changes::{self, APP, README, REQUEST, RESET};
+use bucketforge_test_support::events::Events;
 use bucketforge_test_support::{self as support, llm as llm_support, unique_user, ServerKind};
 use tokio_util::sync::CancellationToken;
 
@@ -26,20 +24,6 @@ struct Rig {
     llm: ScriptedLlm,
     store: ObjectStore,
     key: ProjectKey,
-}
-
-#[derive(Clone, Default)]
-struct Events(Arc<Mutex<Vec<GenerationEvent>>>);
-
-impl Events {
-    fn sink(&self) -> EventSink {
-        let events = self.0.clone();
-        Arc::new(move |e| events.lock().unwrap().push(e))
-    }
-
-    fn all(&self) -> Vec<GenerationEvent> {
-        self.0.lock().unwrap().clone()
-    }
 }
 
 /// Replaces what `task` answers.
@@ -117,14 +101,8 @@ impl Rig {
             .0
     }
 
-    /// Every live file, byte for byte, from a plain listing (not the manifest).
     async fn live(&self) -> BTreeMap<String, String> {
-        let mut files = BTreeMap::new();
-        for path in self.store.live_paths(&self.key).await.unwrap() {
-            let bytes = support::raw_get(&self.server.config, &self.key.file(&path)).await;
-            files.insert(path.to_string(), String::from_utf8(bytes).unwrap());
-        }
-        files
+        support::live_files(&self.server.config, &self.store, &self.key).await
     }
 
     /// Each live file's ETag and Last-Modified, from HEAD requests of a plain client.
@@ -179,6 +157,7 @@ async fn a_change_moves_exactly_its_files_and_every_revision_comes_back_byte_exa
     let rig = Rig::generated(kind, changes::script("Click Counter")).await;
     assert_eq!(rig.live().await, generated_files());
     let before = rig.stamps().await;
+    let spent_before = rig.manifest().await.usage;
     // Last-Modified counts whole seconds: a file rewritten now would show a later one.
     tokio::time::sleep(Duration::from_millis(1100)).await;
 
@@ -242,6 +221,15 @@ async fn a_change_moves_exactly_its_files_and_every_revision_comes_back_byte_exa
     assert_eq!(
         revision.changes[2].lines_added,
         RESET.lines().count() as u32
+    );
+    // The revision's cost is all the change spent, its change plan included.
+    assert_eq!(
+        revision.usage.completion_tokens,
+        manifest.usage.completion_tokens - spent_before.completion_tokens
+    );
+    assert_eq!(
+        revision.usage.prompt_tokens,
+        manifest.usage.prompt_tokens - spent_before.prompt_tokens
     );
     assert!(revision.usage.completion_tokens > 0);
     for (path, content) in [

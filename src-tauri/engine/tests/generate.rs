@@ -3,7 +3,7 @@
 
 use bucketforge_test_support::{self as support, llm as llm_support};
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bucketforge_engine::generate::{
@@ -17,6 +17,7 @@ use bucketforge_engine::store::{
 use bucketforge_engine::Error;
 use bucketforge_scripted_llm::{Fault, Protocol, Reply, Script, ScriptedLlm};
 use sha2::Digest;
+use support::events::Events;
 use support::fault_proxy::{Fault as S3Fault, FaultProxy};
 use support::{unique_user, ServerKind, TestServer};
 use tokio_util::sync::CancellationToken;
@@ -85,25 +86,6 @@ impl Override for Script {
         self.replies
             .insert(task.to_string(), replies.into_iter().collect());
         self
-    }
-}
-
-/// Records every event of a run.
-#[derive(Clone, Default)]
-struct Events(Arc<Mutex<Vec<GenerationEvent>>>);
-
-impl Events {
-    fn sink(&self) -> EventSink {
-        let events = self.0.clone();
-        Arc::new(move |e| events.lock().unwrap().push(e))
-    }
-
-    fn all(&self) -> Vec<GenerationEvent> {
-        self.0.lock().unwrap().clone()
-    }
-
-    fn last(&self) -> GenerationEvent {
-        self.all().last().cloned().expect("at least one event")
     }
 }
 

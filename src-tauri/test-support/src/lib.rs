@@ -8,6 +8,7 @@
 
 pub mod changes;
 pub mod counter;
+pub mod events;
 pub mod fault_proxy;
 pub mod llm;
 pub mod processes;
@@ -379,6 +380,21 @@ pub async fn raw_keys(config: &StoreConfig, prefix: &str) -> Vec<String> {
         .iter()
         .filter_map(|o| o.key().map(str::to_string))
         .collect()
+}
+
+/// Every live file of a project, by path, found by listing (not by its manifest) and read with
+/// a plain SDK client.
+pub async fn live_files(
+    config: &StoreConfig,
+    store: &ObjectStore,
+    key: &ProjectKey,
+) -> std::collections::BTreeMap<String, String> {
+    let mut files = std::collections::BTreeMap::new();
+    for path in store.live_paths(key).await.unwrap() {
+        let bytes = raw_get(config, &key.file(&path)).await;
+        files.insert(path.to_string(), String::from_utf8(bytes).unwrap());
+    }
+    files
 }
 
 /// One object's bytes, read with a plain SDK client rather than the store under test.

@@ -8,7 +8,7 @@ use bytes::Bytes;
 
 use crate::store::lease::rfc3339;
 use crate::store::{
-    Manifest, ObjectStore, ProjectKey, ProjectStatus, Revision, RevisionFile, RevisionKind,
+    ETag, Manifest, ObjectStore, ProjectKey, ProjectStatus, Revision, RevisionFile, RevisionKind,
     REVISION_SCHEMA_VERSION,
 };
 use crate::{Error, Result};
@@ -78,6 +78,20 @@ pub fn changeable(slug: &str, manifest: &Manifest) -> Result<()> {
             planned: manifest.plan.files.len(),
         }),
     }
+}
+
+/// The project's manifest and its tag, if the project may be changed now.
+pub async fn read_changeable(store: &ObjectStore, key: &ProjectKey) -> Result<(Manifest, ETag)> {
+    let (manifest, etag) =
+        store
+            .read_manifest(key)
+            .await?
+            .ok_or_else(|| Error::ProjectNotFound {
+                user: key.user().to_string(),
+                slug: key.slug().to_string(),
+            })?;
+    changeable(key.slug().as_str(), &manifest)?;
+    Ok((manifest, etag))
 }
 
 /// Makes the live files named in `paths` what `target` has: each of its versions brought back

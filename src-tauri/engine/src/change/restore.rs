@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant, SystemTime};
 
-use super::history::{base_revision, changeable, put_back};
+use super::history::{base_revision, put_back, read_changeable};
 use crate::generate::run::project_reports;
 use crate::store::lease::{rfc3339, Lease};
 use crate::store::{
@@ -37,7 +37,7 @@ pub async fn restore(
     n: u64,
     holder: &Holder,
 ) -> Result<Restored> {
-    let (manifest, etag) = read(store, key).await?;
+    let (manifest, etag) = read_changeable(store, key).await?;
     let parent = base_revision(store, key, &manifest).await?;
     let target = store.read_revision(key, n).await?;
     restore_over(store, key, manifest, etag, parent, target, holder).await
@@ -45,7 +45,7 @@ pub async fn restore(
 
 /// Brings back the files of the current revision's parent, as a new revision.
 pub async fn undo(store: &ObjectStore, key: &ProjectKey, holder: &Holder) -> Result<Restored> {
-    let (manifest, etag) = read(store, key).await?;
+    let (manifest, etag) = read_changeable(store, key).await?;
     let parent = base_revision(store, key, &manifest).await?;
     let Some(before) = parent.parent else {
         return Err(Error::NothingToUndo {
@@ -70,7 +70,7 @@ pub async fn save_edit(
         path: path.to_string(),
         problem: problem.to_string(),
     })?;
-    let (manifest, etag) = read(store, key).await?;
+    let (manifest, etag) = read_changeable(store, key).await?;
     if expected.is_some() && expected != manifest.current_revision {
         return Err(Error::ManifestConflict {
             slug: key.slug().to_string(),
@@ -117,13 +117,9 @@ pub async fn save_edit(
             };
         }
         let revision = Revision {
-            schema_version: REVISION_SCHEMA_VERSION,
-            number: parent.number + 1,
-            parent: Some(parent.number),
             kind: RevisionKind::EditedByHand,
             request: request.clone(),
             summary: format!("{path} was edited by hand."),
-            restored_from: None,
             files: files
                 .iter()
                 .map(|f| RevisionFile {
@@ -134,30 +130,13 @@ pub async fn save_edit(
                 .collect(),
             changes: file_changes(&before, &texts),
             plan: manifest.plan.clone(),
-            usage: TokenUsage::default(),
-            provider: manifest.provider.clone(),
-            model: manifest.model.clone(),
-            created_at: rfc3339(SystemTime::now()),
-            elapsed_ms: started.elapsed().as_millis() as u64,
+            ..without_model(&parent, &manifest, started)
         };
         store.write_revision(key, &revision).await?;
         Ok::<_, Error>((revision, files))
     }
     .await;
     settle(store, key, claimed, claim, &parent, &paths, made, &texts).await
-}
-
-async fn read(store: &ObjectStore, key: &ProjectKey) -> Result<(Manifest, ETag)> {
-    let (manifest, etag) =
-        store
-            .read_manifest(key)
-            .await?
-            .ok_or_else(|| Error::ProjectNotFound {
-                user: key.user().to_string(),
-                slug: key.slug().to_string(),
-            })?;
-    changeable(key.slug().as_str(), &manifest)?;
-    Ok((manifest, etag))
 }
 
 /// Every live file's text, by path.
@@ -243,9 +222,6 @@ async fn restore_over(
         put_back(store, key, &target, &paths).await?;
         texts = live_texts(store, key, &target.manifest_files()).await?;
         let revision = Revision {
-            schema_version: REVISION_SCHEMA_VERSION,
-            number: parent.number + 1,
-            parent: Some(parent.number),
             kind: RevisionKind::Restored,
             request: request.clone(),
             summary: format!(
@@ -256,17 +232,35 @@ async fn restore_over(
             files: target.files.clone(),
             changes: file_changes(&before, &texts),
             plan: target.plan.clone(),
-            usage: TokenUsage::default(),
-            provider: manifest.provider.clone(),
-            model: manifest.model.clone(),
-            created_at: rfc3339(SystemTime::now()),
-            elapsed_ms: started.elapsed().as_millis() as u64,
+            ..without_model(&parent, &manifest, started)
         };
         store.write_revision(key, &revision).await?;
         Ok::<_, Error>((revision, target.manifest_files()))
     }
     .await;
     settle(store, key, claimed, claim, &parent, &paths, made, &texts).await
+}
+
+/// The next revision after `parent`, made now without a model: the caller fills in what it
+/// is and its files.
+fn without_model(parent: &Revision, manifest: &Manifest, started: Instant) -> Revision {
+    Revision {
+        schema_version: REVISION_SCHEMA_VERSION,
+        number: parent.number + 1,
+        parent: Some(parent.number),
+        kind: RevisionKind::Restored,
+        request: String::new(),
+        summary: String::new(),
+        restored_from: None,
+        files: Vec::new(),
+        changes: Vec::new(),
+        plan: manifest.plan.clone(),
+        usage: TokenUsage::default(),
+        provider: manifest.provider.clone(),
+        model: manifest.model.clone(),
+        created_at: rfc3339(SystemTime::now()),
+        elapsed_ms: started.elapsed().as_millis() as u64,
+    }
 }
 
 /// Takes the project for one revision, with what to put back if it never finishes.

@@ -163,3 +163,17 @@ fn an_edit_that_drops_an_export_another_file_imports_is_named() {
     );
     assert!(kept.is_empty(), "{kept:?}");
 }
+
+#[test]
+fn a_change_plan_s_contract_replaces_the_plan_s_and_none_keeps_it() {
+    let plan = counter_plan();
+    let with = r#"{"summary": "Counts per day.", "contract": {"models": [{"name": "Day", "fields": [{"name": "count", "type": "int"}]}], "endpoints": [], "notes": "App shows a count per day."},
+        "files": [{"path": "src/App.jsx", "action": "modify", "purpose": "counts per day"}]}"#;
+    let change = parse_change_plan(with, &plan, &live(&plan)).unwrap();
+    let next = change.apply_to(&plan);
+    assert_eq!(next.contract.models[0].name, "Day");
+    assert_ne!(next.contract, plan.contract);
+    let without = r#"{"summary": "s", "files": [{"path": "src/App.jsx", "action": "modify", "purpose": "p"}]}"#;
+    let change = parse_change_plan(without, &plan, &live(&plan)).unwrap();
+    assert_eq!(change.apply_to(&plan).contract, plan.contract);
+}

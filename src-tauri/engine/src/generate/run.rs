@@ -188,6 +188,9 @@ struct Scope {
     parent: Option<Revision>,
     texts_before: BTreeMap<String, String>,
     summary: Option<String>,
+    /// The running total before this run's first request, when that came before the run
+    /// (a change plan's); otherwise the total when the run starts.
+    usage_before: Option<TokenUsage>,
 }
 
 /// The run's hold on the project's manifest: its lease, the files landed so far and the
@@ -449,7 +452,7 @@ impl Generator {
         cancel: &CancellationToken,
         scope: Scope,
     ) -> Arc<Run> {
-        let usage_before = lock(&usage).clone();
+        let usage_before = scope.usage_before.unwrap_or_else(|| lock(&usage).clone());
         let request = scope.request.unwrap_or_else(|| base.idea.clone());
         Arc::new(Run {
             keep_first: Mutex::new(scope.keep_first),
@@ -504,11 +507,35 @@ impl Generator {
         events: &EventSink,
         cancel: &CancellationToken,
     ) -> Result<Plan> {
-        let mut messages = vec![ChatMessage::user(prompts::plan(
-            &project.idea,
-            project.name.as_deref(),
-            project.stack,
-        ))];
+        let first = prompts::plan(&project.idea, project.name.as_deref(), project.stack);
+        let parse = |answer: &str| parse_plan(answer, project.stack);
+        self.ask_json(
+            first,
+            system,
+            usage,
+            events,
+            cancel,
+            parse,
+            prompts::plan_repair,
+        )
+        .await?
+        .map_err(|problems| Error::PlanInvalid { problems })
+    }
+
+    /// Asks for an answer in JSON (a plan, a change plan), and once more with the reasons if
+    /// `parse` can't use it. `Ok(Err(reasons))`: neither answer could be used.
+    #[allow(clippy::too_many_arguments)]
+    async fn ask_json<T>(
+        &self,
+        first: String,
+        system: &str,
+        usage: &Mutex<TokenUsage>,
+        events: &EventSink,
+        cancel: &CancellationToken,
+        parse: impl Fn(&str) -> std::result::Result<T, Vec<String>>,
+        repair: fn(&[String]) -> String,
+    ) -> Result<std::result::Result<T, Vec<String>>> {
+        let mut messages = vec![ChatMessage::user(first)];
         let mut last_problems = Vec::new();
         for _ in 0..2 {
             let request = ChatRequest {
@@ -524,18 +551,16 @@ impl Generator {
             let (answer, _, request_usage) =
                 collect(&*self.llm, &request, cancel.clone(), |_| {}).await?;
             add_usage(usage, self.provider, &self.model, &request_usage, events);
-            match parse_plan(&answer, project.stack) {
-                Ok(plan) => return Ok(plan),
+            match parse(&answer) {
+                Ok(value) => return Ok(Ok(value)),
                 Err(problems) => {
                     messages.push(ChatMessage::assistant(answer));
-                    messages.push(ChatMessage::user(prompts::plan_repair(&problems)));
+                    messages.push(ChatMessage::user(repair(&problems)));
                     last_problems = problems;
                 }
             }
         }
-        Err(Error::PlanInvalid {
-            problems: last_problems,
-        })
+        Ok(Err(last_problems))
     }
 
     /// Takes the project's name in the bucket with a `generating` manifest written only if

@@ -11,12 +11,11 @@ use std::time::{Instant, SystemTime};
 use tokio_util::sync::CancellationToken;
 
 use super::{
-    add_usage, collect, emit_end, prompts, sha256_hex, Edits, EventSink, FilesOutcome,
-    GenerationEvent, Generator, Run, Scope,
+    emit_end, prompts, sha256_hex, Edits, EventSink, FilesOutcome, GenerationEvent, Generator, Run,
+    Scope,
 };
-use crate::change::history::{base_revision, changeable, put_back};
+use crate::change::history::{base_revision, put_back, read_changeable};
 use crate::change::{asks_for_removal, parse_change_plan, ChangeAction, ChangePlan};
-use crate::llm::{ChatMessage, ChatRequest};
 use crate::plan::Plan;
 use crate::store::lease::{rfc3339, Lease};
 use crate::store::manifest::Timings;
@@ -54,7 +53,9 @@ impl Generator {
             ended(&e);
             return Err(e);
         }
-        let (manifest, etag) = self.read_changeable(&key).await.inspect_err(ended)?;
+        let (manifest, etag) = read_changeable(&self.store, &key)
+            .await
+            .inspect_err(ended)?;
         let parent = base_revision(&self.store, &key, &manifest)
             .await
             .inspect_err(ended)?;
@@ -126,6 +127,7 @@ impl Generator {
             parent: Some(parent),
             texts_before: texts.clone(),
             summary: Some(change.summary.clone()),
+            usage_before: Some(manifest.usage.clone()),
         };
         let run = self.run(key, base, claim, system, events, usage, &cancel, scope);
         *lock(&run.texts) = texts;
@@ -143,20 +145,6 @@ impl Generator {
             .await;
         run.finish_change(outcome, &cancel, started, started_at)
             .await
-    }
-
-    /// The project's manifest, if it may be changed now.
-    async fn read_changeable(&self, key: &ProjectKey) -> Result<(Manifest, ETag)> {
-        let (manifest, etag) =
-            self.store
-                .read_manifest(key)
-                .await?
-                .ok_or_else(|| Error::ProjectNotFound {
-                    user: key.user().to_string(),
-                    slug: key.slug().to_string(),
-                })?;
-        changeable(key.slug().as_str(), &manifest)?;
-        Ok((manifest, etag))
     }
 
     /// Every live file's text, and the manifest's entries with the hash of what is really in
@@ -199,33 +187,19 @@ impl Generator {
         cancel: &CancellationToken,
     ) -> Result<ChangePlan> {
         let live: BTreeSet<String> = texts.keys().cloned().collect();
-        let mut messages = vec![ChatMessage::user(prompts::change(request, plan, texts))];
-        let mut last_problems = Vec::new();
-        for _ in 0..2 {
-            let chat = ChatRequest {
-                system: system.to_string(),
-                messages: messages.clone(),
-                model: self.model.clone(),
-                max_tokens: self.settings.plan_max_tokens,
-                temperature: self.settings.temperature,
-                json_mode: true,
-                max_answer_bytes: Some(self.settings.max_file_bytes),
-            };
-            let (answer, _, request_usage) =
-                collect(&*self.llm, &chat, cancel.clone(), |_| {}).await?;
-            add_usage(usage, self.provider, &self.model, &request_usage, events);
-            match parse_change_plan(&answer, plan, &live) {
-                Ok(change) => return Ok(change),
-                Err(problems) => {
-                    messages.push(ChatMessage::assistant(answer));
-                    messages.push(ChatMessage::user(prompts::change_repair(&problems)));
-                    last_problems = problems;
-                }
-            }
-        }
-        Err(Error::ChangePlanInvalid {
-            problems: last_problems,
-        })
+        let first = prompts::change(request, plan, texts);
+        let parse = |answer: &str| parse_change_plan(answer, plan, &live);
+        self.ask_json(
+            first,
+            system,
+            usage,
+            events,
+            cancel,
+            parse,
+            prompts::change_repair,
+        )
+        .await?
+        .map_err(|problems| Error::ChangePlanInvalid { problems })
     }
 
     /// Puts a project whose change never finished (its process died) back as the revision
