@@ -170,7 +170,8 @@ describe("deleting a project", () => {
     const kept = objectsIn(moto, "projects/e2e/keep-me/");
     const doomed = objectsIn(moto, "projects/e2e/delete-me/");
     assert.ok(Object.keys(doomed).includes("projects/e2e/delete-me/.bucketforge/manifest.json"));
-    assert.equal(Object.keys(doomed).length, Object.keys(COUNTER_FILES).length + 1, "every file and the record are there");
+    assert.ok(Object.keys(doomed).includes("projects/e2e/delete-me/.bucketforge/revisions/1.json"));
+    assert.equal(Object.keys(doomed).length, Object.keys(COUNTER_FILES).length + 2, "every file, the record and version 1 are there");
 
     const { app } = await launchFor(t, { name: "delete", home });
     await openProject(app, "delete-me");
