@@ -220,7 +220,15 @@ async fn restore_over(
             store.keep_version(key, &live.path, &live.sha256).await?;
         }
         put_back(store, key, &target, &paths).await?;
-        texts = live_texts(store, key, &target.manifest_files()).await?;
+        // Only the files in `paths` changed: the rest are as they were read before.
+        texts = before.clone();
+        texts.retain(|path, _| target.file(path).is_some());
+        let brought: Vec<ManifestFile> = target
+            .manifest_files()
+            .into_iter()
+            .filter(|f| paths.contains(f.path.as_str()))
+            .collect();
+        texts.extend(live_texts(store, key, &brought).await?);
         let revision = Revision {
             kind: RevisionKind::Restored,
             request: request.clone(),

@@ -42,14 +42,8 @@ impl ObjectStore {
             .await?
             .is_some()
         {
-            self.inner
-                .client
-                .delete_object()
-                .bucket(&self.inner.bucket)
-                .key(&manifest_key)
-                .send()
-                .await
-                .map_err(|e| classify(e, &attempt("deleting the project's record")))?;
+            self.delete_key(&manifest_key, "deleting the project's record", &prefix)
+                .await?;
             deleted += 1;
         }
         let mut token: Option<PageToken> = None;

@@ -284,24 +284,8 @@ impl ObjectStore {
     }
 
     pub(super) async fn delete_probe(&self, probe: &str, prefix: &str) -> Result<()> {
-        self.inner
-            .client
-            .delete_object()
-            .bucket(&self.inner.bucket)
-            .key(probe)
-            .send()
+        self.delete_key(probe, "deleting the test object", prefix)
             .await
-            .map(|_| ())
-            .map_err(|e| {
-                classify(
-                    e,
-                    &self.attempt(
-                        "deleting the test object".into(),
-                        Access::Delete,
-                        prefix.to_string(),
-                    ),
-                )
-            })
     }
 }
 
