@@ -1,9 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark (not a test): release build's time to a visible and to a painted window, and idle
-# memory, with GTK's and WebKit's default renderer (what the app runs with) and with a lighter one
-# (GDK_GL=disable WEBKIT_DISABLE_DMABUF_RENDERER=1), taking turns in one run. The lighter one is
-# not the app's default: under it WebKit's WebDriver screenshot of a page that is not repainting
-# never returns, so the end-to-end suite could not check the window.
+# memory, with the app's renderer (`cpu`: no GL in the app process, src-tauri/src/renderer.rs)
+# and with WebKit's and GTK's defaults (`gpu`: BUCKETFORGE_GPU=1), taking turns in one run.
 # Usage: bench/startup.sh [runs] [binary]   (run scripts/bundle.sh first for the release binary)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,14 +30,16 @@ table=$(mktemp)
 printf '%-4s %-9s %11s %11s %11s %11s %12s %12s\n' run renderer visible_ms painted_ms app_rss_mb app_pss_mb tree_rss_mb tree_pss_mb
 for i in $(seq 1 "$runs"); do
   # Each run measures both, the one that goes first alternating.
-  if [ $((i % 2)) -eq 1 ]; then order="defaults lighter"; else order="lighter defaults"; fi
+  if [ $((i % 2)) -eq 1 ]; then order="cpu gpu"; else order="gpu cpu"; fi
   for renderer in $order; do
     shot=$(mktemp --suffix .png)
     start=$(now_ms)
-    if [ "$renderer" = lighter ]; then
-      GDK_GL=disable WEBKIT_DISABLE_DMABUF_RENDERER=1 "$bin" & app=$!
+    # Unset, the renderer's variables would leave the app's choice to the environment.
+    quiet=(-u GDK_GL -u WEBKIT_DISABLE_COMPOSITING_MODE -u WEBKIT_FORCE_COMPOSITING_MODE -u __EGL_VENDOR_LIBRARY_FILENAMES -u BUCKETFORGE_GPU)
+    if [ "$renderer" = gpu ]; then
+      env "${quiet[@]}" BUCKETFORGE_GPU=1 "$bin" & app=$!
     else
-      env -u GDK_GL -u WEBKIT_DISABLE_DMABUF_RENDERER "$bin" & app=$!
+      env "${quiet[@]}" "$bin" & app=$!
     fi
     # Polled every 10 ms: `xdotool search --sync` sleeps half a second between its own tries.
     until xdotool search --onlyvisible --name '^BucketForge$' >/dev/null; do sleep 0.01; done
@@ -57,7 +57,7 @@ for i in $(seq 1 "$runs"); do
     rm -f "$shot"
   done
 done
-# The median of each column per renderer, and lighter ÷ defaults.
+# The median of each column per renderer, and cpu ÷ gpu.
 awk '
   { for (c = 3; c <= 8; c++) v[$2, c, ++n[$2, c]] = $c }
   function median(r, c,   k, i, j, t, a) {
@@ -68,7 +68,7 @@ awk '
   END {
     split("visible_ms painted_ms app_rss_mb app_pss_mb tree_rss_mb tree_pss_mb", name, " ")
     for (c = 3; c <= 8; c++)
-      printf "median %-12s defaults %8.1f  lighter %8.1f  lighter/defaults %.3f\n", name[c - 2], median("defaults", c), median("lighter", c), median("lighter", c) / median("defaults", c)
+      printf "median %-12s gpu %8.1f  cpu %8.1f  cpu/gpu %.3f\n", name[c - 2], median("gpu", c), median("cpu", c), median("cpu", c) / median("gpu", c)
   }' "$table"
 rm -f "$table"
 INNER

@@ -1,6 +1,8 @@
 // End to end: the real BucketForge window, driven through tauri-driver and WebKitWebDriver.
 // Each test opens a window of its own, on a home and keyring of its own.
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { describe, it } from "node:test";
 import { By, cli, eventually, goTo, heading, launchFor, makeHome, saveFailures, screenshot, until } from "./driver.mjs";
 
@@ -16,6 +18,29 @@ describe("a first run", () => {
     const text = await app.findElement(By.css("body")).getText();
     assert.match(text, /built-in/i);
     await screenshot(app, "welcome");
+  });
+});
+
+/** The GL driver libraries the process `pid` has loaded (Mesa's, and the LLVM it brings). */
+function glDriversIn(pid) {
+  const maps = readFileSync(`/proc/${pid}/maps`, "utf8");
+  const loaded = maps.match(/\S*(?:_dri\.so|libEGL_mesa|libGLX_mesa|libLLVM|libgallium)\S*/g) ?? [];
+  return [...new Set(loaded.map((file) => path.basename(file)))];
+}
+
+describe("the window's renderer", () => {
+  it("paints without loading a GL driver into the app, unless BUCKETFORGE_GPU asks for WebKit's own", async (t) => {
+    const cpu = await launchFor(t, { name: "renderer-cpu", home: makeHome() });
+    await cpu.app.wait(until.elementLocated(By.xpath("//*[contains(., 'Start generating')]")), 20_000);
+    await screenshot(cpu.app, "renderer-cpu");
+    assert.deepEqual(glDriversIn(cpu.appPid()), [], "the app process loaded a GL driver");
+    await cpu.close();
+
+    // The same machine does load one when WebKit and GTK choose: the check above can fail.
+    const gpu = await launchFor(t, { name: "renderer-gpu", home: makeHome(), env: { BUCKETFORGE_GPU: "1" } });
+    await gpu.app.wait(until.elementLocated(By.xpath("//*[contains(., 'Start generating')]")), 20_000);
+    await screenshot(gpu.app, "renderer-gpu");
+    assert.notDeepEqual(glDriversIn(gpu.appPid()), [], "with BUCKETFORGE_GPU=1 the app process loaded no GL driver");
   });
 });
 

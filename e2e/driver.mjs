@@ -338,6 +338,29 @@ export async function serverFor(t, starting) {
 }
 
 /**
+ * The window's pixels, from WebKitWebDriver. The window paints with the CPU
+ * (src-tauri/src/renderer.rs), and then WebKitGTK's screenshot waits for the page's next paint:
+ * on a page where nothing changes it never returns. A one-pixel mark in the window's corner,
+ * changed every 50 ms while the screenshot is taken, gives it that paint (and at most one pixel
+ * of the image, a shade off the background).
+ */
+export async function takeScreenshot(session) {
+  await session.executeScript(`
+    const mark = document.createElement("div");
+    mark.style.cssText = "position:fixed;right:0;bottom:0;width:1px;height:1px;pointer-events:none;z-index:2147483647";
+    document.documentElement.append(mark);
+    let shade = 1;
+    window.__e2eRepaint = { mark, timer: setInterval(() => { shade = 3 - shade; mark.style.background = \`rgba(0,0,0,0.0\${shade})\`; }, 50) };`);
+  try {
+    return await session.takeScreenshot();
+  } finally {
+    await session.executeScript(`
+      const repaint = window.__e2eRepaint;
+      if (repaint) { clearInterval(repaint.timer); repaint.mark.remove(); delete window.__e2eRepaint; }`);
+  }
+}
+
+/**
  * The most colours a window can show and still count as blank. A painted window shows well over
  * a thousand (anti-aliased text and icons: 1,293 to 3,692 across the suites' screenshots), a
  * window that painted nothing one or two. bench/startup.sh waits for more than the same 64.
@@ -366,7 +389,7 @@ export async function screenshot(session, name, { patienceMs = PAINT_PATIENCE_MS
   const file = path.join(ARTIFACTS, `${name}.png`);
   const deadline = Date.now() + patienceMs;
   for (;;) {
-    writeFileSync(file, await session.takeScreenshot(), "base64");
+    writeFileSync(file, await takeScreenshot(session), "base64");
     const colours = countColours(file);
     if (colours > BLANK_MAX_COLOURS) return file;
     if (Date.now() >= deadline) {
@@ -462,7 +485,7 @@ function fileSafe(name) {
 async function captureWindow(session, file) {
   // A test that failed inside the preview's frame left the session there.
   await session.switchTo().defaultContent();
-  writeFileSync(`${file}.png`, await session.takeScreenshot(), "base64");
+  writeFileSync(`${file}.png`, await takeScreenshot(session), "base64");
   return session.executeScript("return document.body.innerText");
 }
 

@@ -26,7 +26,7 @@ function image(name, ...args) {
 
 /** Stands in for a WebDriver session whose window shows the image `file`. */
 function windowShowing(file) {
-  return { takeScreenshot: async () => readFileSync(file, "base64") };
+  return { executeScript: async () => {}, takeScreenshot: async () => readFileSync(file, "base64") };
 }
 
 /** Takes a screenshot under a name of this test's own, removed when the tests end. */
@@ -67,7 +67,7 @@ describe("a screenshot", () => {
     const blank = image("late-blank", "-size", "1180x780", "xc:white");
     const painted = image("late-painted", "-size", "320x256", "gradient:#0f172a-#e2e8f0");
     let shots = 0;
-    const late = { takeScreenshot: async () => readFileSync(shots++ < 2 ? blank : painted, "base64") };
+    const late = { executeScript: async () => {}, takeScreenshot: async () => readFileSync(shots++ < 2 ? blank : painted, "base64") };
     assert.equal(await shoot(late, "late"), saved.at(-1));
     assert.equal(shots, 3, "the blank frames were taken again until the painted one came");
     assert.equal(countColours(saved.at(-1)), 256);

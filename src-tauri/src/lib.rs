@@ -10,6 +10,7 @@ pub mod diagnostics;
 pub mod error;
 pub mod logging;
 pub mod preview;
+pub mod renderer;
 pub mod scrub;
 mod signals;
 mod state;

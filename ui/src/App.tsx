@@ -1,6 +1,7 @@
 // The window: the first-run welcome, or the sidebar and the screen the user is on; runs live above both.
 import { lazy, Suspense, useEffect, useMemo, useState } from "react";
 import { errorMessage, version } from "./api";
+import Mark from "./components/Mark";
 import Sidebar from "./components/Sidebar";
 import { NavigationContext, type Navigation, type ProjectTab, type Screen } from "./navigation";
 import { RunsProvider, useRuns } from "./runs";
@@ -112,7 +113,10 @@ function Shell() {
 function Starting() {
   return (
     <main className="welcome" aria-busy="true">
-      <p className="hint loading-line">Starting BucketForge…</p>
+      <div className="starting">
+        <Mark size={64} />
+        <p className="hint loading-line">Starting BucketForge…</p>
+      </div>
     </main>
   );
 }

@@ -1,7 +1,7 @@
 // The app's main navigation, with a live count of the runs in progress.
-import mark from "../assets/mark.svg";
 import type { Screen } from "../navigation";
 import { FolderIcon, GearIcon, SparkIcon } from "./Icons";
+import Mark from "./Mark";
 
 export type { Screen };
 
@@ -26,7 +26,7 @@ export default function Sidebar({ current, onSelect, version, versionError, runn
   return (
     <nav className="sidebar" aria-label="Main">
       <div className="brand">
-        <img src={mark} alt="" width={32} height={32} />
+        <Mark size={32} />
         <span>BucketForge</span>
       </div>
       <ul>

@@ -1,10 +1,10 @@
 // The first-run welcome: the built-in bucket plus a local Ollama or one API key, and straight on to Generate.
 import { useEffect, useState, type FormEvent } from "react";
-import mark from "../assets/mark.svg";
 import { errorMessage, ollamaDetect, settingsSaveAll } from "../api";
 import type { DetectedOllama } from "../bindings/DetectedOllama";
 import type { ProviderKind } from "../bindings/ProviderKind";
 import Field from "../components/Field";
+import Mark from "../components/Mark";
 import { AlertIcon, CheckIcon } from "../components/Icons";
 import { useSetup } from "../setup";
 
@@ -95,7 +95,7 @@ export default function Welcome({ onDone, onSkip }: Props) {
   return (
     <main className="welcome">
       <form className="welcome-card card" onSubmit={finish} aria-labelledby="welcome-title" noValidate>
-        <img src={mark} alt="" width={48} height={48} />
+        <Mark size={48} />
         <h1 id="welcome-title">Welcome to BucketForge</h1>
         <p className="lead">Describe an app in your own words and BucketForge writes it for you. Two things to decide:</p>
 
