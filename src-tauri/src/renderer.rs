@@ -27,8 +27,8 @@ pub enum Renderer {
     Defaults(&'static str),
     /// The window opens no GL and WebKit paints with the CPU.
     Cpu,
-    /// GTK opens no GL, but EGL could not be kept out of this process.
-    CpuGtkOnly(String),
+    /// GTK opens no GL, but libEGL could not be kept from WebKit (why), so WebKit chooses.
+    GtkOnly(String),
 }
 
 /// Chooses the window's renderer. Call it first thing in `main`, while the process has one
@@ -45,7 +45,7 @@ pub fn prepare() -> Renderer {
     std::env::remove_var(VENDORS);
     match settled {
         Ok(()) => Renderer::Cpu,
-        Err(e) => Renderer::CpuGtkOnly(e),
+        Err(e) => Renderer::GtkOnly(e),
     }
 }
 

@@ -4,8 +4,8 @@ import { errorMessage, ollamaDetect, settingsSaveAll } from "../api";
 import type { DetectedOllama } from "../bindings/DetectedOllama";
 import type { ProviderKind } from "../bindings/ProviderKind";
 import Field from "../components/Field";
-import Mark from "../components/Mark";
 import { AlertIcon, CheckIcon } from "../components/Icons";
+import Mark from "../components/Mark";
 import { useSetup } from "../setup";
 
 interface Props {
