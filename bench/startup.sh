@@ -27,6 +27,8 @@ sum_kb() { # field pid...
 }
 mb() { printf '%.1f' "$(echo "$1 / 1024" | bc -l)"; }
 table=$(mktemp)
+# Set, the renderer's variables would leave the app's choice to the environment: every run unsets them.
+quiet=(-u GDK_GL -u WEBKIT_DISABLE_COMPOSITING_MODE -u WEBKIT_FORCE_COMPOSITING_MODE -u __EGL_VENDOR_LIBRARY_FILENAMES -u BUCKETFORGE_GPU)
 printf '%-4s %-9s %11s %11s %11s %11s %12s %12s\n' run renderer visible_ms painted_ms app_rss_mb app_pss_mb tree_rss_mb tree_pss_mb
 for i in $(seq 1 "$runs"); do
   # Each run measures both, the one that goes first alternating.
@@ -34,8 +36,6 @@ for i in $(seq 1 "$runs"); do
   for renderer in $order; do
     shot=$(mktemp --suffix .png)
     start=$(now_ms)
-    # Unset, the renderer's variables would leave the app's choice to the environment.
-    quiet=(-u GDK_GL -u WEBKIT_DISABLE_COMPOSITING_MODE -u WEBKIT_FORCE_COMPOSITING_MODE -u __EGL_VENDOR_LIBRARY_FILENAMES -u BUCKETFORGE_GPU)
     if [ "$renderer" = gpu ]; then
       env "${quiet[@]}" BUCKETFORGE_GPU=1 "$bin" & app=$!
     else

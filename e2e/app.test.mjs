@@ -10,10 +10,16 @@ saveFailures(import.meta.url);
 
 const READY = { schema_version: 1, storage: { kind: "local" }, llm: { provider: "openai" }, onboarded: true };
 
+/** A first run's window, on a new home, once its welcome shows: the window and the welcome. */
+async function openWelcome(t, name, env = {}) {
+  const run = await launchFor(t, { name, home: makeHome(), env });
+  const welcome = await run.app.wait(until.elementLocated(By.xpath("//*[contains(., 'Start generating')]")), 20_000);
+  return { run, welcome };
+}
+
 describe("a first run", () => {
   it("opens on the welcome with the built-in bucket chosen", async (t) => {
-    const { app } = await launchFor(t, { name: "first-run", home: makeHome() });
-    const welcome = await app.wait(until.elementLocated(By.xpath("//*[contains(., 'Start generating')]")), 20_000);
+    const { run: { app }, welcome } = await openWelcome(t, "first-run");
     assert.ok(await welcome.isDisplayed());
     const text = await app.findElement(By.css("body")).getText();
     assert.match(text, /built-in/i);
@@ -30,15 +36,13 @@ function glDriversIn(pid) {
 
 describe("the window's renderer", () => {
   it("paints without loading a GL driver into the app, unless BUCKETFORGE_GPU asks for WebKit's own", async (t) => {
-    const cpu = await launchFor(t, { name: "renderer-cpu", home: makeHome() });
-    await cpu.app.wait(until.elementLocated(By.xpath("//*[contains(., 'Start generating')]")), 20_000);
+    const { run: cpu } = await openWelcome(t, "renderer-cpu");
     await screenshot(cpu.app, "renderer-cpu");
     assert.deepEqual(glDriversIn(cpu.appPid()), [], "the app process loaded a GL driver");
     await cpu.close();
 
     // The same machine does load one when WebKit and GTK choose: the check above can fail.
-    const gpu = await launchFor(t, { name: "renderer-gpu", home: makeHome(), env: { BUCKETFORGE_GPU: "1" } });
-    await gpu.app.wait(until.elementLocated(By.xpath("//*[contains(., 'Start generating')]")), 20_000);
+    const { run: gpu } = await openWelcome(t, "renderer-gpu", { BUCKETFORGE_GPU: "1" });
     await screenshot(gpu.app, "renderer-gpu");
     assert.notDeepEqual(glDriversIn(gpu.appPid()), [], "with BUCKETFORGE_GPU=1 the app process loaded no GL driver");
   });
